@@ -1,0 +1,1 @@
+//! criterion benchmarks across the tp crates (see `benches/`).
