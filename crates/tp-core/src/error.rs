@@ -101,7 +101,9 @@ pub enum CoreError {
         found: String,
     },
     /// A linear system could not be solved (singular or not positive definite).
-    #[error("{what}: matrix is singular or not positive definite; remove collinear columns or add a ridge penalty")]
+    #[error(
+        "{what}: matrix is singular or not positive definite; remove collinear columns or add a ridge penalty"
+    )]
     Singular {
         /// Which system.
         what: String,

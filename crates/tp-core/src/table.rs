@@ -305,13 +305,17 @@ mod tests {
         assert_eq!(m[(1, 0)], 2.5);
         assert_eq!(m[(2, 1)], 3.0);
         assert!(matches!(t.f64_values("s"), Err(CoreError::ColumnType { .. })));
-        assert!(matches!(t.column("zz"), Err(CoreError::UnknownColumn { available, .. }) if available == "x, n, b, s"));
+        assert!(
+            matches!(t.column("zz"), Err(CoreError::UnknownColumn { available, .. }) if available == "x, n, b, s")
+        );
     }
 
     #[test]
     fn matrix_names_the_non_finite_cell() {
         let t = Table::new(vec![Column::f64("x", vec![1.0, f64::NAN])]).unwrap();
-        assert!(matches!(t.to_matrix(&["x"]), Err(CoreError::NonFinite { column, row: 1, .. }) if column == "x"));
+        assert!(
+            matches!(t.to_matrix(&["x"]), Err(CoreError::NonFinite { column, row: 1, .. }) if column == "x")
+        );
     }
 
     #[test]
