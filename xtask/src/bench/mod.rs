@@ -1,0 +1,273 @@
+//! `cargo xtask bench [TASK...] [--quick] [--list] [--no-append]`: ours against the Python peers.
+//!
+//! For the selected tasks: create or reuse the venv at `.venv/` and install only their pinned
+//! requirements, build `tp` in release, then for each case run the untimed preparation, ours and
+//! the peer, each in a fresh process through `xtask/peers/measure.py` (wall time, peak RSS) with
+//! `OMP_WAIT_POLICY=PASSIVE`, read both quality figures, print the table and append a dated section
+//! to `docs/benchmarks.md`.
+
+mod report;
+mod tasks;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context as _, Result, bail};
+use serde_json::Value;
+
+use report::{Measured, Row};
+use tasks::{Case, Cmd, Ctx, Quality, Scale, Side};
+
+/// The header of `docs/benchmarks.md`, written when the file does not exist yet.
+const DOC_HEADER: &str = "# Benchmarks
+
+Every figure here was produced by `cargo xtask bench` (source: `xtask/src/bench/`, peers:
+`xtask/peers/`) on the machine named in its section. Nothing is copied by hand.
+
+How a run works:
+
+- `cargo build --release -p tp-cli`, then for each case the same input data for both sides
+  (same size, same seed; a generator that both sides read is run untimed first).
+- Ours (`target/release/tp ...`) and the Python peer each run **in a fresh process**, one after
+  the other, through `xtask/peers/measure.py`: wall time is `perf_counter` around the process,
+  peak RSS is `ru_maxrss` of `getrusage(RUSAGE_CHILDREN)`. Process start, imports and file
+  writing are included: this is what a user waits for.
+- Both sides run with `OMP_WAIT_POLICY=PASSIVE` (idle OpenMP threads sleep instead of spinning)
+  and without `OPENBLAS_CORETYPE` / `OPENBLAS_L2_SIZE`, so current numpy picks its own kernels.
+- The peers run in `.venv/` with the pinned versions listed in each section; a task installs only
+  its own requirements.
+- `peer/ours` is peer wall time divided by ours: above 1 means we are faster.
+- The quality columns show each side's own result read back from what it wrote (or printed), so a
+  speed figure never hides a wrong answer.
+- One run per side; figures within ~10% of each other are a tie on this shared machine.
+
+`cargo xtask bench --quick` runs the same cases at a smaller size to check the harness.
+
+Runs, oldest first:
+";
+
+const USAGE: &str = "usage: cargo xtask bench [TASK...] [--quick] [--list] [--no-append]";
+
+struct Options {
+    tasks: Vec<String>,
+    quick: bool,
+    list: bool,
+    append: bool,
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let mut o = Options { tasks: Vec::new(), quick: false, list: false, append: true };
+    for arg in args {
+        match arg.as_str() {
+            "--quick" => o.quick = true,
+            "--list" => o.list = true,
+            "--no-append" => o.append = false,
+            "-h" | "--help" => o.list = true,
+            flag if flag.starts_with('-') => bail!("unknown flag `{flag}`\n{USAGE}"),
+            name => o.tasks.push(name.to_string()),
+        }
+    }
+    Ok(o)
+}
+
+/// Entry point of `cargo xtask bench`.
+pub fn run(root: &Path, args: &[String]) -> Result<()> {
+    let opts = parse(args)?;
+    let selected = tasks::select(&opts.tasks)?;
+    if opts.list {
+        println!("{USAGE}\n\ntasks:");
+        for t in tasks::TASKS {
+            println!("  {:<12} {}", t.name, t.about);
+        }
+        return Ok(());
+    }
+    let requirements = tasks::requirements(&selected);
+    let python = ensure_venv(root, &requirements)?;
+    let tp = build_tp(root)?;
+    let ctx =
+        Ctx { tp, python: python.clone(), peers: root.join("xtask/peers"), out: root.join("bench-out") };
+    let scale = if opts.quick { Scale::Quick } else { Scale::Full };
+
+    let date = report::now();
+    let mut rows = Vec::new();
+    for task in &selected {
+        for case in (task.cases)(&ctx, scale) {
+            eprintln!("==> bench: {} ({})", case.label, case.size);
+            rows.push(run_case(&ctx, &case)?);
+        }
+    }
+
+    let command =
+        std::iter::once("cargo xtask bench").chain(args.iter().map(String::as_str)).collect::<Vec<_>>();
+    let python_version = capture(Command::new(&python).arg("--version"))?.trim().to_string();
+    let ctx = report::Context {
+        command: &command.join(" "),
+        date: &date,
+        machine: &report::machine(),
+        commit: &git_commit(root),
+        python: &python_version,
+        peers: &requirements,
+    };
+    let section = report::section(&ctx, &rows);
+    println!("{section}");
+    if opts.append {
+        let path = root.join("docs/benchmarks.md");
+        let mut text = fs::read_to_string(&path).unwrap_or_else(|_| DOC_HEADER.to_string());
+        text.push_str(&section);
+        fs::write(&path, text).with_context(|| format!("could not write {}", path.display()))?;
+        eprintln!("==> bench: appended to {}", path.display());
+    }
+    Ok(())
+}
+
+/// Creates `.venv/` if needed and installs the pinned requirements (a no-op when satisfied).
+fn ensure_venv(root: &Path, requirements: &[&str]) -> Result<PathBuf> {
+    let venv = root.join(".venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        eprintln!("==> bench: creating {}", venv.display());
+        let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().context(
+            "could not run python3: install Python 3.11 (on Debian also `apt-get install python3-venv`)",
+        )?;
+        if !status.success() {
+            bail!("`python3 -m venv {}` failed; on Debian `apt-get install python3-venv`", venv.display());
+        }
+    }
+    if !requirements.is_empty() {
+        eprintln!("==> bench: pip install {}", requirements.join(" "));
+        let status = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args(requirements)
+            .status()
+            .context("could not run pip in the venv")?;
+        if !status.success() {
+            bail!("pip could not install {}", requirements.join(" "));
+        }
+    }
+    Ok(python)
+}
+
+fn build_tp(root: &Path) -> Result<PathBuf> {
+    eprintln!("==> bench: cargo build --release -p tp-cli");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "-p", "tp-cli"])
+        .current_dir(root)
+        .status()
+        .context("could not run cargo")?;
+    if !status.success() {
+        bail!("cargo build --release -p tp-cli failed");
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let tp = target.join("release/tp");
+    if !tp.exists() {
+        bail!("{} is missing after the release build", tp.display());
+    }
+    Ok(tp)
+}
+
+fn run_case(ctx: &Ctx, case: &Case) -> Result<Row> {
+    let dir = ctx.dir(&case.slug);
+    if dir.exists() {
+        fs::remove_dir_all(&dir).with_context(|| format!("could not empty {}", dir.display()))?;
+    }
+    fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
+    for cmd in &case.prepare {
+        let status = command(cmd).status().with_context(|| format!("could not start {}", cmd.display()))?;
+        if !status.success() {
+            bail!("preparing {} failed: {}", case.label, cmd.display());
+        }
+    }
+    let ours = measure(ctx, &case.ours, &dir, "ours")?;
+    let peer = case.peer.as_ref().map(|p| measure(ctx, p, &dir, "peer")).transpose()?;
+    Ok(Row { task: case.label.clone(), size: case.size.clone(), ours, peer })
+}
+
+/// A command with the benchmark environment.
+fn command(cmd: &Cmd) -> Command {
+    let mut c = Command::new(&cmd.program);
+    c.args(&cmd.args)
+        .env("OMP_WAIT_POLICY", "PASSIVE")
+        .env_remove("OPENBLAS_CORETYPE")
+        .env_remove("OPENBLAS_L2_SIZE")
+        .stdin(Stdio::null());
+    c
+}
+
+fn capture(c: &mut Command) -> Result<String> {
+    let out = c.output().with_context(|| format!("could not start {c:?}"))?;
+    if !out.status.success() {
+        bail!("{c:?} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn parse_json(text: &str, what: &str) -> Result<Value> {
+    // the object is the last non-empty line (tools may print progress lines before it)
+    let line = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    serde_json::from_str(line).with_context(|| format!("{what} printed no JSON object: {text:?}"))
+}
+
+fn tail(path: &Path) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
+}
+
+/// Runs one side in a fresh process through measure.py, then reads its quality figure.
+fn measure(ctx: &Ctx, side: &Side, dir: &Path, who: &str) -> Result<Measured> {
+    let (stdout, stderr) = (dir.join(format!("{who}.stdout")), dir.join(format!("{who}.stderr")));
+    let wrapper = Cmd::new(
+        &ctx.python,
+        &[&ctx.peers.join("measure.py"), &"--stdout", &stdout, &"--stderr", &stderr, &"--"],
+    );
+    let mut c = command(&wrapper);
+    c.arg(&side.run.program).args(&side.run.args);
+    eprintln!("    {who}: {}", side.run.display());
+    let m = parse_json(&capture(&mut c)?, "measure.py")?;
+    let exit = m["exit"].as_i64().unwrap_or(-1);
+    if exit != 0 {
+        let why = m["error"].as_str().map_or_else(|| tail(&stderr), str::to_string);
+        bail!("{who} exited with {exit}: {}\n{why}", side.run.display());
+    }
+    let wall_s = m["wall_s"].as_f64().context("measure.py printed no wall_s")?;
+    let max_rss_kib = m["max_rss_kib"].as_u64().context("measure.py printed no max_rss_kib")?;
+    let Quality { probe, format } = &side.quality;
+    let quality = format(&parse_json(&capture(&mut command(probe))?, &probe.display())?)?;
+    eprintln!("    {who}: {} s, {} KiB peak RSS, {quality}", report::seconds(wall_s), max_rss_kib);
+    Ok(Measured { wall_s, max_rss_kib, quality })
+}
+
+fn git_commit(root: &Path) -> String {
+    let head = capture(Command::new("git").args(["rev-parse", "--short", "HEAD"]).current_dir(root))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    let dirty = capture(
+        Command::new("git").args(["status", "--porcelain", "--untracked-files=no"]).current_dir(root),
+    )
+    .map(|s| !s.trim().is_empty())
+    .unwrap_or(false);
+    if dirty { format!("{head} (with uncommitted changes)") } else { head }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options() {
+        let o = parse(&["simulate".into(), "--quick".into()]).unwrap();
+        assert_eq!(o.tasks, vec!["simulate"]);
+        assert!(o.quick && o.append && !o.list);
+        assert!(!parse(&["--no-append".into()]).unwrap().append);
+        assert!(parse(&["--fast".into()]).is_err());
+    }
+
+    #[test]
+    fn json_is_the_last_line() {
+        let v = parse_json("progress 1\nprogress 2\n{\"exit\": 0}\n\n", "x").unwrap();
+        assert_eq!(v["exit"], 0);
+        assert!(parse_json("no json", "x").is_err());
+    }
+}
