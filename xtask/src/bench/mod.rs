@@ -19,34 +19,6 @@ use serde_json::Value;
 use report::{Measured, Row};
 use tasks::{Case, Cmd, Ctx, Quality, Scale, Side};
 
-/// The header of `docs/benchmarks.md`, written when the file does not exist yet.
-const DOC_HEADER: &str = "# Benchmarks
-
-Every figure here was produced by `cargo xtask bench` (source: `xtask/src/bench/`, peers:
-`xtask/peers/`) on the machine named in its section. Nothing is copied by hand.
-
-How a run works:
-
-- `cargo build --release -p tp-cli`, then for each case the same input data for both sides
-  (same size, same seed; a generator that both sides read is run untimed first).
-- Ours (`target/release/tp ...`) and the Python peer each run **in a fresh process**, one after
-  the other, through `xtask/peers/measure.py`: wall time is `perf_counter` around the process,
-  peak RSS is `ru_maxrss` of `getrusage(RUSAGE_CHILDREN)`. Process start, imports and file
-  writing are included: this is what a user waits for.
-- Both sides run with `OMP_WAIT_POLICY=PASSIVE` (idle OpenMP threads sleep instead of spinning)
-  and without `OPENBLAS_CORETYPE` / `OPENBLAS_L2_SIZE`, so current numpy picks its own kernels.
-- The peers run in `.venv/` with the pinned versions listed in each section; a task installs only
-  its own requirements.
-- `peer/ours` is peer wall time divided by ours: above 1 means we are faster.
-- The quality columns show each side's own result read back from what it wrote (or printed), so a
-  speed figure never hides a wrong answer.
-- One run per side; figures within ~10% of each other are a tie on this shared machine.
-
-`cargo xtask bench --quick` runs the same cases at a smaller size to check the harness.
-
-Runs, oldest first:
-";
-
 const USAGE: &str = "usage: cargo xtask bench [TASK...] [--quick] [--list] [--no-append]";
 
 struct Options {
@@ -113,7 +85,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     println!("{section}");
     if opts.append {
         let path = root.join("docs/benchmarks.md");
-        let mut text = fs::read_to_string(&path).unwrap_or_else(|_| DOC_HEADER.to_string());
+        // the header (how figures are produced) lives only in the file itself
+        let mut text = fs::read_to_string(&path)
+            .with_context(|| format!("could not read {} (restore it with git)", path.display()))?;
         text.push_str(&section);
         fs::write(&path, text).with_context(|| format!("could not write {}", path.display()))?;
         eprintln!("==> bench: appended to {}", path.display());
