@@ -1,0 +1,297 @@
+//! The batch K-Means loop (scikit-learn's Lloyd iteration structure) with two
+//! assignment strategies: plain Lloyd (all k distances per row) and Hamerly
+//! (2010) bounds that skip rows whose nearest center cannot have changed.
+//!
+//! One iteration: assign every row to its nearest center, then recompute the
+//! centers as weighted means (an empty cluster takes the row farthest from
+//! its center, as scikit-learn does). Stop when no label changed (strict
+//! convergence) or when Σ_j ‖c_j^new − c_j^old‖² ≤ tol · mean feature
+//! variance; if stopped on the tolerance, labels are re-assigned once to the
+//! final centers.
+
+use super::rows::{BLOCK, Rows, nearest, nearest_two, sq_dist};
+use rayon::prelude::*;
+
+/// Outcome of one K-Means run from given centers.
+#[derive(Debug, Clone)]
+pub(crate) struct Run {
+    pub centers: Vec<f64>,
+    pub labels: Vec<usize>,
+    pub inertia: f64,
+    pub n_iter: usize,
+    pub converged: bool,
+    pub inertia_trace: Vec<f64>,
+}
+
+/// Per-block partial sums: Σ w x per cluster, Σ w per cluster, labels changed.
+struct Partial {
+    sums: Vec<f64>,
+    weights: Vec<f64>,
+    changed: usize,
+    inertia: f64,
+}
+
+/// Bounds kept by Hamerly's algorithm.
+struct Bounds {
+    upper: Vec<f64>,
+    lower: Vec<f64>,
+    valid: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assign_block(
+    x: &Rows,
+    w: &[f64],
+    centers: &[f64],
+    k: usize,
+    lo: usize,
+    labels: &mut [usize],
+    bounds: Option<(&mut [f64], &mut [f64])>,
+    hamerly: Option<(&[f64], &[f64], bool)>,
+) -> Partial {
+    let d = x.d;
+    let mut p = Partial { sums: vec![0.0; k * d], weights: vec![0.0; k], changed: 0, inertia: 0.0 };
+    match (bounds, hamerly) {
+        (Some((upper, lower)), Some((half_sep, drift, valid))) => {
+            let (pmax_idx, pmax, psecond) = top_two(drift);
+            for o in 0..labels.len() {
+                let i = lo + o;
+                let xi = x.row(i);
+                let old = labels[o];
+                let mut a = old;
+                if !valid {
+                    let (j, d1, d2) = nearest_two(xi, centers, d);
+                    a = j;
+                    upper[o] = d1.sqrt();
+                    lower[o] = d2.sqrt();
+                } else {
+                    upper[o] += drift[a];
+                    lower[o] -= if a == pmax_idx { psecond } else { pmax };
+                    let m = half_sep[a].max(lower[o]);
+                    if upper[o] > m {
+                        upper[o] = sq_dist(xi, &centers[a * d..(a + 1) * d]).sqrt();
+                        if upper[o] > m {
+                            let (j, d1, d2) = nearest_two(xi, centers, d);
+                            a = j;
+                            upper[o] = d1.sqrt();
+                            lower[o] = d2.sqrt();
+                        }
+                    }
+                }
+                labels[o] = a;
+                p.changed += usize::from(a != old);
+                let wi = w[i];
+                p.weights[a] += wi;
+                for (s, v) in p.sums[a * d..(a + 1) * d].iter_mut().zip(xi) {
+                    *s += wi * v;
+                }
+            }
+        }
+        _ => {
+            for o in 0..labels.len() {
+                let i = lo + o;
+                let xi = x.row(i);
+                let (a, dist) = nearest(xi, centers, d);
+                p.changed += usize::from(a != labels[o]);
+                labels[o] = a;
+                let wi = w[i];
+                p.inertia += wi * dist;
+                p.weights[a] += wi;
+                for (s, v) in p.sums[a * d..(a + 1) * d].iter_mut().zip(xi) {
+                    *s += wi * v;
+                }
+            }
+        }
+    }
+    p
+}
+
+/// (index of the max, max, second max) of a slice of center drifts.
+fn top_two(v: &[f64]) -> (usize, f64, f64) {
+    let (mut i1, mut m1, mut m2) = (0, f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for (i, &x) in v.iter().enumerate() {
+        if x > m1 {
+            m2 = m1;
+            m1 = x;
+            i1 = i;
+        } else if x > m2 {
+            m2 = x;
+        }
+    }
+    (i1, m1.max(0.0), m2.max(0.0))
+}
+
+/// Half the distance from each center to its nearest other center.
+fn half_separation(centers: &[f64], k: usize, d: usize) -> Vec<f64> {
+    let mut s = vec![f64::INFINITY; k];
+    for a in 0..k {
+        for b in (a + 1)..k {
+            let dist = sq_dist(&centers[a * d..(a + 1) * d], &centers[b * d..(b + 1) * d]).sqrt() / 2.0;
+            s[a] = s[a].min(dist);
+            s[b] = s[b].min(dist);
+        }
+    }
+    s
+}
+
+/// Run the batch loop from `init` (k × d row-major).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run(
+    x: &Rows,
+    w: &[f64],
+    init: &[f64],
+    k: usize,
+    max_iter: usize,
+    tol_scaled: f64,
+    hamerly: bool,
+    parallel: bool,
+) -> Run {
+    let (n, d) = (x.n, x.d);
+    let mut centers = init.to_vec();
+    let mut labels = vec![usize::MAX; n];
+    let mut bounds = Bounds {
+        upper: if hamerly { vec![0.0; n] } else { Vec::new() },
+        lower: if hamerly { vec![0.0; n] } else { Vec::new() },
+        valid: false,
+    };
+    let mut drift = vec![0.0; k];
+    let mut strict = false;
+    let mut converged = false;
+    let mut n_iter = 0;
+    let mut trace = Vec::new();
+    for it in 0..max_iter {
+        n_iter = it + 1;
+        let half_sep = if hamerly { half_separation(&centers, k, d) } else { Vec::new() };
+        let parts =
+            assign_pass(x, w, &centers, k, &mut labels, &mut bounds, hamerly, &half_sep, &drift, parallel);
+        bounds.valid = hamerly;
+        let (mut sums, mut weights, changed, lloyd_inertia) = merge(parts, k, d);
+        if !hamerly {
+            trace.push(lloyd_inertia);
+        }
+        relocate_empty(x, w, &centers, &labels, &mut sums, &mut weights, k);
+        let mut shift_tot = 0.0;
+        for j in 0..k {
+            let c = &mut centers[j * d..(j + 1) * d];
+            let mut s2 = 0.0;
+            if weights[j] > 0.0 {
+                for (cv, sv) in c.iter_mut().zip(&sums[j * d..(j + 1) * d]) {
+                    let new = sv / weights[j];
+                    s2 += (new - *cv) * (new - *cv);
+                    *cv = new;
+                }
+            }
+            drift[j] = s2.sqrt();
+            shift_tot += s2;
+        }
+        if changed == 0 {
+            strict = true;
+            converged = true;
+            break;
+        }
+        if shift_tot <= tol_scaled {
+            converged = true;
+            break;
+        }
+    }
+    if !strict {
+        labels = super::rows::assign_all(x, &centers, parallel);
+    }
+    let inertia = super::rows::inertia(x, w, &centers, &labels, parallel);
+    Run { centers, labels, inertia, n_iter, converged, inertia_trace: trace }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assign_pass(
+    x: &Rows,
+    w: &[f64],
+    centers: &[f64],
+    k: usize,
+    labels: &mut [usize],
+    bounds: &mut Bounds,
+    hamerly: bool,
+    half_sep: &[f64],
+    drift: &[f64],
+    parallel: bool,
+) -> Vec<Partial> {
+    let valid = bounds.valid;
+    if hamerly {
+        let work = |(b, ((l, u), lo)): (usize, ((&mut [usize], &mut [f64]), &mut [f64]))| {
+            assign_block(x, w, centers, k, b * BLOCK, l, Some((u, lo)), Some((half_sep, drift, valid)))
+        };
+        if parallel && x.n > BLOCK {
+            labels
+                .par_chunks_mut(BLOCK)
+                .zip(bounds.upper.par_chunks_mut(BLOCK))
+                .zip(bounds.lower.par_chunks_mut(BLOCK))
+                .enumerate()
+                .map(work)
+                .collect()
+        } else {
+            labels
+                .chunks_mut(BLOCK)
+                .zip(bounds.upper.chunks_mut(BLOCK))
+                .zip(bounds.lower.chunks_mut(BLOCK))
+                .enumerate()
+                .map(work)
+                .collect()
+        }
+    } else {
+        let work = |(b, l): (usize, &mut [usize])| assign_block(x, w, centers, k, b * BLOCK, l, None, None);
+        if parallel && x.n > BLOCK {
+            labels.par_chunks_mut(BLOCK).enumerate().map(work).collect()
+        } else {
+            labels.chunks_mut(BLOCK).enumerate().map(work).collect()
+        }
+    }
+}
+
+fn merge(parts: Vec<Partial>, k: usize, d: usize) -> (Vec<f64>, Vec<f64>, usize, f64) {
+    let mut sums = vec![0.0; k * d];
+    let mut weights = vec![0.0; k];
+    let mut changed = 0;
+    let mut inertia = 0.0;
+    for p in parts {
+        for (a, b) in sums.iter_mut().zip(&p.sums) {
+            *a += b;
+        }
+        for (a, b) in weights.iter_mut().zip(&p.weights) {
+            *a += b;
+        }
+        changed += p.changed;
+        inertia += p.inertia;
+    }
+    (sums, weights, changed, inertia)
+}
+
+/// scikit-learn's empty-cluster rule: each empty cluster takes, in turn, one of
+/// the rows farthest from their current center (the row keeps its label until
+/// the next assignment; its weight moves).
+fn relocate_empty(
+    x: &Rows,
+    w: &[f64],
+    centers: &[f64],
+    labels: &[usize],
+    sums: &mut [f64],
+    weights: &mut [f64],
+    k: usize,
+) {
+    let empty: Vec<usize> = (0..k).filter(|&j| weights[j] == 0.0).collect();
+    if empty.is_empty() {
+        return;
+    }
+    let d = x.d;
+    let mut far: Vec<(f64, usize)> =
+        (0..x.n).map(|i| (sq_dist(x.row(i), &centers[labels[i] * d..(labels[i] + 1) * d]), i)).collect();
+    far.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (&j, &(_, i)) in empty.iter().zip(&far) {
+        let old = labels[i];
+        let xi = x.row(i);
+        for t in 0..d {
+            sums[old * d + t] -= xi[t] * w[i];
+            sums[j * d + t] = xi[t] * w[i];
+        }
+        weights[j] = w[i];
+        weights[old] -= w[i];
+    }
+}

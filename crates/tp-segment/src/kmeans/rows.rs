@@ -1,0 +1,121 @@
+//! Row-major data layout and block-parallel helpers shared by the K-Means engines.
+//!
+//! K-Means touches each row as a whole, so the input is copied once into a
+//! row-major buffer. Work is cut into fixed blocks of [`BLOCK`] rows whose
+//! partial results are merged in block order: the result does not depend on
+//! the number of threads.
+
+use faer::MatRef;
+use rayon::prelude::*;
+
+/// Rows per parallel block (fixed, so results are thread-count independent).
+pub(crate) const BLOCK: usize = 4096;
+
+/// A row-major copy of an n × d matrix.
+#[derive(Debug, Clone)]
+pub(crate) struct Rows {
+    pub data: Vec<f64>,
+    pub n: usize,
+    pub d: usize,
+}
+
+impl Rows {
+    pub fn from_mat(x: MatRef<'_, f64>) -> Self {
+        let (n, d) = (x.nrows(), x.ncols());
+        let mut data = vec![0.0; n * d];
+        for j in 0..d {
+            let col = x.col(j);
+            for i in 0..n {
+                data[i * d + j] = col[i];
+            }
+        }
+        Self { data, n, d }
+    }
+
+    pub fn subset(&self, idx: &[usize]) -> Self {
+        let d = self.d;
+        let mut data = Vec::with_capacity(idx.len() * d);
+        for &i in idx {
+            data.extend_from_slice(self.row(i));
+        }
+        Self { data, n: idx.len(), d }
+    }
+
+    #[inline]
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.data[i * self.d..(i + 1) * self.d]
+    }
+}
+
+/// Squared Euclidean distance.
+#[inline]
+pub(crate) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (x, y) in a.iter().zip(b) {
+        let t = x - y;
+        s += t * t;
+    }
+    s
+}
+
+/// Index and squared distance of the nearest center (first on ties).
+#[inline]
+pub(crate) fn nearest(x: &[f64], centers: &[f64], d: usize) -> (usize, f64) {
+    let mut best = (0, f64::INFINITY);
+    for (j, c) in centers.chunks_exact(d).enumerate() {
+        let s = sq_dist(x, c);
+        if s < best.1 {
+            best = (j, s);
+        }
+    }
+    best
+}
+
+/// Nearest and second-nearest squared distances, and the nearest index.
+#[inline]
+pub(crate) fn nearest_two(x: &[f64], centers: &[f64], d: usize) -> (usize, f64, f64) {
+    let (mut a, mut d1, mut d2) = (0, f64::INFINITY, f64::INFINITY);
+    for (j, c) in centers.chunks_exact(d).enumerate() {
+        let s = sq_dist(x, c);
+        if s < d1 {
+            d2 = d1;
+            d1 = s;
+            a = j;
+        } else if s < d2 {
+            d2 = s;
+        }
+    }
+    (a, d1, d2)
+}
+
+/// Labels of every row by nearest center (parallel over fixed blocks).
+pub(crate) fn assign_all(x: &Rows, centers: &[f64], parallel: bool) -> Vec<usize> {
+    let mut labels = vec![0; x.n];
+    let work = |(b, chunk): (usize, &mut [usize])| {
+        for (o, l) in chunk.iter_mut().enumerate() {
+            *l = nearest(x.row(b * BLOCK + o), centers, x.d).0;
+        }
+    };
+    if parallel && x.n > BLOCK {
+        labels.par_chunks_mut(BLOCK).enumerate().for_each(work);
+    } else {
+        labels.chunks_mut(BLOCK).enumerate().for_each(work);
+    }
+    labels
+}
+
+/// Σ w_i ‖x_i − c_{label_i}‖², summed per block then in block order.
+pub(crate) fn inertia(x: &Rows, w: &[f64], centers: &[f64], labels: &[usize], parallel: bool) -> f64 {
+    let d = x.d;
+    let part = |b: usize| {
+        let (lo, hi) = (b * BLOCK, ((b + 1) * BLOCK).min(x.n));
+        (lo..hi).map(|i| w[i] * sq_dist(x.row(i), &centers[labels[i] * d..(labels[i] + 1) * d])).sum::<f64>()
+    };
+    let nb = x.n.div_ceil(BLOCK);
+    let parts: Vec<f64> = if parallel && nb > 1 {
+        (0..nb).into_par_iter().map(part).collect()
+    } else {
+        (0..nb).map(part).collect()
+    };
+    parts.iter().sum()
+}
