@@ -1,0 +1,7 @@
+//! Integration tests of tp-learn: golden comparisons with scikit-learn and
+//! property tests of the invariants every learner must keep.
+
+#[path = "learn/golden.rs"]
+mod golden;
+#[path = "learn/properties.rs"]
+mod properties;
