@@ -1,0 +1,272 @@
+//! Streaming Parquet reader: a projection mask keeps only the selected
+//! columns, record batches are converted into typed chunks.
+
+use crate::error::{IoError, Location, Result};
+use crate::options::{Kind, ReadOptions, find_duplicate};
+use crate::table_build::{Bad, Builder, Target};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type,
+    UInt64Type,
+};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::DataType;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use tp_core::{ColumnData, Table};
+
+/// Largest record batch asked of the Parquet decoder.
+const MAX_BATCH_ROWS: usize = 1 << 16;
+
+/// The column type a stored Arrow type reads into by default.
+fn natural(dt: &DataType) -> Option<Target> {
+    use DataType as D;
+    match dt {
+        D::Float32 | D::Float64 => Some(Target::F64),
+        D::Int8 | D::Int16 | D::Int32 | D::Int64 | D::UInt8 | D::UInt16 | D::UInt32 | D::UInt64 => {
+            Some(Target::I64)
+        }
+        D::Boolean => Some(Target::Bool),
+        D::Utf8 | D::LargeUtf8 | D::Utf8View => Some(Target::Str),
+        D::Dictionary(_, v) if matches!(**v, D::Utf8 | D::LargeUtf8 | D::Utf8View) => Some(Target::Str),
+        _ => None,
+    }
+}
+
+struct ParquetColumn {
+    name: String,
+    /// Position in the projected batch (file order of the kept columns).
+    batch_index: usize,
+    target: Target,
+}
+
+/// A Parquet file opened for typed, chunked reading.
+pub(crate) struct ParquetChunks {
+    path: PathBuf,
+    reader: ParquetRecordBatchReader,
+    columns: Vec<ParquetColumn>,
+    allow_non_finite: bool,
+    batch_rows: usize,
+    pending: Option<RecordBatch>,
+    rows_read: u64,
+    total_rows: u64,
+}
+
+impl ParquetChunks {
+    /// Opens `path`, checks its schema against `opts`; batches will hold at
+    /// most `chunk_rows` rows.
+    pub(crate) fn open(path: &Path, opts: &ReadOptions, chunk_rows: usize) -> Result<ParquetChunks> {
+        let pq_err = |source| IoError::Parquet { path: path.to_path_buf(), source };
+        let file = File::open(path).map_err(|e| IoError::io(path, e))?;
+        if file.metadata().map_err(|e| IoError::io(path, e))?.len() == 0 {
+            return Err(IoError::EmptyFile { path: path.to_path_buf() });
+        }
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err)?;
+        let schema = builder.schema().clone();
+        let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        if let Some((i, j)) = find_duplicate(&header) {
+            return Err(IoError::DuplicateColumn {
+                path: path.to_path_buf(),
+                column: header[j].clone(),
+                first: i + 1,
+                second: j + 1,
+            });
+        }
+        let keep = opts.resolve(&header).map_err(|column| IoError::MissingColumn {
+            path: path.to_path_buf(),
+            column,
+            available: header.join(", "),
+        })?;
+        let total_rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+        if total_rows == 0 && !opts.no_rows_allowed() {
+            return Err(IoError::NoRows { path: path.to_path_buf() });
+        }
+        let mut sorted = keep.clone();
+        sorted.sort_unstable();
+        let mut columns = Vec::with_capacity(keep.len());
+        for &j in &keep {
+            let name = header[j].clone();
+            let dt = schema.field(j).data_type();
+            let Some(nat) = natural(dt) else {
+                return Err(IoError::UnsupportedType {
+                    path: path.to_path_buf(),
+                    column: name,
+                    found: dt.to_string(),
+                });
+            };
+            let target = match (opts.required(&name), nat) {
+                (None | Some(Kind::Numeric), Target::F64 | Target::I64) | (None, _) => nat,
+                (Some(Kind::Float), Target::F64 | Target::I64) => Target::F64,
+                (Some(Kind::Int), Target::I64) => Target::I64,
+                (Some(Kind::Bool), Target::Bool) => Target::Bool,
+                (Some(Kind::Str), Target::Str) => Target::Str,
+                (Some(expected), _) => {
+                    return Err(IoError::ColumnType {
+                        path: path.to_path_buf(),
+                        column: name,
+                        found: dt.to_string(),
+                        expected,
+                    });
+                }
+            };
+            let batch_index = sorted.binary_search(&j).expect("kept index is in the sorted list");
+            columns.push(ParquetColumn { name, batch_index, target });
+        }
+        let chunk_rows = chunk_rows.max(1);
+        let pieces = chunk_rows.div_ceil(MAX_BATCH_ROWS);
+        let batch_rows = chunk_rows / pieces;
+        let mask = ProjectionMask::roots(builder.parquet_schema(), sorted);
+        let reader = builder.with_projection(mask).with_batch_size(batch_rows).build().map_err(pq_err)?;
+        Ok(ParquetChunks {
+            path: path.to_path_buf(),
+            reader,
+            columns,
+            allow_non_finite: opts.non_finite_allowed(),
+            batch_rows,
+            pending: None,
+            rows_read: 0,
+            total_rows,
+        })
+    }
+
+    /// Data rows read so far.
+    pub(crate) fn rows_read(&self) -> u64 {
+        self.rows_read
+    }
+
+    /// A table with the kept columns and no rows.
+    pub(crate) fn empty_table(&self) -> Result<Table> {
+        let cols = self.columns.iter().map(|c| Builder::new(c.target, 0).finish(c.name.clone())).collect();
+        Ok(Table::new(cols)?)
+    }
+
+    /// The next at most `max_rows` rows, or `None` at the end of the file.
+    pub(crate) fn next_chunk(&mut self, max_rows: usize) -> Result<Option<Table>> {
+        let remaining = usize::try_from(self.total_rows - self.rows_read).unwrap_or(usize::MAX);
+        let cap = max_rows.min(remaining).min(1 << 24);
+        let mut builders: Vec<Builder> = self.columns.iter().map(|c| Builder::new(c.target, cap)).collect();
+        let mut n = 0usize;
+        loop {
+            let batch = match self.pending.take() {
+                Some(b) => b,
+                None => match self.reader.next() {
+                    None => break,
+                    Some(b) => b.map_err(|source| IoError::Arrow { path: self.path.clone(), source })?,
+                },
+            };
+            if n > 0 && n + batch.num_rows() > max_rows {
+                self.pending = Some(batch);
+                break;
+            }
+            let offset = self.rows_read + n as u64;
+            for (c, b) in self.columns.iter().zip(builders.iter_mut()) {
+                append(b, batch.column(c.batch_index).as_ref(), self.allow_non_finite).map_err(
+                    |(i, bad, raw)| {
+                        bad.into_error(
+                            self.path.clone(),
+                            c.name.clone(),
+                            Location::Row(offset + i as u64),
+                            raw.as_bytes(),
+                        )
+                    },
+                )?;
+            }
+            n += batch.num_rows();
+            if n + self.batch_rows > max_rows {
+                break;
+            }
+        }
+        self.rows_read += n as u64;
+        if n == 0 {
+            return Ok(None);
+        }
+        let cols = self.columns.iter().zip(builders).map(|(c, b)| b.finish(c.name.clone())).collect();
+        Ok(Some(Table::new(cols)?))
+    }
+}
+
+type Refusal = (usize, Bad, String);
+
+/// Appends one Arrow array to a builder; a refusal carries the index in the
+/// array, the reason and the offending value as text.
+fn append(b: &mut Builder, a: &dyn Array, allow_non_finite: bool) -> Result<(), Refusal> {
+    let target_kind = match &b.0 {
+        ColumnData::F64(_) => Kind::Float,
+        ColumnData::I64(_) => Kind::Int,
+        ColumnData::Bool(_) => Kind::Bool,
+        ColumnData::Str(_) => Kind::Str,
+    };
+    if a.null_count() > 0 {
+        let i = (0..a.len()).find(|&i| a.is_null(i)).unwrap_or(0);
+        return Err((i, Bad::Missing(target_kind), String::new()));
+    }
+    match &mut b.0 {
+        ColumnData::F64(v) => {
+            let start = v.len();
+            if let Some(p) = a.as_primitive_opt::<Float64Type>() {
+                v.extend_from_slice(p.values());
+            } else if let Some(p) = a.as_primitive_opt::<Float32Type>() {
+                v.extend(p.values().iter().map(|&x| f64::from(x)));
+            } else {
+                let mut ints = Vec::with_capacity(a.len());
+                append_ints(&mut ints, a)?;
+                v.extend(ints.iter().map(|&x| x as f64));
+            }
+            if !allow_non_finite && let Some(i) = v[start..].iter().position(|x| !x.is_finite()) {
+                let x = v[start + i];
+                return Err((i, Bad::NonFinite(x), x.to_string()));
+            }
+        }
+        ColumnData::I64(v) => append_ints(v, a)?,
+        ColumnData::Bool(v) => {
+            let p = a.as_boolean_opt().ok_or((0, Bad::Mismatch(Kind::Bool), String::new()))?;
+            v.extend(p.values().iter());
+        }
+        ColumnData::Str(v) => append_strings(v, a).ok_or((0, Bad::Mismatch(Kind::Str), String::new()))?,
+    }
+    Ok(())
+}
+
+fn append_ints(out: &mut Vec<i64>, a: &dyn Array) -> Result<(), Refusal> {
+    macro_rules! widen {
+        ($($t:ty),*) => {$(
+            if let Some(p) = a.as_primitive_opt::<$t>() {
+                out.extend(p.values().iter().map(|&x| i64::from(x)));
+                return Ok(());
+            }
+        )*};
+    }
+    widen!(Int64Type, Int32Type, Int16Type, Int8Type, UInt32Type, UInt16Type, UInt8Type);
+    if let Some(p) = a.as_primitive_opt::<UInt64Type>() {
+        for (i, &x) in p.values().iter().enumerate() {
+            out.push(i64::try_from(x).map_err(|_| (i, Bad::Mismatch(Kind::Int), x.to_string()))?);
+        }
+        return Ok(());
+    }
+    Err((0, Bad::Mismatch(Kind::Int), String::new()))
+}
+
+fn append_strings(out: &mut Vec<String>, a: &dyn Array) -> Option<()> {
+    if let Some(s) = a.as_string_opt::<i32>() {
+        out.extend(s.iter().map(|x| x.unwrap_or_default().to_owned()));
+    } else if let Some(s) = a.as_string_opt::<i64>() {
+        out.extend(s.iter().map(|x| x.unwrap_or_default().to_owned()));
+    } else if let Some(s) = a.as_string_view_opt() {
+        out.extend(s.iter().map(|x| x.unwrap_or_default().to_owned()));
+    } else if let Some(d) = a.as_any_dictionary_opt() {
+        if d.len() == 0 {
+            return Some(());
+        }
+        let mut values = Vec::with_capacity(d.values().len());
+        append_strings(&mut values, d.values().as_ref())?;
+        if values.is_empty() {
+            return None;
+        }
+        out.extend(d.normalized_keys().into_iter().map(|k| values[k].clone()));
+    } else {
+        return None;
+    }
+    Some(())
+}
