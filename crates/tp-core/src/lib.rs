@@ -33,11 +33,19 @@
 //! assert_eq!(folds.test(0).len(), 2);
 //! ```
 
+mod aipw;
+mod data;
 pub mod error;
+mod folds;
+pub mod kernels;
 pub mod rng;
+pub mod stats;
 pub mod table;
 
+pub use aipw::{aipw_scores, contrast_scores};
+pub use data::{CausalData, CausalDataBuilder};
 pub use error::{CoreError, Result};
+pub use folds::Folds;
 pub use table::{Column, ColumnData, Table};
 
 /// The faer version every tp crate uses.
