@@ -29,6 +29,7 @@
 mod error;
 mod linalg;
 mod linear;
+pub mod tree;
 mod logistic;
 mod traits;
 mod validate;
