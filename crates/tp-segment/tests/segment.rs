@@ -69,3 +69,23 @@ fn metrics_match_sklearn() {
         assert!(close(v, want, 1e-9), "{name}: {v} vs {want}");
     }
 }
+
+#[test]
+fn nmf_reaches_sklearn_objective() {
+    use tp_segment::{Loss, Nmf, Solver};
+    let f = fixture("nmf.json");
+    let x = mat(&f["x"]);
+    for (case, solver, loss) in [
+        ("cd_frobenius", Solver::Cd, Loss::Frobenius),
+        ("mu_frobenius", Solver::Mu, Loss::Frobenius),
+        ("mu_kullback_leibler", Solver::Mu, Loss::KullbackLeibler),
+    ] {
+        let peer = f["results"][case]["reconstruction_err"].as_f64().unwrap();
+        let m = Nmf::params(4).solver(solver).loss(loss).tol(1e-10).max_iter(20_000).fit(x.as_ref()).unwrap();
+        let d = m.diagnostics();
+        eprintln!("{case}: ours {} (n_iter {}) vs sklearn {peer}", d.objective, d.n_iter);
+        assert!(d.objective <= peer * 1.001, "{case}: {} > {peer} * 1.001", d.objective);
+        assert!(m.w().col_iter().all(|c| c.iter().all(|v| *v >= 0.0)));
+        assert!(m.h().col_iter().all(|c| c.iter().all(|v| *v >= 0.0)));
+    }
+}
