@@ -1,12 +1,16 @@
-"""Peer for `tp simulate --preset criteo`: a Criteo-uplift-shaped campaign, written the way a data
-scientist would write it in Python (numpy, vectorized; pyarrow for Parquet).
+"""Peer for `tp simulate --preset criteo`: the same Criteo-uplift-shaped table, written the way a
+data scientist would write it in Python (numpy, vectorized over all rows; pyarrow for Parquet).
 
     python simulate_criteo.py --customers N --seed S --out DIR
 
-Writes DIR/campaign.parquet (customer_id, f0..f11, treatment, visit, conversion) and
-DIR/truth.parquet (customer_id, mu0, mu1, tau): 12 correlated Gaussian features, 85% treated at
-random, a logistic visit model whose effect varies with the features (positive for most, negative
-for some), tau = P(visit | treated) - P(visit | control) per customer.
+Writes DIR/criteo.parquet (snappy) with the columns of ours: f0..f11, treatment, visit,
+conversion (int64), propensity, mu0, mu1, tau, tau_visit (float64). The model is the one
+crates/tp-sim/src/criteo.rs documents: 12 standard normals mixed into three correlated blocks and
+pushed through non-Gaussian transforms; 85% treated at random; logistic visit and
+conversion-given-visit probabilities with heterogeneous lifts; mu = P(visit) * P(conversion | visit)
+per arm, tau = mu1 - mu0, tau_visit = the visit-probability lift. The random draws differ from
+ours (numpy's PCG64 instead of per-row ChaCha streams), the distribution is the same, so the two
+files agree on treated share and mean tau up to sampling error.
 """
 
 import argparse
@@ -25,38 +29,77 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def simulate(n: int, seed: int):
+def features(u):
+    v0 = u[:, 0]
+    v1 = 0.7 * u[:, 0] + 0.71 * u[:, 1]
+    v2 = 0.5 * u[:, 0] - 0.4 * u[:, 1] + 0.77 * u[:, 2]
+    v3 = 0.6 * u[:, 2] + 0.8 * u[:, 3]
+    v4 = u[:, 4]
+    v5 = -0.6 * u[:, 4] + 0.8 * u[:, 5]
+    v6 = 0.4 * u[:, 4] + 0.3 * u[:, 0] + 0.87 * u[:, 6]
+    v7 = 0.5 * u[:, 5] + 0.87 * u[:, 7]
+    v8 = u[:, 8]
+    v9 = 0.8 * u[:, 8] + 0.6 * u[:, 9]
+    v10 = 0.3 * u[:, 9] + 0.95 * u[:, 10]
+    return [
+        v0,
+        np.exp(0.5 * v1),
+        np.floor(3.0 * np.exp(0.6 * v2)),
+        (v3 > 0.8).astype(np.float64),
+        np.sinh(v4),
+        sigmoid(1.7 * v5),
+        np.maximum(v6, 0.0),
+        (v7 > -0.7).astype(np.float64) + (v7 > 0.0) + (v7 > 0.9),
+        v8,
+        sigmoid(0.8 * v9) * 10.0,
+        np.abs(v10),
+        u[:, 11].copy(),
+    ]
+
+
+def simulate(n: int, seed: int) -> pa.Table:
     rng = np.random.default_rng(seed)
-    # correlated features: a fixed random mixing of independent normals
-    mixing = np.eye(N_FEATURES) + 0.3 * rng.standard_normal((N_FEATURES, N_FEATURES)) / np.sqrt(N_FEATURES)
-    x = rng.standard_normal((n, N_FEATURES)) @ mixing.T
-    beta = rng.normal(0.0, 0.4, N_FEATURES)
-    baseline = -3.0 + x @ beta
-    effect = 0.25 + 0.35 * x[:, 0] - 0.25 * x[:, 1] + 0.2 * (x[:, 2] > 0)
-    mu0 = sigmoid(baseline)
-    mu1 = sigmoid(baseline + effect)
-    treatment = (rng.random(n) < TREATED_SHARE).astype(np.int8)
-    p = np.where(treatment == 1, mu1, mu0)
-    visit = (rng.random(n) < p).astype(np.int8)
-    conversion = (visit & (rng.random(n) < 0.06)).astype(np.int8)
-    ids = np.arange(n, dtype=np.int64)
-    campaign = {"customer_id": ids}
-    campaign.update({f"f{j}": x[:, j] for j in range(N_FEATURES)})
-    campaign.update({"treatment": treatment, "visit": visit, "conversion": conversion})
-    truth = {"customer_id": ids, "mu0": mu0, "mu1": mu1, "tau": mu1 - mu0}
-    return pa.table(campaign), pa.table(truth)
+    x = features(rng.standard_normal((n, N_FEATURES)))
+    visit_base = (
+        -4.0
+        + 0.55 * x[0]
+        + 0.5 * np.tanh(x[1] - 1.0)
+        + 0.35 * x[3]
+        + 0.1 * np.minimum(x[2], 10.0)
+        - 0.25 * np.clip(x[4], -3.0, 3.0)
+        + 0.2 * x[8]
+    )
+    visit_lift = 0.25 + 0.35 * x[3] - 0.3 * (x[6] > 0.8) + 0.1 * (x[7] - 1.5)
+    conv_base = -3.0 + 0.45 * x[0] + 0.6 * x[5] - 0.3 * x[10] + 0.08 * x[9]
+    conv_lift = 0.1 + 0.5 * (x[5] - 0.5) - 0.25 * x[10] + 0.2 * x[3]
+    v0, v1 = sigmoid(visit_base), sigmoid(visit_base + visit_lift)
+    c0, c1 = sigmoid(conv_base), sigmoid(conv_base + conv_lift)
+    treated = rng.random(n) < TREATED_SHARE
+    visit = rng.random(n) < np.where(treated, v1, v0)
+    conversion = visit & (rng.random(n) < np.where(treated, c1, c0))
+    mu0, mu1 = v0 * c0, v1 * c1
+    columns = {f"f{j}": x[j] for j in range(N_FEATURES)}
+    columns.update(
+        treatment=treated.astype(np.int64),
+        visit=visit.astype(np.int64),
+        conversion=conversion.astype(np.int64),
+        propensity=np.full(n, TREATED_SHARE),
+        mu0=mu0,
+        mu1=mu1,
+        tau=mu1 - mu0,
+        tau_visit=v1 - v0,
+    )
+    return pa.table(columns)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, required=True)
+    parser.add_argument("--customers", type=int, required=True, help="rows")
     parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True, help="output directory (created)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    campaign, truth = simulate(args.customers, args.seed)
-    pq.write_table(campaign, args.out / "campaign.parquet", compression="snappy")
-    pq.write_table(truth, args.out / "truth.parquet", compression="snappy")
+    pq.write_table(simulate(args.customers, args.seed), args.out / "criteo.parquet", compression="snappy")
     return 0
 
 

@@ -5,7 +5,8 @@
 Reads every .parquet / .csv file directly in DIR with pyarrow and reports
 `{"files": {stem: rows}, "rows": total, "treated_share": x, "mean_tau": y}`, where
 `treated_share` is the mean of the first 0/1 column named `treatment` / `treated` found, and
-`mean_tau` the mean of the first column named `tau` (or starting with `tau`) found; either is
+`mean_tau` the mean of the column `tau` (else the first starting with `tau`) in the first file
+that has one; either is
 null when no file has such a column. Untimed: the harness runs it after the timed command.
 """
 
@@ -47,10 +48,9 @@ def main() -> int:
                     treated = mean(table[name])
                     break
         if tau is None:
-            for name in names:
-                if name == "tau" or name.startswith("tau"):
-                    tau = mean(table[name])
-                    break
+            taus = [name for name in names if name.startswith("tau")]
+            if taus:
+                tau = mean(table["tau" if "tau" in taus else taus[0]])
     print(json.dumps({"files": files, "rows": rows, "treated_share": treated, "mean_tau": tau}))
     return 0
 
