@@ -86,7 +86,7 @@ pub fn write_table(path: impl AsRef<Path>, table: &Table) -> Result<()> {
 
 enum Sink {
     Pending(File),
-    Csv(csv::Writer<File>),
+    Csv(Box<csv::Writer<File>>),
     Parquet(Box<ArrowWriter<File>>, SchemaRef),
     Gone,
 }
@@ -191,7 +191,7 @@ impl TableWriter {
                 Format::Csv => {
                     let mut w = csv::WriterBuilder::new().buffer_capacity(1 << 16).from_writer(file);
                     w.write_record(table.names()).map_err(csv_err)?;
-                    Sink::Csv(w)
+                    Sink::Csv(Box::new(w))
                 }
                 Format::Parquet => {
                     let schema = arrow_schema_of(table);
