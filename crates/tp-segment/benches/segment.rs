@@ -1,1 +1,3 @@
+//! Criterion benchmarks of tp-segment (filled in below).
+
 fn main() {}

@@ -88,12 +88,12 @@ fn assign_block(
             }
         }
         _ => {
-            for o in 0..labels.len() {
+            for (o, label) in labels.iter_mut().enumerate() {
                 let i = lo + o;
                 let xi = x.row(i);
                 let (a, dist) = nearest(xi, centers, d);
-                p.changed += usize::from(a != labels[o]);
-                labels[o] = a;
+                p.changed += usize::from(a != *label);
+                *label = a;
                 let wi = w[i];
                 p.inertia += wi * dist;
                 p.weights[a] += wi;
@@ -133,6 +133,8 @@ fn half_separation(centers: &[f64], k: usize, d: usize) -> Vec<f64> {
     }
     s
 }
+
+type HamerlyChunk<'a> = (usize, ((&'a mut [usize], &'a mut [f64]), &'a mut [f64]));
 
 /// Run the batch loop from `init` (k × d row-major).
 #[allow(clippy::too_many_arguments)]
@@ -216,7 +218,7 @@ fn assign_pass(
 ) -> Vec<Partial> {
     let valid = bounds.valid;
     if hamerly {
-        let work = |(b, ((l, u), lo)): (usize, ((&mut [usize], &mut [f64]), &mut [f64]))| {
+        let work = |(b, ((l, u), lo)): HamerlyChunk<'_>| {
             assign_block(x, w, centers, k, b * BLOCK, l, Some((u, lo)), Some((half_sep, drift, valid)))
         };
         if parallel && x.n > BLOCK {

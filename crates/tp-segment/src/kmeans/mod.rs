@@ -165,6 +165,14 @@ impl KMeansParams {
     pub fn k(&self) -> usize {
         self.k
     }
+    /// The same parameters with another number of clusters.
+    pub fn with_k(&self, k: usize) -> Self {
+        Self { k, ..self.clone() }
+    }
+    /// The seed.
+    pub fn seed_value(&self) -> u64 {
+        self.seed
+    }
 
     fn validate(&self, x: MatRef<'_, f64>, w: Option<&[f64]>) -> Result<()> {
         if self.k == 0 {

@@ -237,6 +237,10 @@ impl NmfParams {
     pub fn k(&self) -> usize {
         self.k
     }
+    /// The same parameters at another rank.
+    pub fn with_k(&self, k: usize) -> Self {
+        Self { k, ..self.clone() }
+    }
 
     fn par_for(&self, n: usize, m: usize) -> Par {
         self.par.unwrap_or(if n * m * self.k >= 1 << 20 { Par::rayon(0) } else { Par::Seq })
@@ -264,7 +268,7 @@ impl NmfParams {
                 return Err(param(name, v, "a finite penalty >= 0"));
             }
         }
-        if !(self.tol >= 0.0) || self.max_iter == 0 {
+        if self.tol.is_nan() || self.tol < 0.0 || self.max_iter == 0 {
             return Err(param(
                 "tol / max_iter",
                 format!("{} / {}", self.tol, self.max_iter),
