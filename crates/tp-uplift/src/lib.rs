@@ -1,1 +1,8 @@
-//! tp-uplift
+//! # tp-uplift
+//!
+//! (essay to come)
+
+mod error;
+pub mod evaluate;
+
+pub use error::{Result, UpliftError};
