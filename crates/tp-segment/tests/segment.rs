@@ -89,3 +89,257 @@ fn nmf_reaches_sklearn_objective() {
         assert!(m.h().col_iter().all(|c| c.iter().all(|v| *v >= 0.0)));
     }
 }
+
+// ---------- helpers for synthetic data ----------
+
+use rand::Rng;
+use tp_segment::{Choice, Init, Loss, Nmf, SegmentError, SegmentPipeline, Solver};
+
+/// Gaussian blobs: `k` centers on a grid `spread` apart, `per` rows each, unit noise.
+fn blobs(k: usize, per: usize, d: usize, spread: f64, seed: u64) -> (Mat<f64>, Vec<usize>) {
+    let mut rng = tp_core::rng::stream(seed, 0);
+    let mut normal = move || {
+        let u1: f64 = 1.0 - rng.random::<f64>();
+        let u2: f64 = rng.random::<f64>();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    };
+    let truth: Vec<usize> = (0..k * per).map(|i| i / per).collect();
+    let x = Mat::from_fn(k * per, d, |i, j| {
+        let c = truth[i];
+        let center = if j == c % d { spread * (1 + c / d) as f64 } else { 0.0 };
+        center + normal()
+    });
+    (x, truth)
+}
+
+/// Planted segments: `k` archetype profiles over `m` columns (each archetype
+/// loads on its own block of columns), rows are Poisson-like counts.
+fn planted_counts(k: usize, per: usize, m: usize, seed: u64) -> (Mat<f64>, Vec<usize>) {
+    let mut rng = tp_core::rng::stream(seed, 1);
+    let truth: Vec<usize> = (0..k * per).map(|i| i % k).collect();
+    let mut x = Mat::<f64>::zeros(k * per, m);
+    for i in 0..k * per {
+        let scale = 0.5 + rng.random::<f64>();
+        for j in 0..m {
+            let mean = if j * k / m == truth[i] { 20.0 * scale } else { 1.0 };
+            // Poisson by inversion (means up to 30)
+            let (mut p, mut c, u) = ((-mean).exp(), 0.0, rng.random::<f64>());
+            let mut cdf = p;
+            while u > cdf && c < 200.0 {
+                c += 1.0;
+                p *= mean / c;
+                cdf += p;
+            }
+            x[(i, j)] = c;
+        }
+    }
+    (x, truth)
+}
+
+#[test]
+fn hamerly_equals_lloyd_and_restarts_are_thread_count_independent() {
+    let (x, _) = blobs(5, 3000, 6, 3.0, 11);
+    let lloyd = KMeans::params(5).n_init(3).seed(3).algorithm(Algorithm::Lloyd).fit(x.as_ref()).unwrap();
+    let ham = KMeans::params(5).n_init(3).seed(3).algorithm(Algorithm::Hamerly).fit(x.as_ref()).unwrap();
+    assert_eq!(lloyd.labels(), ham.labels());
+    assert!(close(lloyd.inertia(), ham.inertia(), 1e-12));
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let one = pool.install(|| KMeans::params(5).n_init(3).seed(3).fit(x.as_ref()).unwrap());
+    assert_eq!(one.labels(), ham.labels());
+    assert_eq!(one.inertia().to_bits(), ham.inertia().to_bits());
+}
+
+#[test]
+fn kmeans_recovers_blobs_and_minibatch_is_close() {
+    let (x, truth) = blobs(4, 500, 4, 8.0, 5);
+    let m = KMeans::params(4).seed(1).fit(x.as_ref()).unwrap();
+    assert_eq!(adjusted_rand_index(m.labels(), &truth).unwrap(), 1.0);
+    let mb = KMeans::params(4)
+        .seed(1)
+        .algorithm(Algorithm::MiniBatch { batch_size: 256 })
+        .fit(x.as_ref())
+        .unwrap();
+    assert_eq!(adjusted_rand_index(mb.labels(), &truth).unwrap(), 1.0);
+    // the mini-batch centers are running means of noisy batches: within 1% of the exact optimum
+    assert!(mb.inertia() <= m.inertia() * 1.01, "{} vs {}", mb.inertia(), m.inertia());
+    assert_eq!(m.predict(x.as_ref()).unwrap(), m.labels());
+}
+
+#[test]
+fn integer_weights_equal_duplicated_rows() {
+    let (x, _) = blobs(3, 40, 3, 4.0, 9);
+    let w: Vec<f64> = (0..x.nrows()).map(|i| (1 + i % 3) as f64).collect();
+    let rows: Vec<usize> = (0..x.nrows()).flat_map(|i| std::iter::repeat_n(i, 1 + i % 3)).collect();
+    let dup = Mat::from_fn(rows.len(), 3, |r, j| x[(rows[r], j)]);
+    let init = Mat::from_fn(3, 3, |j, t| x[(j * 40, t)]);
+    let a = KMeans::params(3).fit_from_centers(x.as_ref(), init.as_ref(), Some(&w)).unwrap();
+    let b = KMeans::params(3).fit_from_centers(dup.as_ref(), init.as_ref(), None).unwrap();
+    assert!(close(a.inertia(), b.inertia(), 1e-10));
+    for j in 0..3 {
+        for t in 0..3 {
+            assert!(close(a.centers()[(j, t)], b.centers()[(j, t)], 1e-10));
+        }
+    }
+}
+
+#[test]
+fn bad_input_is_a_named_error() {
+    let mut x = Mat::from_fn(10, 3, |i, j| (i + j) as f64);
+    assert!(matches!(KMeans::params(11).fit(x.as_ref()), Err(SegmentError::NotEnoughSamples { .. })));
+    let m = KMeans::params(2).fit(x.as_ref()).unwrap();
+    assert!(matches!(m.predict(Mat::<f64>::zeros(2, 4).as_ref()), Err(SegmentError::Shape { .. })));
+    x[(4, 1)] = -1.0;
+    let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+    let err = SegmentPipeline::params().fit(x.as_ref(), &names).unwrap_err();
+    assert!(err.to_string().contains("column 'b'") && err.to_string().contains("row 4"), "{err}");
+    x[(4, 1)] = f64::NAN;
+    assert!(matches!(Nmf::params(2).fit(x.as_ref()), Err(SegmentError::NonFinite { row: 4, column: 1, .. })));
+    assert!(matches!(
+        Nmf::params(2)
+            .solver(Solver::Cd)
+            .loss(Loss::KullbackLeibler)
+            .fit(Mat::<f64>::identity(3, 3).as_ref()),
+        Err(SegmentError::Parameter { .. })
+    ));
+}
+
+#[test]
+fn nmf_inits_transform_and_penalties() {
+    let (x, _) = planted_counts(3, 60, 12, 2);
+    let mut errs = Vec::new();
+    for init in [Init::Random, Init::Nndsvd, Init::NndsvdA, Init::NndsvdAr] {
+        let m = Nmf::params(3).init(init).seed(4).tol(1e-6).max_iter(2000).fit(x.as_ref()).unwrap();
+        errs.push(m.diagnostics().objective);
+        let d = m.diagnostics();
+        assert!(d.explained_variance > 0.0 && d.explained_variance <= d.explained_variance_total + 1e-12);
+    }
+    // planted rank 3: every init reaches the same basin within 1%
+    let best = errs.iter().cloned().fold(f64::INFINITY, f64::min);
+    assert!(errs.iter().all(|e| *e <= best * 1.01), "{errs:?}");
+    let m = Nmf::params(3).tol(1e-8).max_iter(2000).fit(x.as_ref()).unwrap();
+    // W for the training rows with H fixed: no worse than the fit's own W (W is optimal given H)
+    let w2 = m.transform(x.as_ref()).unwrap();
+    let mut rss = 0.0;
+    for i in 0..x.nrows() {
+        for j in 0..x.ncols() {
+            let r: f64 = x[(i, j)] - (0..3).map(|t| w2[(i, t)] * m.h()[(t, j)]).sum::<f64>();
+            rss += r * r;
+        }
+    }
+    assert!(
+        rss.sqrt() <= m.diagnostics().objective * (1.0 + 1e-4),
+        "{} vs {}",
+        rss.sqrt(),
+        m.diagnostics().objective
+    );
+    // an L1 penalty on H makes it sparser and the fit no better
+    let zeros = |m: &Nmf| {
+        m.h().col_iter().flat_map(|c| c.iter().copied().collect::<Vec<_>>()).filter(|v| *v == 0.0).count()
+    };
+    let sparse = Nmf::params(3).penalty_h(50.0, 0.0).tol(1e-8).max_iter(2000).fit(x.as_ref()).unwrap();
+    assert!(zeros(&sparse) >= zeros(&m));
+    assert!(sparse.diagnostics().objective >= m.diagnostics().objective * (1.0 - 1e-9));
+}
+
+#[test]
+fn pipeline_recovers_planted_segments() {
+    // 5 archetypes, 300 rows each, counts with mean 10-30 on the archetype's own
+    // block and 1 elsewhere: the Bayes error of assigning a row is < 1e-6, so
+    // any ARI below 0.95 means the pipeline, not the noise, mixed segments.
+    let (x, truth) = planted_counts(5, 300, 30, 8);
+    let names: Vec<String> = (0..30).map(|j| format!("c{j}")).collect();
+    let value: Vec<f64> = (0..x.nrows()).map(|i| if truth[i] == 0 { 10.0 } else { 1.0 }).collect();
+    let r = SegmentPipeline::params()
+        .factors(Choice::Auto { min: 2, max: 8 })
+        .clusters(Choice::Auto { min: 2, max: 8 })
+        .stability_runs(20)
+        .seed(3)
+        .fit_with_value(x.as_ref(), &names, Some(&value))
+        .unwrap();
+    assert_eq!(r.k_clusters, 5);
+    let ari = adjusted_rand_index(&r.labels, &truth).unwrap();
+    assert!(ari >= 0.95, "ari {ari}");
+    let s = r.stability.as_ref().unwrap();
+    assert!(s.mean >= 0.95 && s.runs.len() == 20);
+    // the segment of archetype 0 holds 10 / (10 + 4) of the value
+    let seg0 = r.labels[0];
+    assert!((r.profiles[seg0].value_share.unwrap() - 10.0 / 14.0).abs() < 0.02);
+    // each factor's top columns come from a single archetype block of 6 columns
+    for f in &r.factor_columns {
+        let blocks: Vec<usize> =
+            f.top.iter().take(3).map(|(name, _)| name[1..].parse::<usize>().unwrap() / 6).collect();
+        assert!(blocks.iter().all(|b| *b == blocks[0]), "{f:?}");
+    }
+    let json = serde_json::to_value(r.report()).unwrap();
+    for key in
+        ["nmf", "kmeans", "silhouette", "davies_bouldin", "calinski_harabasz", "stability_ari", "seconds"]
+    {
+        assert!(json.get(key).is_some(), "{key}");
+    }
+    assert!(json["nmf"]["objective"].as_f64().unwrap() > 0.0);
+}
+
+// ---------- properties ----------
+
+use proptest::prelude::*;
+
+fn random_mat(n: usize, m: usize, seed: u64, nonneg: bool) -> Mat<f64> {
+    let mut rng = tp_core::rng::stream(seed, 7);
+    Mat::from_fn(n, m, |_, _| {
+        let u: f64 = rng.random::<f64>();
+        if nonneg { (4.0 * u).floor() * u } else { 10.0 * u - 5.0 }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn nmf_loss_never_increases_and_factors_stay_nonnegative(
+        n in 4usize..30, m in 4usize..15, k in 1usize..4, seed in any::<u64>(), case in 0usize..3,
+        init in 0usize..4,
+    ) {
+        let x = random_mat(n, m, seed, true);
+        prop_assume!(x.squared_norm_l2() > 0.0);
+        let (solver, loss) = [(Solver::Cd, Loss::Frobenius), (Solver::Mu, Loss::Frobenius),
+            (Solver::Mu, Loss::KullbackLeibler)][case];
+        let init = [Init::Random, Init::Nndsvd, Init::NndsvdA, Init::NndsvdAr][init];
+        let fit = Nmf::params(k).solver(solver).loss(loss).init(init).seed(seed).tol(0.0).max_iter(60).fit(x.as_ref());
+        let fit = fit.unwrap();
+        let h = &fit.diagnostics().history;
+        for t in 1..h.len() {
+            // the error is computed from Gram products; allow rounding relative to ‖X‖
+            prop_assert!(h[t] <= h[t - 1] + 1e-9 * (1.0 + x.norm_l2()), "step {t}: {} -> {}", h[t - 1], h[t]);
+        }
+        prop_assert!(fit.w().col_iter().all(|c| c.iter().all(|v| *v >= 0.0)));
+        prop_assert!(fit.h().col_iter().all(|c| c.iter().all(|v| *v >= 0.0)));
+    }
+
+    #[test]
+    fn kmeans_inertia_never_increases(n in 10usize..200, d in 1usize..5, k in 1usize..6, seed in any::<u64>()) {
+        let x = random_mat(n, d, seed, false);
+        let m = KMeans::params(k).n_init(1).tol(0.0).seed(seed).algorithm(Algorithm::Lloyd).fit(x.as_ref()).unwrap();
+        let tr = &m.diagnostics().inertia_trace;
+        for t in 1..tr.len() {
+            prop_assert!(tr[t] <= tr[t - 1] * (1.0 + 1e-12), "step {t}: {} -> {}", tr[t - 1], tr[t]);
+        }
+        prop_assert!(m.inertia() <= tr[0] * (1.0 + 1e-12));
+    }
+
+    #[test]
+    fn labels_do_not_depend_on_row_order(n in 10usize..150, d in 1usize..4, k in 2usize..5, seed in any::<u64>()) {
+        let x = random_mat(n, d, seed, false);
+        let mut rng = tp_core::rng::stream(seed, 3);
+        let mut perm: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() { perm.swap(i, rng.random_range(0..=i)); }
+        let xp = Mat::from_fn(n, d, |i, j| x[(perm[i], j)]);
+        let init = Mat::from_fn(k, d, |j, t| x[(j, t)]);
+        for algo in [Algorithm::Lloyd, Algorithm::Hamerly] {
+            let a = KMeans::params(k).algorithm(algo).fit_from_centers(x.as_ref(), init.as_ref(), None).unwrap();
+            let b = KMeans::params(k).algorithm(algo).fit_from_centers(xp.as_ref(), init.as_ref(), None).unwrap();
+            let back: Vec<usize> = (0..n).map(|i| a.labels()[perm[i]]).collect();
+            prop_assert_eq!(adjusted_rand_index(&back, b.labels()).unwrap(), 1.0);
+            prop_assert!(close(a.inertia(), b.inertia(), 1e-9));
+        }
+    }
+}
