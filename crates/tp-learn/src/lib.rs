@@ -26,15 +26,19 @@
 //! assert!((pred[3] - y[3]).abs() < 1e-9);
 //! ```
 
+mod boosting;
 mod error;
+mod forest;
 mod linalg;
 mod linear;
-pub mod tree;
 mod logistic;
 mod traits;
+pub mod tree;
 mod validate;
 
+pub use boosting::{BoostLoss, BoostingModel, GradientBoosting};
 pub use error::{LearnError, Result};
+pub use forest::{ForestModel, RandomForestClassifier, RandomForestRegressor};
 pub use linear::{LinearModel, LinearRegression};
 pub use logistic::{LogisticModel, LogisticRegression};
 pub use traits::{Classifier, FittedClassifier, FittedRegressor, Regressor};

@@ -66,7 +66,7 @@ pub(crate) fn check_x(x: MatRef<'_, f64>, allow_nan: bool) -> Result<()> {
     for j in 0..x.ncols() {
         for i in 0..x.nrows() {
             let v = x[(i, j)];
-            if !v.is_finite() && !(allow_nan && v.is_nan()) {
+            if v.is_infinite() || (v.is_nan() && !allow_nan) {
                 return Err(LearnError::NonFinite { what: format!("x column {j}"), row: i, value: v });
             }
         }

@@ -5,3 +5,5 @@
 mod golden;
 #[path = "learn/properties.rs"]
 mod properties;
+#[path = "learn/trees.rs"]
+mod trees;

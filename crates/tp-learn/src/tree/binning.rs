@@ -78,8 +78,10 @@ impl BinMapper {
     /// Codes of every entry of `x`, column-major (see [`BinnedMatrix`]).
     pub fn transform(&self, x: MatRef<'_, f64>) -> BinnedMatrix {
         let n = x.nrows();
-        let columns: Vec<Vec<u8>> =
-            (0..x.ncols()).into_par_iter().map(|f| (0..n).map(|i| self.bin(f, x[(i, f)])).collect()).collect();
+        let columns: Vec<Vec<u8>> = (0..x.ncols())
+            .into_par_iter()
+            .map(|f| (0..n).map(|i| self.bin(f, x[(i, f)])).collect())
+            .collect();
         let nan_code = (0..x.ncols()).map(|f| self.n_finite_bins(f) as u8).collect();
         BinnedMatrix { n_rows: n, columns, nan_code }
     }

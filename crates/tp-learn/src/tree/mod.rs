@@ -18,7 +18,8 @@ mod model;
 
 pub use binning::{BinMapper, BinnedMatrix};
 pub use criterion::{
-    ClassificationCriterion, GradHess, Impurity, NewtonCriterion, SplitCriterion, VarianceCriterion, WeightedSum,
+    ClassificationCriterion, GradHess, Impurity, NewtonCriterion, SplitCriterion, VarianceCriterion,
+    WeightedSum,
 };
 pub use grow::{GrownTree, TreeParams, grow_tree};
 pub use model::{Node, Tree};
@@ -46,7 +47,13 @@ mod tests {
         let y: Vec<f64> = (0..n)
             .map(|i| {
                 let v = x[(i, 0)];
-                if v.is_nan() { 5.0 } else if v < 50.0 { 1.0 } else { 3.0 }
+                if v.is_nan() {
+                    5.0
+                } else if v < 50.0 {
+                    1.0
+                } else {
+                    3.0
+                }
             })
             .collect();
         let w = vec![1.0; n];
@@ -83,7 +90,8 @@ mod tests {
         let b = grow_tree(&data, &mapper, &crit, (0..n as u32).rev().collect(), &params, &mut stream(0, 1));
         let mut max_diff: f64 = 0.0;
         for i in 0..n {
-            max_diff = max_diff.max((a.tree.predict_row(x.as_ref(), i) - b.tree.predict_row(x.as_ref(), i)).abs());
+            max_diff =
+                max_diff.max((a.tree.predict_row(x.as_ref(), i) - b.tree.predict_row(x.as_ref(), i)).abs());
         }
         assert!(max_diff < 1e-9, "{max_diff}");
         assert!(sse(&a.tree, &x, &y) < 0.2 * y.iter().map(|v| v * v).sum::<f64>());

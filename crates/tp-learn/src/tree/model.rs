@@ -109,7 +109,12 @@ impl<L: Clone + Send + Sync> Tree<L> {
     /// chosen on). A leaf that receives no estimation row takes the value of
     /// its nearest ancestor that does (the root always does unless `rows` is
     /// empty, in which case the tree is returned unchanged).
-    pub fn reestimate<C: SplitCriterion<Leaf = L>>(&self, data: &BinnedMatrix, crit: &C, rows: &[u32]) -> Self {
+    pub fn reestimate<C: SplitCriterion<Leaf = L>>(
+        &self,
+        data: &BinnedMatrix,
+        crit: &C,
+        rows: &[u32],
+    ) -> Self {
         if rows.is_empty() {
             return self.clone();
         }

@@ -1,0 +1,380 @@
+//! Random forests (regression and probability forests) on the tree engine.
+//!
+//! Each tree draws its rows from `tp_core::rng::stream(seed, tree)` — a
+//! bootstrap (n draws with replacement, `sample_fraction` × n of them) or a
+//! subsample without replacement — and tries `mtry` random features per
+//! node. Trees are grown in parallel with rayon and collected in tree order,
+//! so the same seed gives the same forest at any thread count. The fitted
+//! model keeps which rows each tree saw (a bitset per tree) and the
+//! out-of-bag prediction of every training row: the mean over the trees
+//! that did not see it (NaN if every tree saw it) — the OOB nuisances that
+//! causal forests and cross-fitting-free scores need.
+//!
+//! Honesty (`honest(true)`): the distinct sampled rows are shuffled and
+//! split; the first `honesty_fraction` choose the splits, the rest
+//! re-estimate the leaf values ([`Tree::reestimate`]).
+
+use crate::Result;
+use crate::traits::{Classifier, FittedClassifier, FittedRegressor, Regressor};
+use crate::tree::{
+    BinMapper, BinnedMatrix, ClassificationCriterion, Impurity, SplitCriterion, Tree, TreeParams,
+    VarianceCriterion, grow_tree,
+};
+use crate::validate::{check_binary, check_predict, check_train, param};
+use rand::Rng;
+use rayon::prelude::*;
+use tp_core::faer::MatRef;
+use tp_core::rng::{derive_seed_str, stream};
+
+/// Shared forest params; see [`RandomForestRegressor`] and [`RandomForestClassifier`].
+#[derive(Debug, Clone, PartialEq)]
+struct ForestParams {
+    n_trees: usize,
+    max_depth: usize,
+    min_samples_leaf: usize,
+    min_gain: f64,
+    mtry: Option<usize>,
+    bootstrap: bool,
+    sample_fraction: f64,
+    honest: bool,
+    honesty_fraction: f64,
+    max_bins: usize,
+    seed: u64,
+}
+
+macro_rules! forest_builders {
+    ($t:ty) => {
+        impl $t {
+            /// Number of trees. Default 100.
+            pub fn n_trees(mut self, n: usize) -> Self {
+                self.p.n_trees = n;
+                self
+            }
+            /// Maximum depth. Default 64 (in effect unlimited).
+            pub fn max_depth(mut self, d: usize) -> Self {
+                self.p.max_depth = d;
+                self
+            }
+            /// Minimum rows per leaf.
+            pub fn min_samples_leaf(mut self, n: usize) -> Self {
+                self.p.min_samples_leaf = n;
+                self
+            }
+            /// Minimum gain for a split. Default 0.
+            pub fn min_gain(mut self, g: f64) -> Self {
+                self.p.min_gain = g;
+                self
+            }
+            /// Features tried per node (`None` = the default rule).
+            pub fn mtry(mut self, m: Option<usize>) -> Self {
+                self.p.mtry = m;
+                self
+            }
+            /// Bootstrap (with replacement, default) or subsample without replacement.
+            pub fn bootstrap(mut self, yes: bool) -> Self {
+                self.p.bootstrap = yes;
+                self
+            }
+            /// Rows drawn per tree as a fraction of n, in (0, 1]. Default 1 with
+            /// bootstrap; set e.g. 0.5 with `bootstrap(false)` for subsampling.
+            pub fn sample_fraction(mut self, f: f64) -> Self {
+                self.p.sample_fraction = f;
+                self
+            }
+            /// Honest trees: split on one part of each tree's sample, estimate
+            /// leaves on the other. Default false.
+            pub fn honest(mut self, yes: bool) -> Self {
+                self.p.honest = yes;
+                self
+            }
+            /// Share of each honest tree's sample used to choose splits. Default 0.5.
+            pub fn honesty_fraction(mut self, f: f64) -> Self {
+                self.p.honesty_fraction = f;
+                self
+            }
+            /// Maximum finite bins per feature, 2..=255. Default 255.
+            pub fn max_bins(mut self, b: usize) -> Self {
+                self.p.max_bins = b;
+                self
+            }
+            /// Seed of all sampling. Default 0.
+            pub fn seed(mut self, s: u64) -> Self {
+                self.p.seed = s;
+                self
+            }
+        }
+    };
+}
+
+/// Random forest regression params. Defaults: 100 trees, bootstrap,
+/// `min_samples_leaf = 5`, mtry = max(1, ⌊p/3⌋), depth unlimited, 255 bins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RandomForestRegressor {
+    p: ForestParams,
+}
+
+/// Random forest probability-classifier params (leaves hold P(y = 1); the
+/// forest averages them). Defaults: 100 trees, bootstrap, Gini,
+/// `min_samples_leaf = 1`, mtry = max(1, ⌊√p⌋), depth unlimited, 255 bins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RandomForestClassifier {
+    p: ForestParams,
+    impurity: Impurity,
+}
+
+forest_builders!(RandomForestRegressor);
+forest_builders!(RandomForestClassifier);
+
+fn default_params(min_samples_leaf: usize) -> ForestParams {
+    ForestParams {
+        n_trees: 100,
+        max_depth: 64,
+        min_samples_leaf,
+        min_gain: 0.0,
+        mtry: None,
+        bootstrap: true,
+        sample_fraction: 1.0,
+        honest: false,
+        honesty_fraction: 0.5,
+        max_bins: 255,
+        seed: 0,
+    }
+}
+
+impl Default for RandomForestRegressor {
+    fn default() -> Self {
+        Self::params()
+    }
+}
+
+impl Default for RandomForestClassifier {
+    fn default() -> Self {
+        Self::params()
+    }
+}
+
+impl RandomForestRegressor {
+    /// The defaults listed on the type.
+    pub fn params() -> Self {
+        Self { p: default_params(5) }
+    }
+
+    /// Validates the input (NaN allowed in x) and grows the forest.
+    pub fn fit(&self, x: MatRef<'_, f64>, y: &[f64], weights: Option<&[f64]>) -> Result<ForestModel> {
+        let w = check_train(x, y, weights, true)?;
+        let mtry = self.p.mtry.unwrap_or((x.ncols() / 3).max(1));
+        fit_forest(&self.p, mtry, x, |_| VarianceCriterion::new(y, &w))
+    }
+}
+
+impl RandomForestClassifier {
+    /// The defaults listed on the type.
+    pub fn params() -> Self {
+        Self { p: default_params(1), impurity: Impurity::Gini }
+    }
+
+    /// Split impurity (Gini default, or entropy).
+    pub fn impurity(mut self, i: Impurity) -> Self {
+        self.impurity = i;
+        self
+    }
+
+    /// Validates the input (0/1 targets, NaN allowed in x) and grows the forest.
+    pub fn fit(&self, x: MatRef<'_, f64>, y: &[f64], weights: Option<&[f64]>) -> Result<ForestModel> {
+        let w = check_train(x, y, weights, true)?;
+        check_binary(y)?;
+        let mtry = self.p.mtry.unwrap_or(((x.ncols() as f64).sqrt() as usize).max(1));
+        fit_forest(&self.p, mtry, x, |_| ClassificationCriterion::new(y, &w, self.impurity))
+    }
+}
+
+fn fit_forest<'a, C, F>(p: &ForestParams, mtry: usize, x: MatRef<'_, f64>, make: F) -> Result<ForestModel>
+where
+    C: SplitCriterion<Leaf = f64> + 'a,
+    F: Fn(()) -> C + Sync,
+{
+    param(p.n_trees >= 1, "n_trees", p.n_trees, "at least 1")?;
+    param(p.max_depth >= 1, "max_depth", p.max_depth, "at least 1")?;
+    param(p.min_samples_leaf >= 1, "min_samples_leaf", p.min_samples_leaf, "at least 1")?;
+    param(p.min_gain >= 0.0, "min_gain", p.min_gain, "a value >= 0")?;
+    param(mtry >= 1, "mtry", mtry, "at least 1")?;
+    param(
+        p.sample_fraction > 0.0 && p.sample_fraction <= 1.0,
+        "sample_fraction",
+        p.sample_fraction,
+        "a value in (0, 1]",
+    )?;
+    param(
+        p.honesty_fraction > 0.0 && p.honesty_fraction < 1.0,
+        "honesty_fraction",
+        p.honesty_fraction,
+        "a value in (0, 1)",
+    )?;
+    param((2..=255).contains(&p.max_bins), "max_bins", p.max_bins, "2..=255")?;
+    let n = x.nrows();
+    let mapper = BinMapper::fit(x, p.max_bins, &mut stream(derive_seed_str(p.seed, "bins"), 0));
+    let data = mapper.transform(x);
+    let tree_params = TreeParams {
+        max_depth: p.max_depth,
+        min_samples_leaf: p.min_samples_leaf,
+        min_gain: p.min_gain,
+        mtry: Some(mtry.min(x.ncols())),
+        parallel_features: false,
+    };
+    let draws = ((p.sample_fraction * n as f64).round() as usize).clamp(1, n);
+    let built: Vec<(Tree<f64>, Vec<u64>)> = (0..p.n_trees)
+        .into_par_iter()
+        .map(|t| {
+            let crit = make(());
+            let mut rng = stream(p.seed, t as u64);
+            let mut rows: Vec<u32> = if p.bootstrap {
+                (0..draws).map(|_| rng.random_range(0..n as u32)).collect()
+            } else {
+                rand::seq::index::sample(&mut rng, n, draws).into_iter().map(|i| i as u32).collect()
+            };
+            let mut in_bag = vec![0u64; n.div_ceil(64)];
+            for &r in &rows {
+                in_bag[r as usize / 64] |= 1 << (r % 64);
+            }
+            let tree = if p.honest {
+                rows.sort_unstable();
+                rows.dedup();
+                for i in (1..rows.len()).rev() {
+                    let j = rng.random_range(0..=i);
+                    rows.swap(i, j);
+                }
+                let n_split =
+                    ((p.honesty_fraction * rows.len() as f64).round() as usize).clamp(1, rows.len());
+                let mut est = rows.split_off(n_split);
+                rows.sort_unstable();
+                est.sort_unstable();
+                let grown = grow_tree(&data, &mapper, &crit, rows, &tree_params, &mut rng);
+                grown.tree.reestimate(&data, &crit, &est)
+            } else {
+                rows.sort_unstable();
+                grow_tree(&data, &mapper, &crit, rows, &tree_params, &mut rng).tree
+            };
+            (tree, in_bag)
+        })
+        .collect();
+    let (trees, in_bag): (Vec<_>, Vec<_>) = built.into_iter().unzip();
+    let oob = oob_predictions(&trees, &in_bag, &data);
+    Ok(ForestModel { mapper, trees, in_bag, oob, n_features: x.ncols() })
+}
+
+fn oob_predictions(trees: &[Tree<f64>], in_bag: &[Vec<u64>], data: &BinnedMatrix) -> Vec<f64> {
+    let n = data.n_rows();
+    let mut out = vec![f64::NAN; n];
+    out.par_chunks_mut(1024).enumerate().for_each(|(c, chunk)| {
+        for (k, o) in chunk.iter_mut().enumerate() {
+            let i = c * 1024 + k;
+            let (mut s, mut m) = (0.0, 0usize);
+            for (tree, bag) in trees.iter().zip(in_bag) {
+                if bag[i / 64] & (1 << (i % 64)) == 0 {
+                    s += tree.leaves()[tree.leaf_index_binned(data, i)];
+                    m += 1;
+                }
+            }
+            if m > 0 {
+                *o = s / m as f64;
+            }
+        }
+    });
+    out
+}
+
+/// A fitted random forest (regression: mean of tree means; classification:
+/// mean of tree leaf probabilities).
+#[derive(Debug, Clone)]
+pub struct ForestModel {
+    mapper: BinMapper,
+    trees: Vec<Tree<f64>>,
+    in_bag: Vec<Vec<u64>>,
+    oob: Vec<f64>,
+    n_features: usize,
+}
+
+impl ForestModel {
+    /// The forest's prediction for each row of `x` (NaN allowed): for a
+    /// classifier, P(y = 1).
+    pub fn predict(&self, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
+        check_predict(x, self.n_features, true)?;
+        let mut out = vec![0.0; x.nrows()];
+        let k = self.trees.len() as f64;
+        out.par_chunks_mut(1024).enumerate().for_each(|(c, chunk)| {
+            for (j, o) in chunk.iter_mut().enumerate() {
+                let i = c * 1024 + j;
+                *o = self.trees.iter().map(|t| *t.predict_row(x, i)).sum::<f64>() / k;
+            }
+        });
+        Ok(out)
+    }
+
+    /// Out-of-bag prediction of each training row: the mean over trees that
+    /// did not draw it (NaN when every tree drew it).
+    pub fn oob_predictions(&self) -> &[f64] {
+        &self.oob
+    }
+
+    /// Whether tree `t` drew training row `i` (in either honest half).
+    pub fn in_bag(&self, t: usize, i: usize) -> bool {
+        self.in_bag[t][i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// The trees.
+    pub fn trees(&self) -> &[Tree<f64>] {
+        &self.trees
+    }
+
+    /// The binning of the training features.
+    pub fn mapper(&self) -> &BinMapper {
+        &self.mapper
+    }
+
+    /// Number of trees.
+    pub fn n_trees(&self) -> usize {
+        self.trees.len()
+    }
+}
+
+impl Regressor for RandomForestRegressor {
+    fn fit(&self, x: MatRef<'_, f64>, y: &[f64], w: Option<&[f64]>) -> Result<Box<dyn FittedRegressor>> {
+        Ok(Box::new(RandomForestRegressor::fit(self, x, y, w)?))
+    }
+    fn clone_box(&self) -> Box<dyn Regressor> {
+        Box::new(self.clone())
+    }
+    fn with_seed(&self, seed: u64) -> Box<dyn Regressor> {
+        Box::new(self.clone().seed(seed))
+    }
+}
+
+impl FittedRegressor for ForestModel {
+    fn predict(&self, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
+        ForestModel::predict(self, x)
+    }
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+}
+
+impl Classifier for RandomForestClassifier {
+    fn fit(&self, x: MatRef<'_, f64>, y: &[f64], w: Option<&[f64]>) -> Result<Box<dyn FittedClassifier>> {
+        Ok(Box::new(RandomForestClassifier::fit(self, x, y, w)?))
+    }
+    fn clone_box(&self) -> Box<dyn Classifier> {
+        Box::new(self.clone())
+    }
+    fn with_seed(&self, seed: u64) -> Box<dyn Classifier> {
+        Box::new(self.clone().seed(seed))
+    }
+}
+
+impl FittedClassifier for ForestModel {
+    fn predict_proba(&self, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
+        ForestModel::predict(self, x)
+    }
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+}
