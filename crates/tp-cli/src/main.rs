@@ -16,7 +16,8 @@ use std::process::ExitCode;
 #[command(name = "tp", version, about, long_about = None, after_help = "\
 Examples:
   tp simulate --preset retail --customers 2500 --seed 7 --out world
-  tp simulate --preset criteo --customers 14000000 --seed 7 --out big --format parquet")]
+  tp simulate --preset criteo --customers 14000000 --seed 7 --out big --format parquet
+  tp design --sd 1 --mde 0.1 --json")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,12 +27,38 @@ struct Cli {
 enum Command {
     /// Write a simulated world with known truth (catalog, events, customers, campaign, truth).
     Simulate(cmd::simulate::Args),
+    /// Sample size (or minimum detectable effect) of the A/B test that would confirm a policy.
+    Design(cmd::design::Args),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            // clap's message spans several lines (tip, usage); keep the contract's one line.
+            let rendered = e.to_string();
+            let first = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+            let extra: String = rendered
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("tip: ") || l.starts_with("[possible values"))
+                .map(|l| format!(" {l}"))
+                .collect();
+            eprintln!("{first}{extra}; run with --help for usage");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         Command::Simulate(args) => cmd::simulate::run(args),
+        Command::Design(args) => cmd::design::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

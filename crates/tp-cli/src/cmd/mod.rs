@@ -1,3 +1,4 @@
 //! One module per subcommand: its clap `Args` and its `run`.
 
+pub mod design;
 pub mod simulate;
