@@ -231,3 +231,31 @@ pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> Result<f64> {
     let den = ((tp + fn_) * (fn_ + tn) + (tp + fp) * (fp + tn)) as f64;
     Ok(num / den)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ari_is_one_for_relabelings_and_symmetric() {
+        let a = [0, 0, 1, 1, 2, 2];
+        let b = [5, 5, 3, 3, 9, 9];
+        assert_eq!(adjusted_rand_index(&a, &b).unwrap(), 1.0);
+        let c = [0, 1, 0, 1, 0, 1];
+        assert_eq!(adjusted_rand_index(&a, &c).unwrap(), adjusted_rand_index(&c, &a).unwrap());
+        assert!(adjusted_rand_index(&a, &c).unwrap() < 0.0);
+        assert!(adjusted_rand_index(&a, &c[..5]).is_err());
+    }
+
+    #[test]
+    fn sampled_silhouette_is_exact_at_full_size_and_seeded() {
+        let x = faer::Mat::from_fn(60, 2, |i, j| (i % 3) as f64 * 5.0 + ((i * 7 + j) % 5) as f64 * 0.3);
+        let l: Vec<usize> = (0..60).map(|i| i % 3).collect();
+        let exact = silhouette_score(x.as_ref(), &l).unwrap();
+        assert_eq!(silhouette_score_sampled(x.as_ref(), &l, 60, 1).unwrap(), exact);
+        let a = silhouette_score_sampled(x.as_ref(), &l, 30, 4).unwrap();
+        assert_eq!(a, silhouette_score_sampled(x.as_ref(), &l, 30, 4).unwrap());
+        assert!((a - exact).abs() < 0.2);
+        assert!(silhouette_score(x.as_ref(), &[0; 60]).is_err());
+    }
+}

@@ -143,3 +143,54 @@ pub fn choose_clusters(curve: &[KMeansCurvePoint]) -> Option<usize> {
         })
         .map(|p| p.k)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nmf_pt(k: usize, ev: f64) -> NmfCurvePoint {
+        NmfCurvePoint {
+            k,
+            objective: 1.0 - ev,
+            explained_variance: ev,
+            explained_variance_total: ev,
+            n_iter: 1,
+        }
+    }
+
+    fn km_pt(k: usize, dbi: f64) -> KMeansCurvePoint {
+        KMeansCurvePoint { k, inertia: 1.0, silhouette: 0.0, davies_bouldin: dbi, calinski_harabasz: 1.0 }
+    }
+
+    #[test]
+    fn factors_rule_takes_smallest_rank_reaching_target() {
+        let c = [nmf_pt(2, 0.7), nmf_pt(3, 0.91), nmf_pt(4, 0.95)];
+        assert_eq!(choose_factors(&c, 0.9), Some(3));
+        assert_eq!(choose_factors(&c, 0.6), Some(2));
+    }
+
+    #[test]
+    fn factors_rule_falls_back_to_the_elbow() {
+        // steep gain to k = 4, flat after: the elbow is 4
+        let c = [nmf_pt(2, 0.2), nmf_pt(3, 0.45), nmf_pt(4, 0.7), nmf_pt(5, 0.72), nmf_pt(6, 0.74)];
+        assert_eq!(choose_factors(&c, 0.9), Some(4));
+        assert_eq!(choose_factors(&[], 0.9), None);
+    }
+
+    #[test]
+    fn clusters_rule_takes_lowest_dbi_smaller_k_on_ties() {
+        let c = [km_pt(2, 0.9), km_pt(3, 0.5), km_pt(4, 0.5), km_pt(5, 0.7)];
+        assert_eq!(choose_clusters(&c), Some(3));
+    }
+
+    #[test]
+    fn cluster_curve_finds_planted_k() {
+        // four tight groups far apart on a line
+        let x =
+            faer::Mat::from_fn(80, 2, |i, j| (i / 20) as f64 * 10.0 + 0.01 * ((i * 7 + j * 3) % 11) as f64);
+        let params = crate::KMeans::params(2).seed(5);
+        let curve = kmeans_curve(x.as_ref(), &params, 2, 6, 1).unwrap();
+        assert_eq!(choose_clusters(&curve), Some(4));
+        assert!(kmeans_curve(x.as_ref(), &params, 1, 3, 1).is_err());
+    }
+}

@@ -73,3 +73,26 @@ pub fn bootstrap_stability(
     };
     Ok(Stability { mean, sd, runs: aris, fraction })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::KMeans;
+
+    #[test]
+    fn separated_groups_are_perfectly_stable_and_seeded() {
+        let x = Mat::from_fn(90, 2, |i, j| (i % 3) as f64 * 20.0 + 0.1 * ((i * 13 + j) % 7) as f64);
+        let p = KMeans::params(3).seed(1);
+        let reference = p.fit(x.as_ref()).unwrap().labels().to_vec();
+        let s = bootstrap_stability(x.as_ref(), &p, &reference, 8, 0.8, 9).unwrap();
+        assert_eq!((s.mean, s.sd), (1.0, 0.0));
+        assert_eq!(s.runs.len(), 8);
+        // unstructured data: a different seed gives different runs, the same seed the same
+        let noise = Mat::from_fn(90, 2, |i, j| ((i * 37 + j * 11) % 17) as f64);
+        let r = p.fit(noise.as_ref()).unwrap().labels().to_vec();
+        let a = bootstrap_stability(noise.as_ref(), &p, &r, 6, 0.8, 1).unwrap();
+        let b = bootstrap_stability(noise.as_ref(), &p, &r, 6, 0.8, 1).unwrap();
+        assert_eq!(a, b);
+        assert!(bootstrap_stability(noise.as_ref(), &p, &r, 6, 1.5, 1).is_err());
+    }
+}
