@@ -3,6 +3,7 @@
 mod budget;
 mod curve;
 mod economics;
+mod report;
 mod error;
 mod rules;
 mod tree;
@@ -16,3 +17,4 @@ pub use economics::Economics;
 pub use error::{PolicyError, Result};
 pub use rules::{current_practice, risk_adjusted, threshold, top_share};
 pub use tree::{Node, PolicyTree, PolicyTreeParams, Search, TreeDiagnostics, policy_rewards};
+pub use report::{BudgetReport, Breakeven, Plan, PolicyInputs, PolicyParams, PolicyReport, Rule, TreeReport, plan};
