@@ -209,7 +209,7 @@ fn measure(ctx: &Ctx, side: &Side, dir: &Path, who: &str) -> Result<Measured> {
     let max_rss_kib = m["max_rss_kib"].as_u64().context("measure.py printed no max_rss_kib")?;
     let Quality { probe, format } = &side.quality;
     let quality = format(&parse_json(&capture(&mut command(probe))?, &probe.display())?)?;
-    eprintln!("    {who}: {} s, {} KiB peak RSS, {quality}", report::seconds(wall_s), max_rss_kib);
+    eprintln!("    {who}: {}, {} peak RSS, {quality}", report::seconds(wall_s), report::memory(max_rss_kib));
     Ok(Measured { wall_s, max_rss_kib, quality })
 }
 

@@ -247,12 +247,12 @@ fn number(v: &Value, key: &str) -> Option<f64> {
     v.get(key).and_then(Value::as_f64)
 }
 
-/// `treated 0.850, mean τ 0.0123` from the probe's `treated_share` and `mean_tau`.
+/// `treated 0.850, mean τ 0.001625` from the probe's `treated_share` and `mean_tau`.
 fn treated_and_tau(v: &Value) -> Result<String> {
     let (Some(share), Some(tau)) = (number(v, "treated_share"), number(v, "mean_tau")) else {
         bail!("the probe found no treatment or tau column: {v}");
     };
-    Ok(format!("treated {share:.3}, mean τ {tau:.4}"))
+    Ok(format!("treated {share:.3}, mean τ {tau:.6}"))
 }
 
 /// `events 2,612,000 rows, 5 files` from the probe's `files` map and `rows` total.
@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn quality_figures() {
         let v = json!({ "rows": 10, "treated_share": 0.8512, "mean_tau": 0.01234 });
-        assert_eq!(treated_and_tau(&v).unwrap(), "treated 0.851, mean τ 0.0123");
+        assert_eq!(treated_and_tau(&v).unwrap(), "treated 0.851, mean τ 0.012340");
         assert!(treated_and_tau(&json!({ "rows": 10 })).is_err());
         let v = json!({ "rows": 1200, "files": { "events": 1000, "customers": 200 } });
         assert_eq!(rows_written(&v).unwrap(), "1,200 rows in 2 files (largest: events, 1,000)");
