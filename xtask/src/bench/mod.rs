@@ -238,6 +238,57 @@ mod tests {
         assert!(parse(&["--fast".into()]).is_err());
     }
 
+    fn scratch(name: &str) -> (Ctx, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let root = crate::workspace_root();
+        let ctx = Ctx {
+            tp: "tp".into(),
+            python: "python3".into(),
+            peers: root.join("xtask/peers"),
+            out: dir.clone(),
+        };
+        (ctx, dir)
+    }
+
+    fn python(code: &str) -> Cmd {
+        Cmd::new(Path::new("python3"), &[&"-c", &code])
+    }
+
+    fn figure(v: &Value) -> Result<String> {
+        Ok(format!("rows {}", v["rows"]))
+    }
+
+    #[test]
+    fn measure_reports_the_childs_peak_memory_and_quality() {
+        let (ctx, dir) = scratch("ok");
+        // the child holds 200 MiB; the wrapper's own memory must not be what is reported
+        let side = Side {
+            run: python("b = bytearray(200 * 1024 * 1024); print('done')"),
+            quality: Quality { probe: python("print('log line'); print('{\"rows\": 42}')"), format: figure },
+        };
+        let m = measure(&ctx, &side, &dir, "ours").unwrap();
+        assert!(m.max_rss_kib >= 200 * 1024, "peak RSS {} KiB", m.max_rss_kib);
+        assert!(m.max_rss_kib < 400 * 1024, "peak RSS {} KiB", m.max_rss_kib);
+        assert!(m.wall_s > 0.0);
+        assert_eq!(m.quality, "rows 42");
+        assert_eq!(fs::read_to_string(dir.join("ours.stdout")).unwrap().trim(), "done");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_failing_side_is_an_error_with_its_stderr() {
+        let (ctx, dir) = scratch("fail");
+        let side = Side {
+            run: python("import sys; sys.stderr.write('bad input: column x\\n'); sys.exit(2)"),
+            quality: Quality { probe: python("print('{}')"), format: figure },
+        };
+        let err = format!("{:#}", measure(&ctx, &side, &dir, "peer").unwrap_err());
+        assert!(err.contains("exited with 2") && err.contains("bad input: column x"), "{err}");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn json_is_the_last_line() {
         let v = parse_json("progress 1\nprogress 2\n{\"exit\": 0}\n\n", "x").unwrap();
