@@ -15,6 +15,9 @@
 pub mod calibration;
 pub mod curves;
 pub mod rate;
+mod summary;
+
+pub use summary::{Evaluation, EvaluationParams, evaluate_ranking};
 
 use crate::{Result, UpliftError};
 
