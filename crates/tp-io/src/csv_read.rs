@@ -282,6 +282,10 @@ fn infer(
             }
             state[k] = state[k].join(class);
         }
+        // nothing left to learn (ragged rows are caught by the reading pass)
+        if !numeric.iter().any(|&n| n) && state.iter().all(|&s| s == Inferred::Str) {
+            break;
+        }
     }
     Ok(state)
 }

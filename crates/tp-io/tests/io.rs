@@ -1,7 +1,11 @@
 //! Integration tests of tp-io: every bad input has its own test asserting the
 //! error variant and its fields; round trips are bit-exact.
 
-use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    ArrayRef, Date32Array, DictionaryArray, Float32Array, Float64Array, Int32Array, Int64Array,
+    LargeStringArray, RecordBatch, UInt64Array,
+};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use proptest::prelude::*;
@@ -341,7 +345,84 @@ fn parquet_null_and_type_requirements() {
     }
 }
 
+fn write_batch(path: &Path, columns: Vec<(&str, ArrayRef)>) {
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+#[test]
+fn parquet_foreign_types_are_widened() {
+    let d = TempDir::new("pq-types");
+    let p = d.path("foreign.parquet");
+    let dict: DictionaryArray<Int32Type> = vec!["b", "a", "b"].into_iter().collect();
+    write_batch(
+        &p,
+        vec![
+            ("i32", Arc::new(Int32Array::from(vec![1, -2, 3])) as ArrayRef),
+            ("f32", Arc::new(Float32Array::from(vec![0.5f32, -1.25, 3.0])) as ArrayRef),
+            ("large", Arc::new(LargeStringArray::from(vec!["x", "y", ""])) as ArrayRef),
+            ("dict", Arc::new(dict) as ArrayRef),
+            ("u64", Arc::new(UInt64Array::from(vec![1, 2, u64::MAX])) as ArrayRef),
+            ("date", Arc::new(Date32Array::from(vec![1, 2, 3])) as ArrayRef),
+        ],
+    );
+    let t = read_table(&p, &opts().columns(["i32", "f32", "large", "dict"])).unwrap();
+    assert_eq!(t.column("i32").unwrap().data, ColumnData::I64(vec![1, -2, 3]));
+    assert_eq!(t.column("f32").unwrap().data, ColumnData::F64(vec![0.5, -1.25, 3.0]));
+    assert_eq!(&*t.string_values("large").unwrap(), &["x", "y", ""]);
+    assert_eq!(&*t.string_values("dict").unwrap(), &["b", "a", "b"]);
+    match read_table(&p, &opts().columns(["u64"])) {
+        Err(IoError::TypeMismatch { column, at, value, expected, .. }) => {
+            assert_eq!((column.as_str(), at, expected), ("u64", Location::Row(2), Kind::Int));
+            assert_eq!(value, u64::MAX.to_string());
+        }
+        other => panic!("{other:?}"),
+    }
+    match read_table(&p, &opts()) {
+        Err(IoError::UnsupportedType { column, found, .. }) => {
+            assert_eq!((column.as_str(), found.as_str()), ("date", "Date32"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn parquet_chunks_cross_row_groups() {
+    let d = TempDir::new("pq-groups");
+    let p = d.path("g.parquet");
+    let mut w = TableWriter::create(&p).unwrap();
+    for k in 0..5i64 {
+        w.write(&Table::new(vec![Column::i64("id", (k * 100..k * 100 + 100).collect())]).unwrap()).unwrap();
+    }
+    w.finish().unwrap();
+    let chunks: Vec<Table> = read_table_chunks(&p, &opts(), 130).unwrap().map(|c| c.unwrap()).collect();
+    let ids: Vec<i64> = chunks
+        .iter()
+        .flat_map(|c| c.f64_values("id").unwrap().iter().map(|&x| x as i64).collect::<Vec<_>>())
+        .collect();
+    assert_eq!(ids, (0..500).collect::<Vec<_>>());
+    assert!(chunks.iter().all(|c| c.n_rows() <= 130));
+}
+
 // ------------------------------------------------------------ inference
+
+#[test]
+fn utf8_bom_is_stripped_and_invalid_utf8_is_named() {
+    let d = TempDir::new("bom");
+    let p = d.write("bom.csv", "\u{feff}id,name\n1,a\n");
+    let t = read_table(&p, &opts()).unwrap();
+    assert_eq!(t.names(), ["id", "name"]);
+    let q = d.path("bad.csv");
+    std::fs::write(&q, b"id,name\n1,a\n2,\xff\xfe\n").unwrap();
+    match read_table(&q, &opts().require("name", Kind::Str)) {
+        Err(IoError::InvalidUtf8 { column, at, .. }) => {
+            assert_eq!((column.as_str(), at), ("name", Location::Line(3)))
+        }
+        other => panic!("{other:?}"),
+    }
+}
 
 #[test]
 fn inference_rules() {
