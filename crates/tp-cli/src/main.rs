@@ -5,6 +5,7 @@
 //! machine-readable summary with `--json` (logs go to stderr), and exits with
 //! code 2 and a one-line error on bad input.
 
+mod arms;
 mod cmd;
 mod report;
 
@@ -27,6 +28,8 @@ struct Cli {
 enum Command {
     /// Write a simulated world with known truth (catalog, events, customers, campaign, truth).
     Simulate(cmd::simulate::Args),
+    /// Value of a targeting policy from logged data, with intervals, vs treat-all / none / current.
+    Ope(cmd::ope::Args),
     /// Sample size (or minimum detectable effect) of the A/B test that would confirm a policy.
     Design(cmd::design::Args),
 }
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Design(args) => cmd::design::run(args),
+        Command::Ope(args) => cmd::ope::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -107,3 +107,76 @@ fn design_matches_the_textbook_formula() {
         assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end().lines().count(), 1);
     }
 }
+
+#[test]
+fn ope_on_a_simulated_campaign_with_the_true_reward_model() {
+    use tp_core::{Column, Table};
+    let d = tempdir("ope");
+    let out = tp(&["simulate", "--preset", "retail", "--customers", "400", "--seed", "5", "--out", s(&d)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let opts = tp_io::ReadOptions::new();
+    let truth = tp_io::read_table(d.join("truth.csv"), &opts).unwrap();
+    // target policy: the oracle arm; reward model: the true expected outcomes
+    let oracle = truth.string_values("oracle_arm").unwrap().into_owned();
+    let mu0 = truth.f64_values("mu_control").unwrap().into_owned();
+    let mu1 = truth.f64_values("mu_coupon").unwrap().into_owned();
+    let policy = Table::new(vec![Column::str("arm", oracle.clone())]).unwrap();
+    tp_io::write_table(d.join("policy.csv"), &policy).unwrap();
+    let q = Table::new(vec![Column::f64("q_control", mu0.clone()), Column::f64("q_coupon", mu1.clone())])
+        .unwrap();
+    tp_io::write_table(d.join("qhat.csv"), &q).unwrap();
+    let (log, pol, qh) = (d.join("campaign.csv"), d.join("policy.csv"), d.join("qhat.csv"));
+    let out = tp(&[
+        "ope",
+        "--log",
+        s(&log),
+        "--action",
+        "arm",
+        "--reward",
+        "outcome",
+        "--propensity",
+        "propensity",
+        "--policy",
+        s(&pol),
+        "--q-hat",
+        s(&qh),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // DM with the true model is the mean true expected outcome under the oracle's arms.
+    let want: f64 =
+        (0..oracle.len()).map(|i| if oracle[i] == "coupon" { mu1[i] } else { mu0[i] }).sum::<f64>() / 400.0;
+    let dm = v["estimates"]["dm"]["value"].as_f64().unwrap();
+    assert!((dm - want).abs() < 1e-9 * want.abs(), "dm {dm} vs {want}");
+    for e in ["dm", "ipw", "snipw", "dr", "sndr", "switch-dr", "dros"] {
+        let est = &v["estimates"][e];
+        assert!(est["ci_low"].as_f64().unwrap() <= est["value"].as_f64().unwrap(), "{e}");
+        assert!(est["ci_high"].as_f64().unwrap() >= est["value"].as_f64().unwrap(), "{e}");
+    }
+    assert!(v["diagnostics"]["ess"].as_f64().unwrap() > 0.0);
+    let baselines: Vec<&str> =
+        v["comparisons"].as_array().unwrap().iter().map(|c| c["baseline"].as_str().unwrap()).collect();
+    assert!(baselines.contains(&"treat-none") && baselines.contains(&"treat-all"), "{baselines:?}");
+
+    // a policy file with the wrong number of rows is bad input naming the file
+    tp_io::write_table(d.join("short.csv"), &policy.slice_rows(0, 10)).unwrap();
+    let short = d.join("short.csv");
+    let out = tp(&[
+        "ope",
+        "--log",
+        s(&log),
+        "--action",
+        "arm",
+        "--reward",
+        "outcome",
+        "--propensity",
+        "propensity",
+        "--policy",
+        s(&short),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("short.csv") && err.contains("aligned"), "{err}");
+    std::fs::remove_dir_all(&d).unwrap();
+}

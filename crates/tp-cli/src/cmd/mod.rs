@@ -1,4 +1,5 @@
 //! One module per subcommand: its clap `Args` and its `run`.
 
 pub mod design;
+pub mod ope;
 pub mod simulate;

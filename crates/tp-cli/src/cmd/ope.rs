@@ -1,0 +1,238 @@
+//! `tp ope`: the value of a targeting policy from logged data, by several
+//! estimators with intervals, against treat-all, treat-none and current
+//! practice.
+
+use crate::arms::Arms;
+use anyhow::{Context, Result, bail};
+use clap::Args as ClapArgs;
+use serde::Serialize;
+use std::path::PathBuf;
+use tp_core::Table;
+use tp_core::faer::Mat;
+use tp_io::ReadOptions;
+use tp_ope::{
+    Baseline, Comparison, Estimator, LoggingPropensity, OpeInput, OpeParams, OpeReport, TargetPolicy,
+};
+
+/// Arguments of `tp ope`.
+#[derive(Debug, ClapArgs)]
+#[command(after_help = "\
+The policy file has one row per logged row (same order) and either an `arm` column (the arm the
+policy plays) or `p_<arm>` columns (its probabilities). --q-hat has `q_<arm>` columns.
+
+Examples:
+  tp ope --log world/campaign.csv --action arm --reward outcome --propensity propensity \\
+         --policy policy.csv --q-hat qhat.csv --json
+  tp ope --log log.parquet --action a --reward r --propensity pscore --policy pi.parquet --estimators ipw,snipw")]
+pub struct Args {
+    /// The logged data (CSV or Parquet).
+    #[arg(long)]
+    log: PathBuf,
+    /// Column of the logged action (arm label or integer arm).
+    #[arg(long)]
+    action: String,
+    /// Column of the observed reward.
+    #[arg(long)]
+    reward: String,
+    /// Column of the logging policy's probability of the logged action.
+    #[arg(long)]
+    propensity: String,
+    /// The policy to evaluate: `arm` or `p_<arm>` columns, rows aligned with the log.
+    #[arg(long)]
+    policy: PathBuf,
+    /// Reward model: `q_<arm>` columns, rows aligned with the log (needed by all but ipw, snipw).
+    #[arg(long)]
+    q_hat: Option<PathBuf>,
+    /// Current practice to compare with: a file with an `arm` column, rows aligned with the log.
+    #[arg(long)]
+    current: Option<PathBuf>,
+    /// Label of the control arm (default: `control`, `0` or `false` if present).
+    #[arg(long)]
+    control: Option<String>,
+    /// Estimators, comma-separated (default: all those the inputs allow).
+    #[arg(long)]
+    estimators: Option<String>,
+    /// Importance-weight clip for ipw and dr.
+    #[arg(long)]
+    clip: Option<f64>,
+    /// Switch-DR threshold λ.
+    #[arg(long, default_value_t = 100.0)]
+    switch_lambda: f64,
+    /// DRos shrinkage λ.
+    #[arg(long, default_value_t = 100.0)]
+    dros_lambda: f64,
+    /// Bootstrap replicates for percentile intervals (0 = normal intervals).
+    #[arg(long, default_value_t = 0)]
+    bootstrap: usize,
+    /// Intervals cover 1 − alpha.
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print a JSON summary on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    arms: Vec<String>,
+    #[serde(flatten)]
+    report: OpeReport,
+    comparisons: Vec<Comparison>,
+}
+
+fn read(path: &PathBuf) -> Result<Table> {
+    Ok(tp_io::read_table(path, &ReadOptions::new())?)
+}
+
+fn name(path: &PathBuf) -> String {
+    path.display().to_string()
+}
+
+/// Reads `<prefix><arm>` columns of `table` into an `n × K` matrix; an arm
+/// without a column is `missing` (None ⇒ error).
+fn arm_matrix(
+    table: &Table,
+    prefix: &str,
+    arms: &Arms,
+    file: &str,
+    missing: Option<f64>,
+) -> Result<Mat<f64>> {
+    for col in table.names() {
+        if let Some(label) = col.strip_prefix(prefix)
+            && arms.index(label).is_none()
+        {
+            bail!(
+                "{file}: column '{col}' names arm '{label}', which the log does not have ({})",
+                arms.labels().join(", ")
+            );
+        }
+    }
+    let mut m = Mat::<f64>::zeros(table.n_rows(), arms.len());
+    for (a, label) in arms.labels().iter().enumerate() {
+        let col = format!("{prefix}{label}");
+        match table.f64_values(&col) {
+            Ok(v) => v.iter().enumerate().for_each(|(i, &x)| m[(i, a)] = x),
+            Err(_) if missing.is_some() && table.position(&col).is_none() => {
+                (0..table.n_rows()).for_each(|i| m[(i, a)] = missing.unwrap_or(0.0))
+            }
+            Err(e) => bail!("{file}: {e}; expected a numeric column '{col}' for arm '{label}'"),
+        }
+    }
+    Ok(m)
+}
+
+fn policy_of(table: &Table, arms: &Arms, file: &str) -> Result<TargetPolicy> {
+    if table.position("arm").is_some() {
+        Ok(TargetPolicy::Arms(arms.indices(table, "arm", file)?))
+    } else if table.names().iter().any(|c| c.starts_with("p_")) {
+        Ok(TargetPolicy::Probs(arm_matrix(table, "p_", arms, file, Some(0.0))?))
+    } else {
+        bail!("{file}: expected an `arm` column or `p_<arm>` probability columns")
+    }
+}
+
+/// Runs `tp ope`.
+pub fn run(args: Args) -> Result<()> {
+    let log_name = name(&args.log);
+    let log = tp_io::read_table(
+        &args.log,
+        &ReadOptions::new().columns([args.action.as_str(), args.reward.as_str(), args.propensity.as_str()]),
+    )?;
+    let arms = Arms::from_column(&log, &args.action, args.control.as_deref(), &log_name)?;
+    let actions = arms.indices(&log, &args.action, &log_name)?;
+    let rewards = log.f64_values(&args.reward).with_context(|| log_name.clone())?.into_owned();
+    let propensity = log.f64_values(&args.propensity).with_context(|| log_name.clone())?.into_owned();
+    let n = log.n_rows();
+
+    let aligned = |t: &Table, path: &PathBuf| -> Result<()> {
+        if t.n_rows() != n {
+            bail!(
+                "{}: has {} rows but the log has {n}; rows must be aligned with the log",
+                name(path),
+                t.n_rows()
+            );
+        }
+        Ok(())
+    };
+    let policy_table = read(&args.policy)?;
+    aligned(&policy_table, &args.policy)?;
+    let target = policy_of(&policy_table, &arms, &name(&args.policy))?;
+
+    let mut input = OpeInput::new(rewards, actions, LoggingPropensity::Logged(propensity), target)
+        .with_n_arms(arms.len());
+    if let Some(q) = &args.q_hat {
+        let t = read(q)?;
+        aligned(&t, q)?;
+        input = input.with_q_hat(arm_matrix(&t, "q_", &arms, &name(q), None)?);
+    }
+    let estimators = match &args.estimators {
+        Some(s) => Estimator::parse_list(s)?,
+        None if input.q_hat.is_some() => Estimator::ALL.to_vec(),
+        None => vec![Estimator::Ipw, Estimator::Snipw],
+    };
+    let mut params = OpeParams::default()
+        .estimators(&estimators)
+        .switch_lambda(args.switch_lambda)
+        .dros_lambda(args.dros_lambda)
+        .bootstrap(args.bootstrap)
+        .alpha(args.alpha)
+        .seed(args.seed);
+    if let Some(c) = args.clip {
+        params = params.clip(c);
+    }
+    let report = tp_ope::evaluate(&input, &params)?;
+
+    let mut baselines = vec![Baseline::treat_none(n)];
+    for a in 1..arms.len() {
+        let mut b = Baseline::treat_all(a, n);
+        if arms.len() > 2 {
+            b.name = format!("treat-all-{}", arms.labels()[a]);
+        }
+        baselines.push(b);
+    }
+    if let Some(c) = &args.current {
+        let t = read(c)?;
+        aligned(&t, c)?;
+        baselines.push(Baseline::named("current", policy_of(&t, &arms, &name(c))?));
+    }
+    // Baselines the log cannot support (e.g. treat-all with IPW when some arm was never logged)
+    // are an error from tp-ope; report them rather than failing the whole evaluation.
+    let mut comparisons = Vec::new();
+    for b in &baselines {
+        match tp_ope::compare(&input, &params, std::slice::from_ref(b)) {
+            Ok(c) => comparisons.extend(c),
+            Err(e) => eprintln!("warning: comparison with {} skipped: {e}", b.name),
+        }
+    }
+    let summary = Summary { arms: arms.labels().to_vec(), report, comparisons };
+    crate::report::emit(args.json, &summary, || human(&summary))
+}
+
+fn human(s: &Summary) -> String {
+    let mut out = format!("policy value on {} logged rows ({} arms)\n", s.report.n, s.report.n_arms);
+    out.push_str(&format!("{:<10} {:>12} {:>12} {:>12}\n", "estimator", "value", "ci_low", "ci_high"));
+    for (k, e) in &s.report.estimates {
+        out.push_str(&format!("{k:<10} {:>12.4} {:>12.4} {:>12.4}\n", e.value, e.ci_low, e.ci_high));
+    }
+    let d = &s.report.diagnostics;
+    out.push_str(&format!(
+        "weights: ess {:.1} ({:.1}%), max {:.2}, no-support share {:.3}\n",
+        d.ess,
+        100.0 * d.ess_share,
+        d.max_weight,
+        d.no_support_share
+    ));
+    for c in &s.comparisons {
+        out.push_str(&format!(
+            "vs {:<12} {:<10} difference {:>10.4} [{:.4}, {:.4}]\n",
+            c.baseline, c.estimator, c.difference, c.ci_low, c.ci_high
+        ));
+    }
+    for w in &d.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out.trim_end().to_string()
+}
