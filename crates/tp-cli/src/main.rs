@@ -28,6 +28,8 @@ struct Cli {
 enum Command {
     /// Write a simulated world with known truth (catalog, events, customers, campaign, truth).
     Simulate(cmd::simulate::Args),
+    /// Whom to treat with what: break-even, budgets, several arms, risk adjustment, policy trees.
+    Policy(cmd::policy::Args),
     /// Value of a targeting policy from logged data, with intervals, vs treat-all / none / current.
     Ope(cmd::ope::Args),
     /// Sample size (or minimum detectable effect) of the A/B test that would confirm a policy.
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Design(args) => cmd::design::run(args),
         Command::Ope(args) => cmd::ope::run(args),
+        Command::Policy(args) => cmd::policy::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

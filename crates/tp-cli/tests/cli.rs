@@ -180,3 +180,52 @@ fn ope_on_a_simulated_campaign_with_the_true_reward_model() {
     assert!(err.contains("short.csv") && err.contains("aligned"), "{err}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn policy_from_true_effects_treats_exactly_above_breakeven() {
+    use tp_core::{Column, Table};
+    let d = tempdir("policy");
+    let out = tp(&["simulate", "--preset", "retail", "--customers", "400", "--seed", "6", "--out", s(&d)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let truth = tp_io::read_table(d.join("truth.csv"), &tp_io::ReadOptions::new()).unwrap();
+    let tau = truth.f64_values("tau_coupon").unwrap().into_owned();
+    let ids = truth.column("customer_id").unwrap().clone();
+    let cate = Table::new(vec![ids, Column::f64("tau", tau.clone())]).unwrap();
+    let cate_path = d.join("cate.csv");
+    tp_io::write_table(&cate_path, &cate).unwrap();
+    let out_path = d.join("policy.csv");
+    let out = tp(&[
+        "policy",
+        "--cate",
+        s(&cate_path),
+        "--id-col",
+        "customer_id",
+        "--value",
+        "0.3",
+        "--cost",
+        "12.73",
+        "--out",
+        s(&out_path),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let treat: Vec<bool> = tau.iter().map(|t| 0.3 * t > 12.73).collect();
+    let share = treat.iter().filter(|&&t| t).count() as f64 / 400.0;
+    let profit: f64 = tau.iter().filter(|t| 0.3 * **t > 12.73).map(|t| 0.3 * t - 12.73).sum();
+    assert!((v["breakeven"].as_f64().unwrap() - 12.73 / 0.3).abs() < 1e-9);
+    assert!((v["treated_share"].as_f64().unwrap() - share).abs() < 1e-12);
+    assert!((v["expected_profit"].as_f64().unwrap() - profit).abs() < 1e-6 * profit.abs().max(1.0));
+    assert!(v["curve"].as_array().unwrap().len() > 10);
+    let written = tp_io::read_table(&out_path, &tp_io::ReadOptions::new()).unwrap();
+    let arms = written.string_values("arm").unwrap();
+    for (i, t) in treat.iter().enumerate() {
+        assert_eq!(arms[i] == "treated", *t, "row {i}");
+    }
+    // one cost per arm: two costs for one arm is bad input
+    let out =
+        tp(&["policy", "--cate", s(&cate_path), "--value", "0.3", "--cost", "1,2", "--out", s(&out_path)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("one cost per arm"));
+    std::fs::remove_dir_all(&d).unwrap();
+}

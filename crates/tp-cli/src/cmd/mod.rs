@@ -2,4 +2,5 @@
 
 pub mod design;
 pub mod ope;
+pub mod policy;
 pub mod simulate;
