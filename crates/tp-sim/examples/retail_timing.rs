@@ -1,7 +1,7 @@
 //! Generates the default retail world and prints its size, calibration
 //! figures and the generation time.
 //!
-//! `cargo run --release -p tp-sim --example retail_timing [customers] [seed]`
+//! `cargo run --release -p tp-sim --example retail_timing [customers] [seed] [arms]`
 
 use std::time::Instant;
 
@@ -9,8 +9,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let customers = args.get(1).map_or(Ok(2500), |s| s.parse())?;
     let seed = args.get(2).map_or(Ok(7), |s| s.parse())?;
+    let arms = args.get(3).map_or(Ok(2), |s| s.parse())?;
     let start = Instant::now();
-    let world = tp_sim::RetailParams::default().customers(customers).seed(seed).generate()?;
+    let world = tp_sim::RetailParams::default().customers(customers).seed(seed).arms(arms).generate()?;
     let elapsed = start.elapsed();
     for (name, t) in world.tables() {
         println!("{name:>10}: {} rows x {} columns", t.n_rows(), t.n_cols());
@@ -47,6 +48,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             m(&promo)
         );
     }
+    let mut counts = std::collections::BTreeMap::new();
+    for a in oracle.iter() {
+        *counts.entry(a.clone()).or_insert(0usize) += 1;
+    }
+    println!("oracle arms: {counts:?}");
     let value = world.events().f64_values("value")?;
     println!("mean line value {:.2}", value.iter().sum::<f64>() / value.len() as f64);
     println!("generated in {:.2} s on {} threads", elapsed.as_secs_f64(), rayon::current_num_threads());

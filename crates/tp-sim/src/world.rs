@@ -89,6 +89,11 @@ pub struct Calibration {
     pub treat_all_profit: f64,
     /// True expected profit of the oracle policy ($).
     pub oracle_profit: f64,
+    /// True expected profit of mailing the first treatment arm to the 30% of
+    /// households with the highest *true* expected spend when treated
+    /// (`mu_<arm 1>`): the best a response model could do, for contrast with
+    /// the oracle.
+    pub response_model_profit: f64,
     /// Expected AUC of the true propensity of any treatment against the arm.
     pub propensity_auc_expected: f64,
     /// Realized AUC (Mann–Whitney) of that propensity against the received arm.
@@ -355,6 +360,10 @@ pub(crate) fn assemble(
     let treated: Vec<bool> = hh.iter().map(|o| o.arm > 0).collect();
     let tau1: Vec<f64> = hh.iter().map(|o| o.mu[1] - o.mu[0]).collect();
     let pre_spend: Vec<f64> = hh.iter().map(|o| o.pre.spend).collect();
+    let mut by_response: Vec<usize> = (0..hh.len()).collect();
+    by_response.sort_by(|&a, &b| hh[b].mu[1].total_cmp(&hh[a].mu[1]));
+    let response_model_profit =
+        by_response[..(0.3 * n).round() as usize].iter().map(|&i| profit(&hh[i], 1)).sum();
     let calibration = Calibration {
         n_events,
         top45_revenue_share: sorted[..top].iter().sum::<f64>() / revenue,
@@ -363,6 +372,7 @@ pub(crate) fn assemble(
         heaviest_spend_multiple: per_arch[heaviest].1 / per_arch[heaviest].0.max(1) as f64 / mean_spend,
         oracle_treated_share: oracle.iter().filter(|&&k| k > 0).count() as f64 / n,
         treat_all_profit: hh.iter().map(|o| profit(o, 1)).sum(),
+        response_model_profit,
         oracle_profit: hh.iter().zip(&oracle).map(|(o, &k)| if k > 0 { profit(o, k) } else { 0.0 }).sum(),
         propensity_auc_expected: crate::assign::expected_auc(&p_treat),
         propensity_auc_realized: mann_whitney_auc(&p_treat, &treated),

@@ -83,6 +83,8 @@ fn check_calibration(w: &RetailWorld, label: &str) {
     // the oracle treats a minority (~30%); treating everyone loses money
     assert!((0.20..=0.40).contains(&c.oracle_treated_share), "oracle share {}", c.oracle_treated_share);
     assert!(c.treat_all_profit < 0.0 && c.oracle_profit > 0.0);
+    // even a perfect response model (rank by true spend when treated) loses money
+    assert!(c.response_model_profit < 0.0, "response model profit {}", c.response_model_profit);
     // the heavier the household, the worse the coupon: a naive model targets the wrong people
     assert!(c.corr_pre_spend_tau < -0.2, "corr {}", c.corr_pre_spend_tau);
     let e = w.economics();
