@@ -9,7 +9,7 @@
 //! variance; if stopped on the tolerance, labels are re-assigned once to the
 //! final centers.
 
-use super::rows::{BLOCK, Rows, nearest, nearest_two, sq_dist};
+use super::rows::{BLOCK, CenterSet, Rows, sq_dist};
 use rayon::prelude::*;
 
 /// Outcome of one K-Means run from given centers.
@@ -50,6 +50,8 @@ fn assign_block(
     hamerly: Option<(&[f64], &[f64], bool)>,
 ) -> Partial {
     let d = x.d;
+    let cs = CenterSet::new(centers, k, d);
+    let mut buf = vec![0.0; k];
     let mut p = Partial { sums: vec![0.0; k * d], weights: vec![0.0; k], changed: 0, inertia: 0.0 };
     match (bounds, hamerly) {
         (Some((upper, lower)), Some((half_sep, drift, valid))) => {
@@ -60,7 +62,7 @@ fn assign_block(
                 let old = labels[o];
                 let mut a = old;
                 if !valid {
-                    let (j, d1, d2) = nearest_two(xi, centers, d);
+                    let (j, d1, d2) = cs.nearest_two(xi, &mut buf);
                     a = j;
                     upper[o] = d1.sqrt();
                     lower[o] = d2.sqrt();
@@ -69,9 +71,9 @@ fn assign_block(
                     lower[o] -= if a == pmax_idx { psecond } else { pmax };
                     let m = half_sep[a].max(lower[o]);
                     if upper[o] > m {
-                        upper[o] = sq_dist(xi, &centers[a * d..(a + 1) * d]).sqrt();
+                        upper[o] = sq_dist(xi, cs.center(a)).sqrt();
                         if upper[o] > m {
-                            let (j, d1, d2) = nearest_two(xi, centers, d);
+                            let (j, d1, d2) = cs.nearest_two(xi, &mut buf);
                             a = j;
                             upper[o] = d1.sqrt();
                             lower[o] = d2.sqrt();
@@ -91,7 +93,7 @@ fn assign_block(
             for (o, label) in labels.iter_mut().enumerate() {
                 let i = lo + o;
                 let xi = x.row(i);
-                let (a, dist) = nearest(xi, centers, d);
+                let (a, dist) = cs.nearest(xi, &mut buf);
                 p.changed += usize::from(a != *label);
                 *label = a;
                 let wi = w[i];

@@ -6,7 +6,7 @@
 //! labels and inertia are then computed on the full data.
 
 use super::engine::Run;
-use super::rows::{Rows, assign_all, inertia, nearest};
+use super::rows::{CenterSet, Rows, assign_all, inertia};
 use rand::Rng;
 use tp_core::rng::TpRng;
 
@@ -40,10 +40,12 @@ pub(crate) fn run(
         sums.iter_mut().for_each(|v| *v = 0.0);
         bw.iter_mut().for_each(|v| *v = 0.0);
         let (mut bi, mut bwt) = (0.0, 0.0);
+        let cs = CenterSet::new(&centers, k, d);
+        let mut buf = vec![0.0; k];
         for _ in 0..batch {
             let i = rng.random_range(0..n);
             let xi = x.row(i);
-            let (a, dist) = nearest(xi, &centers, d);
+            let (a, dist) = cs.nearest(xi, &mut buf);
             bi += w[i] * dist;
             bwt += w[i];
             bw[a] += w[i];

@@ -58,42 +58,88 @@ pub(crate) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
     s
 }
 
-/// Index and squared distance of the nearest center (first on ties).
-#[inline]
-pub(crate) fn nearest(x: &[f64], centers: &[f64], d: usize) -> (usize, f64) {
-    let mut best = (0, f64::INFINITY);
-    for (j, c) in centers.chunks_exact(d).enumerate() {
-        let s = sq_dist(x, c);
-        if s < best.1 {
-            best = (j, s);
-        }
-    }
-    best
+/// The k centers in both layouts: row-major (k × d) and feature-major (d × k),
+/// the latter so that the distances of one row to all k centers accumulate
+/// feature by feature in independent lanes (vectorisable), each distance
+/// still summed over features in order.
+#[derive(Debug, Clone)]
+pub(crate) struct CenterSet {
+    pub rows: Vec<f64>,
+    cols: Vec<f64>,
+    pub k: usize,
+    pub d: usize,
 }
 
-/// Nearest and second-nearest squared distances, and the nearest index.
-#[inline]
-pub(crate) fn nearest_two(x: &[f64], centers: &[f64], d: usize) -> (usize, f64, f64) {
-    let (mut a, mut d1, mut d2) = (0, f64::INFINITY, f64::INFINITY);
-    for (j, c) in centers.chunks_exact(d).enumerate() {
-        let s = sq_dist(x, c);
-        if s < d1 {
-            d2 = d1;
-            d1 = s;
-            a = j;
-        } else if s < d2 {
-            d2 = s;
+impl CenterSet {
+    pub fn new(centers: &[f64], k: usize, d: usize) -> Self {
+        let mut cols = vec![0.0; k * d];
+        for j in 0..k {
+            for t in 0..d {
+                cols[t * k + j] = centers[j * d + t];
+            }
+        }
+        Self { rows: centers.to_vec(), cols, k, d }
+    }
+
+    /// Squared distances of `x` to every center, into `out[..k]`.
+    #[inline]
+    pub fn dists(&self, x: &[f64], out: &mut [f64]) {
+        let out = &mut out[..self.k];
+        out.fill(0.0);
+        for (t, &xt) in x.iter().enumerate() {
+            let ct = &self.cols[t * self.k..(t + 1) * self.k];
+            for (o, c) in out.iter_mut().zip(ct) {
+                let u = xt - c;
+                *o += u * u;
+            }
         }
     }
-    (a, d1, d2)
+
+    /// Index and squared distance of the nearest center (first on ties).
+    #[inline]
+    pub fn nearest(&self, x: &[f64], buf: &mut [f64]) -> (usize, f64) {
+        self.dists(x, buf);
+        let mut best = (0, f64::INFINITY);
+        for (j, &s) in buf[..self.k].iter().enumerate() {
+            if s < best.1 {
+                best = (j, s);
+            }
+        }
+        best
+    }
+
+    /// Nearest index, nearest and second-nearest squared distances.
+    #[inline]
+    pub fn nearest_two(&self, x: &[f64], buf: &mut [f64]) -> (usize, f64, f64) {
+        self.dists(x, buf);
+        let (mut a, mut d1, mut d2) = (0, f64::INFINITY, f64::INFINITY);
+        for (j, &s) in buf[..self.k].iter().enumerate() {
+            if s < d1 {
+                d2 = d1;
+                d1 = s;
+                a = j;
+            } else if s < d2 {
+                d2 = s;
+            }
+        }
+        (a, d1, d2)
+    }
+
+    /// Row-major center j.
+    #[inline]
+    pub fn center(&self, j: usize) -> &[f64] {
+        &self.rows[j * self.d..(j + 1) * self.d]
+    }
 }
 
 /// Labels of every row by nearest center (parallel over fixed blocks).
 pub(crate) fn assign_all(x: &Rows, centers: &[f64], parallel: bool) -> Vec<usize> {
+    let cs = CenterSet::new(centers, centers.len() / x.d, x.d);
     let mut labels = vec![0; x.n];
     let work = |(b, chunk): (usize, &mut [usize])| {
+        let mut buf = vec![0.0; cs.k];
         for (o, l) in chunk.iter_mut().enumerate() {
-            *l = nearest(x.row(b * BLOCK + o), centers, x.d).0;
+            *l = cs.nearest(x.row(b * BLOCK + o), &mut buf).0;
         }
     };
     if parallel && x.n > BLOCK {
