@@ -4,6 +4,7 @@
 use crate::estimators::Terms;
 use rand::Rng;
 use rand::seq::SliceRandom;
+use rand_distr::{Binomial, Distribution};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tp_core::rng::{derive_seed_str, stream};
@@ -70,36 +71,46 @@ impl BootstrapTable {
         (0..n_boot).into_par_iter().map(|b| self.one_replicate(seed, b as u64)).collect()
     }
 
+    /// One replicate: multinomial resampling counts, drawn block by block so
+    /// every gather stays in cache. The number of draws landing in each block
+    /// of rows follows the exact conditional binomial chain of a
+    /// Multinomial(n, 1/n) (block `j` gets `Binomial(n_left, size_j / rows_left)`),
+    /// then those draws pick rows uniformly within the block: the same
+    /// distribution as drawing `n` row indices uniformly from all rows.
     fn one_replicate(&self, seed: u64, b: u64) -> Vec<f64> {
         let mut rng = stream(seed, b);
         let n = self.n;
         let m = self.m;
+        let block = (4096 / m.max(1)).max(64);
         let mut sums = vec![0.0; m];
-        if n <= u32::MAX as usize {
-            let n32 = n as u32;
+        let mut draws_left = n as u64;
+        let mut start = 0usize;
+        while start < n && draws_left > 0 {
+            let len = block.min(n - start);
+            let rows_left = (n - start) as f64;
+            let k = if len == n - start {
+                draws_left
+            } else {
+                Binomial::new(draws_left, len as f64 / rows_left).map_or(0, |d| d.sample(&mut rng))
+            };
+            draws_left -= k;
+            let data = &self.data[start * m..(start + len) * m];
+            let len32 = len as u32;
             if m == 1 {
                 let mut s = 0.0;
-                for _ in 0..n {
-                    s += self.data[rng.random_range(0..n32) as usize];
+                for _ in 0..k {
+                    s += data[rng.random_range(0..len32) as usize];
                 }
-                sums[0] = s;
+                sums[0] += s;
             } else {
-                for _ in 0..n {
-                    let i = rng.random_range(0..n32) as usize;
-                    let row = &self.data[i * m..(i + 1) * m];
-                    for (s, v) in sums.iter_mut().zip(row) {
+                for _ in 0..k {
+                    let i = rng.random_range(0..len32) as usize;
+                    for (s, v) in sums.iter_mut().zip(&data[i * m..(i + 1) * m]) {
                         *s += v;
                     }
                 }
             }
-        } else {
-            for _ in 0..n {
-                let i = rng.random_range(0..n);
-                let row = &self.data[i * m..(i + 1) * m];
-                for (s, v) in sums.iter_mut().zip(row) {
-                    *s += v;
-                }
-            }
+            start += len;
         }
         self.stats
             .iter()
