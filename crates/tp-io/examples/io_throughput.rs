@@ -17,6 +17,25 @@ fn splitmix(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// CPU seconds (user + system) used by this process so far, from
+/// `/proc/self/stat` on Linux (clock ticks assumed 100 Hz); 0 elsewhere.
+/// Reported beside wall time because a busy machine inflates the latter.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    let Some(after) = stat.rsplit_once(')').map(|(_, a)| a) else { return 0.0 };
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    // fields 14 and 15 of stat (utime, stime) are 12 and 13 after the ')'
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Runs `f`, returning its result, wall seconds and CPU seconds.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
+    let (c0, t0) = (cpu_seconds(), Instant::now());
+    let out = f();
+    (out, t0.elapsed().as_secs_f64(), cpu_seconds() - c0)
+}
+
 fn synthetic(n: usize, seed: u64) -> Table {
     let mut s = seed;
     let mut unif = move || (splitmix(&mut s) >> 11) as f64 / (1u64 << 53) as f64;
@@ -38,36 +57,27 @@ fn main() {
     let dir = args.next().map_or_else(std::env::temp_dir, std::path::PathBuf::from);
     let t = synthetic(n, 7);
     println!("{n} rows x {} columns", t.n_cols());
+    println!("format: size | phase wall s / cpu s ...");
     for ext in ["csv", "parquet"] {
         let path = dir.join(format!("tp-io-throughput-{}.{ext}", std::process::id()));
-        let t0 = Instant::now();
-        write_table(&path, &t).unwrap();
-        let w = t0.elapsed().as_secs_f64();
+        let ((), w, wc) = timed(|| write_table(&path, &t).unwrap());
         let mb = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;
-        let t0 = Instant::now();
-        let back = read_table(&path, &ReadOptions::new()).unwrap();
-        let r = t0.elapsed().as_secs_f64();
+        let (back, r, rc) = timed(|| read_table(&path, &ReadOptions::new()).unwrap());
         assert_eq!(back.n_rows(), n);
+        drop(back);
         let opts = ReadOptions::new().require_like(&t);
-        let t0 = Instant::now();
-        let back = read_table(&path, &opts).unwrap();
-        let rt = t0.elapsed().as_secs_f64();
+        let (back, rt, rtc) = timed(|| read_table(&path, &opts).unwrap());
         assert_eq!(back, t);
-        let t0 = Instant::now();
-        let rows: usize =
-            read_table_chunks(&path, &opts, 1 << 18).unwrap().map(|c| c.unwrap().n_rows()).sum();
-        let rc = t0.elapsed().as_secs_f64();
+        drop(back);
+        let (rows, rk, rkc) = timed(|| {
+            read_table_chunks(&path, &opts, 1 << 18).unwrap().map(|c| c.unwrap().n_rows()).sum::<usize>()
+        });
         assert_eq!(rows, n);
         let sel = ReadOptions::new().columns(["spend"]);
-        let t0 = Instant::now();
-        read_table(&path, &sel).unwrap();
-        let r1 = t0.elapsed().as_secs_f64();
+        let (_, r1, r1c) = timed(|| read_table(&path, &sel).unwrap());
         println!(
-            "{ext:>8}: {mb:7.1} MB | write {w:6.2} s ({:5.1} Mrow/s, {:6.1} MB/s) | read inferred {r:6.2} s \
-             ({:5.1} Mrow/s) | read typed {rt:6.2} s | chunked typed {rc:6.2} s | 1 column {r1:6.2} s",
-            n as f64 / w / 1e6,
-            mb / w,
-            n as f64 / r / 1e6,
+            "{ext:>8}: {mb:6.1} MB | write {w:5.2}/{wc:5.2} | read inferred {r:5.2}/{rc:5.2} | \
+             read typed {rt:5.2}/{rtc:5.2} | chunked typed {rk:5.2}/{rkc:5.2} | 1 column {r1:5.2}/{r1c:5.2}"
         );
         std::fs::remove_file(&path).unwrap();
     }

@@ -117,6 +117,8 @@ pub(crate) struct CsvChunks {
     record: ByteRecord,
     allow_non_finite: bool,
     rows_read: u64,
+    /// Data rows in the file, when the inference pass counted them all.
+    known_rows: Option<u64>,
     done: bool,
 }
 
@@ -159,11 +161,13 @@ impl CsvChunks {
             })
             .collect();
         let to_infer: Vec<usize> = (0..keep.len()).filter(|&c| targets[c].is_none()).collect();
+        let mut known_rows = None;
         if !to_infer.is_empty() {
             let fields: Vec<usize> = to_infer.iter().map(|&c| keep[c]).collect();
             let numeric: Vec<bool> = to_infer.iter().map(|&c| required[c] == Some(Kind::Numeric)).collect();
             let names: Vec<&str> = fields.iter().map(|&j| header[j].as_str()).collect();
-            let inferred = infer(path, header.len(), &fields, &numeric, &names)?;
+            let (inferred, rows) = infer(path, header.len(), &fields, &numeric, &names)?;
+            known_rows = rows;
             for (&c, inf) in to_infer.iter().zip(inferred) {
                 targets[c] = Some(inf.target());
             }
@@ -185,6 +189,7 @@ impl CsvChunks {
             record: ByteRecord::new(),
             allow_non_finite: opts.non_finite_allowed(),
             rows_read: 0,
+            known_rows,
             done: false,
         })
     }
@@ -205,7 +210,12 @@ impl CsvChunks {
         if self.done {
             return Ok(None);
         }
-        let cap = max_rows.min(1 << 16);
+        let cap = match self.known_rows {
+            Some(total) => {
+                max_rows.min(usize::try_from(total.saturating_sub(self.rows_read)).unwrap_or(usize::MAX))
+            }
+            None => max_rows.min(1 << 16),
+        };
         let mut builders: Vec<Builder> = self.columns.iter().map(|c| Builder::new(c.target, cap)).collect();
         let mut n = 0usize;
         while n < max_rows {
@@ -244,14 +254,16 @@ impl CsvChunks {
 }
 
 /// The inference pass: classifies every field of the columns at `fields`.
-/// Columns flagged in `numeric` must hold numbers; anything else there is an error.
+/// Columns flagged in `numeric` must hold numbers; anything else there is an
+/// error. Also returns the number of data rows when the pass read them all.
 fn infer(
     path: &Path,
     n_fields: usize,
     fields: &[usize],
     numeric: &[bool],
     names: &[&str],
-) -> Result<Vec<Inferred>> {
+) -> Result<(Vec<Inferred>, Option<u64>)> {
+    let mut rows = 0u64;
     let mut reader = csv_reader(path)?;
     let mut state = vec![Inferred::Nothing; fields.len()];
     let mut record = ByteRecord::new();
@@ -283,11 +295,12 @@ fn infer(
             state[k] = state[k].join(class);
         }
         // nothing left to learn (ragged rows are caught by the reading pass)
+        rows += 1;
         if !numeric.iter().any(|&n| n) && state.iter().all(|&s| s == Inferred::Str) {
-            break;
+            return Ok((state, None));
         }
     }
-    Ok(state)
+    Ok((state, Some(rows)))
 }
 
 #[cfg(test)]
