@@ -28,6 +28,8 @@ struct Cli {
 enum Command {
     /// Write a simulated world with known truth (catalog, events, customers, campaign, truth).
     Simulate(cmd::simulate::Args),
+    /// NMF latent factors → K-Means segments, with model selection and stability.
+    Segment(cmd::segment::Args),
     /// Whom to treat with what: break-even, budgets, several arms, risk adjustment, policy trees.
     Policy(cmd::policy::Args),
     /// Value of a targeting policy from logged data, with intervals, vs treat-all / none / current.
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Design(args) => cmd::design::run(args),
         Command::Ope(args) => cmd::ope::run(args),
         Command::Policy(args) => cmd::policy::run(args),
+        Command::Segment(args) => cmd::segment::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

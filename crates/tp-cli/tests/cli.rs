@@ -229,3 +229,68 @@ fn policy_from_true_effects_treats_exactly_above_breakeven() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("one cost per arm"));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn segment_writes_ids_segments_and_factors() {
+    let d = tempdir("segment");
+    let out = tp(&["simulate", "--preset", "retail", "--customers", "300", "--seed", "8", "--out", s(&d)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (input, seg) = (d.join("customers.csv"), d.join("segments.csv"));
+    let cols = "pre_spend,pre_visits,pre_items,pre_avg_basket,pre_promo_share,pre_spend_last12";
+    let out = tp(&[
+        "segment",
+        "--input",
+        s(&input),
+        "--id-col",
+        "customer_id",
+        "--columns",
+        cols,
+        "--factors",
+        "3",
+        "--clusters",
+        "4",
+        "--stability-runs",
+        "5",
+        "--seed",
+        "1",
+        "--out",
+        s(&seg),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kmeans"]["k"], 4);
+    assert_eq!(v["nmf"]["k"], 3);
+    let ev = v["nmf"]["explained_variance"].as_f64().unwrap();
+    assert!(ev > 0.0 && ev <= 1.0, "{ev}");
+    for key in ["silhouette", "davies_bouldin", "calinski_harabasz", "seconds"] {
+        assert!(v[key].is_number(), "{key} missing: {v}");
+    }
+    assert!(v["stability_ari"]["mean"].is_number());
+    let t = tp_io::read_table(&seg, &tp_io::ReadOptions::new()).unwrap();
+    assert_eq!(t.names(), ["customer_id", "segment", "factor_1", "factor_2", "factor_3"]);
+    assert_eq!(t.n_rows(), 300);
+    let labels = t.f64_values("segment").unwrap();
+    assert!(labels.iter().all(|&l| (0.0..4.0).contains(&l)));
+    // a column with negative values cannot be factorized: exit 2, naming the column
+    let out = tp(&[
+        "segment",
+        "--input",
+        s(&d.join("truth.csv")),
+        "--id-col",
+        "customer_id",
+        "--columns",
+        "tau_coupon,mu_control",
+        "--factors",
+        "2",
+        "--clusters",
+        "2",
+        "--out",
+        s(&d.join("bad.csv")),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("tau_coupon"), "{err}");
+    assert!(!d.join("bad.csv").exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -3,4 +3,5 @@
 pub mod design;
 pub mod ope;
 pub mod policy;
+pub mod segment;
 pub mod simulate;
