@@ -245,11 +245,24 @@ impl GradientBoosting {
             let grown = grow_tree(&data, &mapper, &crit, rows, &tree_params, &mut rng);
             let lr = self.learning_rate;
             let tree = grown.tree.map_leaves(|v| lr * v);
-            score.par_chunks_mut(4096).enumerate().for_each(|(c, s)| {
-                for (k, v) in s.iter_mut().enumerate() {
-                    *v += tree.leaves()[tree.leaf_index_binned(&data, c * 4096 + k)];
+            // rows the tree was grown on: add their leaf's value directly;
+            // the others (validation, rows left out by subsampling): route them
+            let mut covered = vec![false; n];
+            for (&(a, b), &v) in grown.leaf_ranges.iter().zip(tree.leaves()) {
+                for &r in &grown.rows[a..b] {
+                    score[r as usize] += v;
+                    covered[r as usize] = true;
                 }
-            });
+            }
+            score.par_chunks_mut(4096).zip(covered.par_chunks(4096)).enumerate().for_each(
+                |(c, (s, done))| {
+                    for (k, v) in s.iter_mut().enumerate() {
+                        if !done[k] {
+                            *v += tree.leaves()[tree.leaf_index_binned(&data, c * 4096 + k)];
+                        }
+                    }
+                },
+            );
             trees.push(tree);
             if let Some(patience) = self.early_stopping {
                 let vw: f64 = valid.iter().map(|&i| w[i as usize]).sum();

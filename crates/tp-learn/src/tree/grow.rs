@@ -7,7 +7,11 @@
 //! A node with at least `dense_min` rows keeps a histogram of per-bin
 //! statistics for every feature: the smaller child's is built from its rows
 //! and the larger child's is the parent's minus it (the subtraction trick).
-//! Small nodes skip histograms and sort their few rows per feature instead.
+//! When fewer than half of the features are tried per node (forests with a
+//! small mtry), building just those features' histograms from the node's
+//! rows is cheaper than subtraction (which needs all of them), so the engine
+//! does that instead. Small nodes skip histograms and sort their few rows
+//! per feature.
 //! Rows are kept in one index array partitioned in place (stably), so each
 //! leaf owns a contiguous range of it.
 
@@ -102,8 +106,12 @@ struct Grower<'a, C: SplitCriterion> {
     offsets: Vec<usize>,
     total_slots: usize,
     dense_min: usize,
+    subtract: bool,
     pool: Vec<Vec<Bin<C::Stats>>>,
     features: Vec<usize>,
+    sp_stats: Vec<C::Stats>,
+    sp_pairs: Vec<(u8, u32)>,
+    sp_compact: Vec<(u8, Bin<C::Stats>)>,
 }
 
 /// Grows a tree on `rows` (indices into `data`; duplicates allowed, e.g. a
@@ -131,9 +139,13 @@ pub fn grow_tree<C: SplitCriterion>(
         params,
         offsets,
         total_slots: acc,
-        dense_min: (acc / p.max(1)).max(32),
+        dense_min: (acc / p.max(1) / 4).max(32),
+        subtract: 2 * params.mtry.unwrap_or(p).clamp(1, p.max(1)) >= p,
         pool: Vec::new(),
         features: (0..p).collect(),
+        sp_stats: Vec::new(),
+        sp_pairs: Vec::new(),
+        sp_compact: Vec::new(),
     };
     let mut total = Bin::<C::Stats>::default();
     for &r in &rows {
@@ -150,7 +162,7 @@ pub fn grow_tree<C: SplitCriterion>(
         let best = if splittable {
             g.sample_features(rng);
             if pd.hist.is_none() && n_rows >= g.dense_min {
-                pd.hist = Some(g.build_hist(&rows[pd.lo..pd.hi]));
+                pd.hist = Some(g.build_hist(&rows[pd.lo..pd.hi], !g.subtract));
             }
             match &pd.hist {
                 Some(h) => g.best_split_dense(h, &pd.total),
@@ -200,6 +212,9 @@ pub fn grow_tree<C: SplitCriterion>(
         };
         let depth = pd.depth + 1;
         let (mut lh, mut rh) = (None, None);
+        if let Some(h) = pd.hist.take_if(|_| !g.subtract) {
+            g.pool.push(h);
+        }
         if let Some(mut parent) = pd.hist.take() {
             let dense_min = g.dense_min.max(2 * params.min_samples_leaf);
             let child_dense = |n: usize| depth < params.max_depth && n >= dense_min;
@@ -207,7 +222,7 @@ pub fn grow_tree<C: SplitCriterion>(
             if child_dense(nl.max(nr)) {
                 let small_left = nl <= nr;
                 let small_rows = if small_left { &rows[pd.lo..mid] } else { &rows[mid..pd.hi] };
-                let small = g.build_hist(small_rows);
+                let small = g.build_hist(small_rows, false);
                 for (a, b) in parent.iter_mut().zip(&small) {
                     *a = *a - *b;
                 }
@@ -253,17 +268,34 @@ impl<C: SplitCriterion> Grower<'_, C> {
         self.params.mtry.unwrap_or(p).clamp(1, p)
     }
 
-    fn build_hist(&mut self, rows: &[u32]) -> Vec<Bin<C::Stats>> {
+    /// Histogram of `rows` over every feature, or over the node's sampled
+    /// features only (the other slices are then stale and never read).
+    fn build_hist(&mut self, rows: &[u32], sampled_only: bool) -> Vec<Bin<C::Stats>> {
         let mut hist = self.pool.pop().unwrap_or_default();
-        hist.clear();
-        hist.resize(self.total_slots, Bin::default());
+        let feats: Vec<usize> = if sampled_only {
+            self.features[..self.n_try()].to_vec()
+        } else {
+            (0..self.offsets.len() - 1).collect()
+        };
+        if sampled_only {
+            hist.resize(self.total_slots, Bin::default());
+            for &f in &feats {
+                hist[self.offsets[f]..self.offsets[f + 1]].fill(Bin::default());
+            }
+        } else {
+            hist.clear();
+            hist.resize(self.total_slots, Bin::default());
+        }
         let stats: Vec<C::Stats> = rows.iter().map(|&r| self.crit.row_stats(r as usize)).collect();
-        let mut slices: Vec<&mut [Bin<C::Stats>]> = Vec::with_capacity(self.offsets.len());
+        let mut slices: Vec<(usize, &mut [Bin<C::Stats>])> = Vec::with_capacity(feats.len());
         let mut rest = hist.as_mut_slice();
-        for f in 0..self.offsets.len() - 1 {
-            let (a, b) = rest.split_at_mut(self.offsets[f + 1] - self.offsets[f]);
-            slices.push(a);
+        let mut at = 0;
+        for &f in &feats {
+            let (_, tail) = rest.split_at_mut(self.offsets[f] - at);
+            let (a, b) = tail.split_at_mut(self.offsets[f + 1] - self.offsets[f]);
+            slices.push((f, a));
             rest = b;
+            at = self.offsets[f + 1];
         }
         let data = self.data;
         let fill = |f: usize, h: &mut [Bin<C::Stats>]| {
@@ -275,9 +307,9 @@ impl<C: SplitCriterion> Grower<'_, C> {
             }
         };
         if self.params.parallel_features && rows.len() * slices.len() >= PAR_MIN_WORK {
-            slices.into_par_iter().enumerate().for_each(|(f, h)| fill(f, h));
+            slices.into_par_iter().for_each(|(f, h)| fill(f, h));
         } else {
-            for (f, h) in slices.into_iter().enumerate() {
+            for (f, h) in slices {
                 fill(f, h);
             }
         }
@@ -295,21 +327,25 @@ impl<C: SplitCriterion> Grower<'_, C> {
         best
     }
 
-    fn best_split_sparse(&self, rows: &[u32], total: &Bin<C::Stats>) -> Option<Split<C::Stats>> {
+    fn best_split_sparse(&mut self, rows: &[u32], total: &Bin<C::Stats>) -> Option<Split<C::Stats>> {
         let mut best: Option<Split<C::Stats>> = None;
-        let stats: Vec<C::Stats> = rows.iter().map(|&r| self.crit.row_stats(r as usize)).collect();
-        let mut pairs: Vec<(u8, usize)> = Vec::with_capacity(rows.len());
-        let mut compact: Vec<(u8, Bin<C::Stats>)> = Vec::with_capacity(rows.len());
+        let (mut stats, mut pairs, mut compact) = (
+            std::mem::take(&mut self.sp_stats),
+            std::mem::take(&mut self.sp_pairs),
+            std::mem::take(&mut self.sp_compact),
+        );
+        stats.clear();
+        stats.extend(rows.iter().map(|&r| self.crit.row_stats(r as usize)));
         for &f in &self.features[..self.n_try()] {
             let col = self.data.column(f);
             let nan_code = self.data.nan_code(f);
             pairs.clear();
-            pairs.extend(rows.iter().enumerate().map(|(k, &r)| (col[r as usize], k)));
+            pairs.extend(rows.iter().enumerate().map(|(k, &r)| (col[r as usize], k as u32)));
             pairs.sort_unstable();
             compact.clear();
             let mut nan = Bin::default();
             for &(b, k) in &pairs {
-                let e = Bin { n: 1, s: stats[k] };
+                let e = Bin { n: 1, s: stats[k as usize] };
                 if b == nan_code {
                     nan += e;
                 } else {
@@ -321,6 +357,7 @@ impl<C: SplitCriterion> Grower<'_, C> {
             }
             self.scan(f, compact.iter().copied(), nan, total, &mut best);
         }
+        (self.sp_stats, self.sp_pairs, self.sp_compact) = (stats, pairs, compact);
         best
     }
 

@@ -96,4 +96,28 @@ mod tests {
         assert!(max_diff < 1e-9, "{max_diff}");
         assert!(sse(&a.tree, &x, &y) < 0.2 * y.iter().map(|v| v * v).sum::<f64>());
     }
+
+    #[test]
+    fn sampled_feature_histograms_partition_rows_consistently() {
+        // mtry = 1 of 3: histograms of the sampled feature only, no subtraction
+        let n = 5000;
+        let x = Mat::from_fn(n, 3, |i, j| (((i * (7 + j * 13)) % 997) as f64).cos());
+        let y: Vec<f64> = (0..n).map(|i| x[(i, 0)] + 2.0 * x[(i, 1)] - x[(i, 2)]).collect();
+        let w = vec![1.0; n];
+        let mapper = BinMapper::fit(x.as_ref(), 255, &mut stream(0, 0));
+        let data = mapper.transform(x.as_ref());
+        let crit = VarianceCriterion::new(&y, &w);
+        let params =
+            TreeParams { max_depth: 10, min_samples_leaf: 5, mtry: Some(1), ..TreeParams::default() };
+        let g = grow_tree(&data, &mapper, &crit, (0..n as u32).collect(), &params, &mut stream(3, 1));
+        for (k, &(a, b)) in g.leaf_ranges.iter().enumerate() {
+            assert!(b - a >= 5);
+            for &r in &g.rows[a..b] {
+                assert_eq!(g.tree.leaf_index(x.as_ref(), r as usize), k);
+            }
+        }
+        let mean = y.iter().sum::<f64>() / n as f64;
+        let sst: f64 = y.iter().map(|v| (v - mean).powi(2)).sum();
+        assert!(sse(&g.tree, &x, &y) < 0.1 * sst);
+    }
 }
