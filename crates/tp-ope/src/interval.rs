@@ -2,8 +2,8 @@
 //! empirical-Bernstein high-confidence lower bound.
 
 use crate::estimators::Terms;
-use rand::Rng;
 use rand::seq::SliceRandom;
+use rand::{Rng, RngCore};
 use rand_distr::{Binomial, Distribution};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -81,10 +81,17 @@ impl BootstrapTable {
         let mut rng = stream(seed, b);
         let n = self.n;
         let m = self.m;
-        let block = (4096 / m.max(1)).max(64);
+        // power-of-two blocks: an index within a full block is `bits` uniform
+        // random bits, so one u64 yields several exactly uniform indices
+        let block = (4096 / m.max(1)).max(64).next_power_of_two();
+        let bits = block.trailing_zeros();
+        let per_word = 64 / bits;
+        let mask = (block - 1) as u64;
         let mut sums = vec![0.0; m];
         let mut draws_left = n as u64;
         let mut start = 0usize;
+        let mut word = 0u64;
+        let mut left = 0u32;
         while start < n && draws_left > 0 {
             let len = block.min(n - start);
             let rows_left = (n - start) as f64;
@@ -95,16 +102,29 @@ impl BootstrapTable {
             };
             draws_left -= k;
             let data = &self.data[start * m..(start + len) * m];
-            let len32 = len as u32;
+            let mut next = || -> usize {
+                if len == block {
+                    if left == 0 {
+                        word = rng.next_u64();
+                        left = per_word;
+                    }
+                    let i = (word & mask) as usize;
+                    word >>= bits;
+                    left -= 1;
+                    i
+                } else {
+                    rng.random_range(0..len as u32) as usize
+                }
+            };
             if m == 1 {
                 let mut s = 0.0;
                 for _ in 0..k {
-                    s += data[rng.random_range(0..len32) as usize];
+                    s += data[next()];
                 }
                 sums[0] += s;
             } else {
                 for _ in 0..k {
-                    let i = rng.random_range(0..len32) as usize;
+                    let i = next();
                     for (s, v) in sums.iter_mut().zip(&data[i * m..(i + 1) * m]) {
                         *s += v;
                     }
@@ -201,6 +221,38 @@ pub(crate) fn hcope_lower_bound(x: &[f64], delta: f64, seed: u64) -> Option<High
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plain(u: Vec<f64>) -> Terms {
+        Terms { u: Some(u), ratio: None }
+    }
+
+    /// The blocked multinomial draw must behave like n uniform draws: replicate
+    /// means centre on the sample mean with variance σ²/n (σ² the population
+    /// variance of the rows). Tolerances are 4 Monte Carlo standard errors:
+    /// sd(mean)/√B for the centre, √(2/(B−1)) relative for the variance.
+    #[test]
+    fn bootstrap_draws_match_the_multinomial_bootstrap_moments() {
+        for (n, m_extra) in [(10_007usize, false), (3_001, true)] {
+            let x: Vec<f64> = (0..n).map(|i| ((i * 7919) % 17) as f64).collect();
+            let t = plain(x.clone());
+            let second = plain(x.iter().map(|v| v * v).collect());
+            let table =
+                if m_extra { BootstrapTable::new(&[&t, &second]) } else { BootstrapTable::new(&[&t]) };
+            let b = 2000;
+            let reps: Vec<f64> = table.replicates(b, 3).iter().map(|r| r[0]).collect();
+            let mean = stats::mean(&x);
+            let pop_var = stats::variance(&x) * (n - 1) as f64 / n as f64;
+            let want_var = pop_var / n as f64;
+            let got_mean = stats::mean(&reps);
+            let got_var = stats::variance(&reps);
+            assert!(
+                (got_mean - mean).abs() < 4.0 * (want_var / b as f64).sqrt(),
+                "centre {got_mean} vs {mean}"
+            );
+            let rel = got_var / want_var - 1.0;
+            assert!(rel.abs() < 4.0 * (2.0 / (b - 1) as f64).sqrt(), "variance ratio off by {rel}");
+        }
+    }
 
     #[test]
     fn eb_bound_below_mean_and_tightens_with_n() {
