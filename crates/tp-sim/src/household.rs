@@ -222,10 +222,67 @@ pub(crate) struct Household {
     /// Log-lift of the visit rate per arm (arm 0 = control = 0).
     pub delta: Vec<f64>,
     pub demographics: Demographics,
-    /// Item choice probabilities and their cumulative sums.
+    /// Department preferences (relative weights).
+    dept: [f64; N_DEPTS],
+    /// Random effect per commodity (log-weight).
+    commodity_effect: Vec<f64>,
+    tier_aff: f64,
+    private_aff: f64,
+    visits_so_far: u32,
+}
+
+/// A household's item-choice distribution over the catalog, built on demand
+/// (about 19 kB per household, so it is not kept between passes).
+#[derive(Debug, Clone)]
+pub(crate) struct Chooser {
+    /// Probability of each item for one undirected draw.
     pub probs: Vec<f64>,
     cdf: Vec<f64>,
-    visits_so_far: u32,
+    /// Probability that a line item is deal-hunted.
+    hunt: f64,
+}
+
+impl Chooser {
+    fn sample_item(&self, rng: &mut TpRng) -> usize {
+        let u = rng.random::<f64>() * self.cdf[self.cdf.len() - 1];
+        self.cdf.partition_point(|&c| c <= u).min(self.cdf.len() - 1)
+    }
+
+    /// One line item's item: with probability `hunt` look at up to
+    /// [`HUNT_TRIES`] candidates and take the first on promotion, else (and if
+    /// none is) the first candidate.
+    fn pick(&self, rng: &mut TpRng, promo: &[bool]) -> usize {
+        let hunting = rng.random::<f64>() < self.hunt;
+        let first = self.sample_item(rng);
+        if hunting && !promo[first] {
+            for _ in 1..HUNT_TRIES {
+                let c = self.sample_item(rng);
+                if promo[c] {
+                    return c;
+                }
+            }
+        }
+        first
+    }
+
+    /// Expected value of one unit of a line item in week `w`.
+    fn expected_unit_value(&self, catalog: &Catalog, w: usize) -> f64 {
+        let promo = &catalog.on_promo[w - 1];
+        let (mut p_promo, mut a, mut b) = (0.0, 0.0, 0.0);
+        for ((it, &p), &on) in catalog.items.iter().zip(&self.probs).zip(promo) {
+            if on {
+                p_promo += p;
+                a += p * it.price * (1.0 - it.discount);
+            } else {
+                b += p * it.price;
+            }
+        }
+        let t = HUNT_TRIES;
+        let promo_boost =
+            if p_promo > 1e-12 { (1.0 - (1.0 - p_promo).powi(t)) / p_promo } else { f64::from(t) };
+        let hunted = a * promo_boost + b * (1.0 - p_promo).powi(t - 1);
+        (1.0 - self.hunt) * (a + b) + self.hunt * hunted
+    }
 }
 
 fn normal(rng: &mut TpRng) -> f64 {
@@ -245,7 +302,7 @@ fn frailty(rng: &mut TpRng, shape: f64) -> f64 {
 impl Household {
     /// Draws a household: archetype from the shares, then every parameter
     /// around the archetype's value. `mailing` is the last pre-period week.
-    pub fn draw(rng: &mut TpRng, catalog: &Catalog, mailing: usize, n_arms: usize) -> Household {
+    pub fn draw(rng: &mut TpRng, mailing: usize, n_arms: usize) -> Household {
         let u: f64 = rng.random();
         let mut acc = 0.0;
         let mut archetype = ARCHETYPES.len() - 1;
@@ -302,37 +359,6 @@ impl Household {
             Demographics { age_band, income_band, household_size, kids, homeowner }
         };
 
-        // Item choice: department share times a softmax within the department.
-        let items = &catalog.items;
-        let mut probs: Vec<f64> = items
-            .iter()
-            .map(|it| {
-                let mut score = it.log_pop
-                    + commodity_effect[it.commodity]
-                    + tier_aff * (it.tier as f64 - 1.0)
-                    + if it.private { private_aff } else { 0.0 };
-                for (t, &on) in it.tags.iter().enumerate() {
-                    if on {
-                        score += tastes[t];
-                    }
-                }
-                score.exp()
-            })
-            .collect();
-        let mut dept_sum = [0.0; N_DEPTS];
-        for (it, p) in items.iter().zip(&probs) {
-            dept_sum[it.dept] += p;
-        }
-        let dept_total: f64 = dept.iter().sum();
-        for (it, p) in items.iter().zip(probs.iter_mut()) {
-            *p *= dept[it.dept] / dept_total / dept_sum[it.dept];
-        }
-        let mut cdf = Vec::with_capacity(probs.len());
-        let mut run = 0.0;
-        for p in &probs {
-            run += p;
-            cdf.push(run);
-        }
         Household {
             archetype,
             visit_rate,
@@ -344,10 +370,49 @@ impl Household {
             tastes,
             delta,
             demographics,
-            probs,
-            cdf,
+            dept,
+            commodity_effect,
+            tier_aff,
+            private_aff,
             visits_so_far: 0,
         }
+    }
+
+    /// The item-choice distribution: department share times a softmax within
+    /// the department of popularity + commodity effect + tastes·tags + tier
+    /// and private-label affinity.
+    pub fn chooser(&self, catalog: &Catalog) -> Chooser {
+        let items = &catalog.items;
+        let mut probs: Vec<f64> = items
+            .iter()
+            .map(|it| {
+                let mut score = it.log_pop
+                    + self.commodity_effect[it.commodity]
+                    + self.tier_aff * (it.tier as f64 - 1.0)
+                    + if it.private { self.private_aff } else { 0.0 };
+                for (t, &on) in it.tags.iter().enumerate() {
+                    if on {
+                        score += self.tastes[t];
+                    }
+                }
+                score.exp()
+            })
+            .collect();
+        let mut dept_sum = [0.0; N_DEPTS];
+        for (it, p) in items.iter().zip(&probs) {
+            dept_sum[it.dept] += p;
+        }
+        let dept_total: f64 = self.dept.iter().sum();
+        for (it, p) in items.iter().zip(probs.iter_mut()) {
+            *p *= self.dept[it.dept] / dept_total / dept_sum[it.dept];
+        }
+        let mut cdf = Vec::with_capacity(probs.len());
+        let mut run = 0.0;
+        for p in &probs {
+            run += p;
+            cdf.push(run);
+        }
+        Chooser { probs, cdf, hunt: self.hunt }
     }
 
     /// Expected visits in week `w` before the frailty, with log-lift `delta`.
@@ -356,33 +421,12 @@ impl Household {
         self.visit_rate * season(w) * lapse * delta.exp()
     }
 
-    fn sample_item(&self, rng: &mut TpRng) -> usize {
-        let u = rng.random::<f64>() * self.cdf[self.cdf.len() - 1];
-        self.cdf.partition_point(|&c| c <= u).min(self.cdf.len() - 1)
-    }
-
-    /// One line item's item: with probability `hunt` look at up to
-    /// [`HUNT_TRIES`] candidates and take the first on promotion, else (and if
-    /// none is) the first candidate.
-    fn pick(&self, rng: &mut TpRng, promo: &[bool]) -> usize {
-        let hunting = rng.random::<f64>() < self.hunt;
-        let first = self.sample_item(rng);
-        if hunting && !promo[first] {
-            for _ in 1..HUNT_TRIES {
-                let c = self.sample_item(rng);
-                if promo[c] {
-                    return c;
-                }
-            }
-        }
-        first
-    }
-
     /// Simulates weeks `weeks` with log-lift `delta`, appending line items.
     pub fn shop(
         &mut self,
         rng: &mut TpRng,
         catalog: &Catalog,
+        chooser: &Chooser,
         weeks: std::ops::RangeInclusive<usize>,
         delta: f64,
         out: &mut Vec<Line>,
@@ -399,7 +443,7 @@ impl Household {
                 let basket_frailty = frailty(rng, 2.0);
                 let n_lines = 1 + poisson(rng, (self.basket_mean - 1.0) * basket_frailty);
                 for _ in 0..n_lines {
-                    let item = self.pick(rng, promo);
+                    let item = chooser.pick(rng, promo);
                     let quantity = 1 + poisson(rng, self.qty_extra);
                     let it = &catalog.items[item];
                     let unit = if promo[item] { it.price * (1.0 - it.discount) } else { it.price };
@@ -425,36 +469,12 @@ impl Household {
     pub fn expected_spend(
         &self,
         catalog: &Catalog,
+        chooser: &Chooser,
         weeks: std::ops::RangeInclusive<usize>,
         delta: f64,
     ) -> f64 {
         let per_visit = self.basket_mean * (1.0 + self.qty_extra);
-        weeks.map(|w| self.rate(w, delta) * per_visit * self.expected_unit_value(catalog, w)).sum()
-    }
-
-    /// Expected value of one unit of a line item in week `w`.
-    fn expected_unit_value(&self, catalog: &Catalog, w: usize) -> f64 {
-        let promo = &catalog.on_promo[w - 1];
-        let (mut p_promo, mut a, mut b) = (0.0, 0.0, 0.0);
-        for ((it, &p), &on) in catalog.items.iter().zip(&self.probs).zip(promo) {
-            if on {
-                p_promo += p;
-                a += p * it.price * (1.0 - it.discount);
-            } else {
-                b += p * it.price;
-            }
-        }
-        let t = HUNT_TRIES;
-        let promo_boost =
-            if p_promo > 1e-12 { (1.0 - (1.0 - p_promo).powi(t)) / p_promo } else { f64::from(t) };
-        let hunted = a * promo_boost + b * (1.0 - p_promo).powi(t - 1);
-        (1.0 - self.hunt) * (a + b) + self.hunt * hunted
-    }
-
-    /// Drops the item-choice tables once the household is fully simulated.
-    pub fn release_tables(&mut self) {
-        self.probs = Vec::new();
-        self.cdf = Vec::new();
+        weeks.map(|w| self.rate(w, delta) * per_visit * chooser.expected_unit_value(catalog, w)).sum()
     }
 }
 
@@ -467,8 +487,8 @@ mod tests {
         let total: f64 = ARCHETYPES.iter().map(|a| a.share).sum();
         assert!((total - 1.0).abs() < 1e-12);
         let cat = Catalog::generate(&mut tp_core::rng::stream(3, 0), 30);
-        let h = Household::draw(&mut tp_core::rng::stream(3, 1), &cat, 20, 2);
-        let s: f64 = h.probs.iter().sum();
+        let h = Household::draw(&mut tp_core::rng::stream(3, 1), 20, 2);
+        let s: f64 = h.chooser(&cat).probs.iter().sum();
         assert!((s - 1.0).abs() < 1e-9);
         assert_eq!(h.delta[0], 0.0);
     }
@@ -478,14 +498,15 @@ mod tests {
         // Many replays of the same household: the mean spend must match the
         // analytic expectation within 4 standard errors.
         let cat = Catalog::generate(&mut tp_core::rng::stream(5, 0), 30);
-        let base = Household::draw(&mut tp_core::rng::stream(5, 1), &cat, 20, 2);
-        let expected = base.expected_spend(&cat, 21..=28, 0.2);
+        let base = Household::draw(&mut tp_core::rng::stream(5, 1), 20, 2);
+        let chooser = base.chooser(&cat);
+        let expected = base.expected_spend(&cat, &chooser, 21..=28, 0.2);
         let reps = 400;
         let spends: Vec<f64> = (0..reps)
             .map(|r| {
                 let mut h = base.clone();
                 let mut out = Vec::new();
-                h.shop(&mut tp_core::rng::stream(6, r), &cat, 21..=28, 0.2, &mut out);
+                h.shop(&mut tp_core::rng::stream(6, r), &cat, &chooser, 21..=28, 0.2, &mut out);
                 out.iter().map(|l| l.value).sum()
             })
             .collect();

@@ -152,9 +152,9 @@ impl RetailParams {
             .into_par_iter()
             .map(|h| {
                 let mut rng = stream(hh_seed, h as u64);
-                let mut hh = Household::draw(&mut rng, &catalog, mailing, n_arms);
+                let mut hh = Household::draw(&mut rng, mailing, n_arms);
                 let mut lines = Vec::new();
-                hh.shop(&mut rng, &catalog, 1..=mailing, 0.0, &mut lines);
+                hh.shop(&mut rng, &catalog, &hh.chooser(&catalog), 1..=mailing, 0.0, &mut lines);
                 (hh, lines)
             })
             .collect();
@@ -193,10 +193,21 @@ impl RetailParams {
                 }
                 let n_pre = lines.len();
                 let delta = hh.delta[arm];
-                hh.shop(&mut stream(window_seed, h as u64), &catalog, window.clone(), delta, &mut lines);
+                let chooser = hh.chooser(&catalog);
+                hh.shop(
+                    &mut stream(window_seed, h as u64),
+                    &catalog,
+                    &chooser,
+                    window.clone(),
+                    delta,
+                    &mut lines,
+                );
                 let outcome = lines[n_pre..].iter().map(|l| l.value).sum();
-                let mu = hh.delta.iter().map(|&d| hh.expected_spend(&catalog, window.clone(), d)).collect();
-                hh.release_tables();
+                let mu = hh
+                    .delta
+                    .iter()
+                    .map(|&d| hh.expected_spend(&catalog, &chooser, window.clone(), d))
+                    .collect();
                 HouseholdOutcome { household: hh, lines, pre, propensity, arm, outcome, mu }
             })
             .collect();

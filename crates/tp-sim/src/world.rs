@@ -198,7 +198,7 @@ fn pearson(x: &[f64], y: &[f64]) -> f64 {
 pub(crate) fn assemble(
     params: RetailParams,
     catalog: &Catalog,
-    hh: Vec<HouseholdOutcome>,
+    mut hh: Vec<HouseholdOutcome>,
 ) -> Result<RetailWorld> {
     let n_arms = params.n_arms();
     let labels: Vec<String> = ARM_LABELS[..n_arms].iter().map(|s| s.to_string()).collect();
@@ -212,7 +212,8 @@ pub(crate) fn assemble(
     };
     let ids: Vec<i64> = (1..=hh.len() as i64).collect();
 
-    // events
+    // events (each household's lines are freed as they are copied into columns)
+    let total_spend: Vec<f64> = hh.iter().map(|o| o.lines.iter().map(|l| l.value).sum()).collect();
     let n_events: usize = hh.iter().map(|h| h.lines.len()).sum();
     let mut ev_cust = Vec::with_capacity(n_events);
     let mut ev_basket = Vec::with_capacity(n_events);
@@ -223,9 +224,9 @@ pub(crate) fn assemble(
     let mut ev_value = Vec::with_capacity(n_events);
     let mut ev_promo = Vec::with_capacity(n_events);
     let mut basket_offset = 1i64;
-    for (h, o) in hh.iter().enumerate() {
+    for (h, o) in hh.iter_mut().enumerate() {
         let mut max_visit = 0i64;
-        for l in &o.lines {
+        for l in std::mem::take(&mut o.lines) {
             ev_cust.push(ids[h]);
             ev_basket.push(basket_offset + i64::from(l.visit));
             max_visit = i64::from(l.visit) + 1;
@@ -338,7 +339,6 @@ pub(crate) fn assemble(
     let truth = Table::new(cols)?;
 
     // calibration figures
-    let total_spend: Vec<f64> = hh.iter().map(|o| o.lines.iter().map(|l| l.value).sum()).collect();
     let mut sorted = total_spend.clone();
     sorted.sort_by(|a, b| b.total_cmp(a));
     let top = (0.45 * sorted.len() as f64).round() as usize;
