@@ -9,7 +9,7 @@
 //! variance; if stopped on the tolerance, labels are re-assigned once to the
 //! final centers.
 
-use super::rows::{BLOCK, CenterSet, Rows, sq_dist};
+use super::rows::{BLOCK, CenterSet, Rows, best_two, block_scores, sq_dist};
 use rayon::prelude::*;
 
 /// Outcome of one K-Means run from given centers.
@@ -41,6 +41,7 @@ struct Bounds {
 #[allow(clippy::too_many_arguments)]
 fn assign_block(
     x: &Rows,
+    xn: &[f64],
     w: &[f64],
     centers: &[f64],
     k: usize,
@@ -52,20 +53,22 @@ fn assign_block(
     let d = x.d;
     let cs = CenterSet::new(centers, k, d);
     let mut buf = vec![0.0; k];
+    let full_pass = !matches!(hamerly, Some((_, _, true)));
+    let scores = if full_pass { Some(block_scores(x, lo, lo + labels.len(), centers, k)) } else { None };
     let mut p = Partial { sums: vec![0.0; k * d], weights: vec![0.0; k], changed: 0, inertia: 0.0 };
     match (bounds, hamerly) {
-        (Some((upper, lower)), Some((half_sep, drift, valid))) => {
+        (Some((upper, lower)), Some((half_sep, drift, _))) => {
             let (pmax_idx, pmax, psecond) = top_two(drift);
             for o in 0..labels.len() {
                 let i = lo + o;
                 let xi = x.row(i);
                 let old = labels[o];
                 let mut a = old;
-                if !valid {
-                    let (j, d1, d2) = cs.nearest_two(xi, &mut buf);
+                if let Some(g) = &scores {
+                    let (j, s1, s2) = best_two(g, o);
                     a = j;
-                    upper[o] = d1.sqrt();
-                    lower[o] = d2.sqrt();
+                    upper[o] = (xn[i] + s1).max(0.0).sqrt();
+                    lower[o] = (xn[i] + s2).max(0.0).sqrt();
                 } else {
                     upper[o] += drift[a];
                     lower[o] -= if a == pmax_idx { psecond } else { pmax };
@@ -81,11 +84,23 @@ fn assign_block(
                     }
                 }
                 labels[o] = a;
-                p.changed += usize::from(a != old);
                 let wi = w[i];
-                p.weights[a] += wi;
-                for (s, v) in p.sums[a * d..(a + 1) * d].iter_mut().zip(xi) {
-                    *s += wi * v;
+                if full_pass {
+                    // first pass: the block's full sums
+                    p.changed += usize::from(a != old);
+                    p.weights[a] += wi;
+                    for (s, v) in p.sums[a * d..(a + 1) * d].iter_mut().zip(xi) {
+                        *s += wi * v;
+                    }
+                } else if a != old {
+                    // later passes: only the changes (the sums are kept across iterations)
+                    p.changed += 1;
+                    p.weights[a] += wi;
+                    p.weights[old] -= wi;
+                    for (t, v) in xi.iter().enumerate() {
+                        p.sums[a * d + t] += wi * v;
+                        p.sums[old * d + t] -= wi * v;
+                    }
                 }
             }
         }
@@ -93,7 +108,8 @@ fn assign_block(
             for (o, label) in labels.iter_mut().enumerate() {
                 let i = lo + o;
                 let xi = x.row(i);
-                let (a, dist) = cs.nearest(xi, &mut buf);
+                let (a, s1, _) = best_two(scores.as_ref().expect("full pass"), o);
+                let dist = (xn[i] + s1).max(0.0);
                 p.changed += usize::from(a != *label);
                 *label = a;
                 let wi = w[i];
@@ -152,6 +168,7 @@ pub(crate) fn run(
 ) -> Run {
     let (n, d) = (x.n, x.d);
     let mut centers = init.to_vec();
+    let xn = x.sq_norms();
     let mut labels = vec![usize::MAX; n];
     let mut bounds = Bounds {
         upper: if hamerly { vec![0.0; n] } else { Vec::new() },
@@ -163,16 +180,37 @@ pub(crate) fn run(
     let mut converged = false;
     let mut n_iter = 0;
     let mut trace = Vec::new();
+    let (mut sums, mut weights) = (vec![0.0; k * d], vec![0.0; k]);
     for it in 0..max_iter {
         n_iter = it + 1;
         let half_sep = if hamerly { half_separation(&centers, k, d) } else { Vec::new() };
-        let parts =
-            assign_pass(x, w, &centers, k, &mut labels, &mut bounds, hamerly, &half_sep, &drift, parallel);
+        let parts = assign_pass(
+            x,
+            &xn,
+            w,
+            &centers,
+            k,
+            &mut labels,
+            &mut bounds,
+            hamerly,
+            &half_sep,
+            &drift,
+            parallel,
+        );
+        let incremental = bounds.valid;
         bounds.valid = hamerly;
-        let (mut sums, mut weights, changed, lloyd_inertia) = merge(parts, k, d);
+        let (part_sums, part_weights, changed, lloyd_inertia) = merge(parts, k, d);
+        if incremental {
+            sums.iter_mut().zip(&part_sums).for_each(|(a, b)| *a += b);
+            weights.iter_mut().zip(&part_weights).for_each(|(a, b)| *a += b);
+        } else {
+            (sums, weights) = (part_sums, part_weights);
+        }
         if !hamerly {
             trace.push(lloyd_inertia);
         }
+        // the empty-cluster move changes this iteration's centers only (labels stay)
+        let (mut sums, mut weights) = (sums.clone(), weights.clone());
         relocate_empty(x, w, &centers, &labels, &mut sums, &mut weights, k);
         let mut shift_tot = 0.0;
         for j in 0..k {
@@ -208,6 +246,7 @@ pub(crate) fn run(
 #[allow(clippy::too_many_arguments)]
 fn assign_pass(
     x: &Rows,
+    xn: &[f64],
     w: &[f64],
     centers: &[f64],
     k: usize,
@@ -221,7 +260,7 @@ fn assign_pass(
     let valid = bounds.valid;
     if hamerly {
         let work = |(b, ((l, u), lo)): HamerlyChunk<'_>| {
-            assign_block(x, w, centers, k, b * BLOCK, l, Some((u, lo)), Some((half_sep, drift, valid)))
+            assign_block(x, xn, w, centers, k, b * BLOCK, l, Some((u, lo)), Some((half_sep, drift, valid)))
         };
         if parallel && x.n > BLOCK {
             labels
@@ -241,7 +280,8 @@ fn assign_pass(
                 .collect()
         }
     } else {
-        let work = |(b, l): (usize, &mut [usize])| assign_block(x, w, centers, k, b * BLOCK, l, None, None);
+        let work =
+            |(b, l): (usize, &mut [usize])| assign_block(x, xn, w, centers, k, b * BLOCK, l, None, None);
         if parallel && x.n > BLOCK {
             labels.par_chunks_mut(BLOCK).enumerate().map(work).collect()
         } else {

@@ -325,23 +325,37 @@ impl KMeansParams {
     }
 }
 
-/// Mean over features of the (population) variance: scikit-learn's tolerance scale.
+/// Mean over features of the (population) variance: scikit-learn's tolerance
+/// scale. Per-block (count, mean, M2) merged in block order (Chan et al.).
 fn mean_variance(x: &Rows) -> f64 {
-    let (n, d) = (x.n as f64, x.d);
-    let mut mean = vec![0.0; d];
-    for i in 0..x.n {
-        for (m, v) in mean.iter_mut().zip(x.row(i)) {
-            *m += v;
+    let d = x.d;
+    let part = |b: usize| {
+        let (lo, hi) = (b * rows::BLOCK, ((b + 1) * rows::BLOCK).min(x.n));
+        let cnt = (hi - lo) as f64;
+        let mut mean = vec![0.0; d];
+        for i in lo..hi {
+            mean.iter_mut().zip(x.row(i)).for_each(|(m, v)| *m += v);
         }
-    }
-    mean.iter_mut().for_each(|m| *m /= n);
-    let mut var = 0.0;
-    for i in 0..x.n {
-        for (m, v) in mean.iter().zip(x.row(i)) {
-            var += (v - m) * (v - m);
+        mean.iter_mut().for_each(|m| *m /= cnt);
+        let mut m2 = vec![0.0; d];
+        for i in lo..hi {
+            m2.iter_mut().zip(x.row(i)).zip(&mean).for_each(|((s, v), m)| *s += (v - m) * (v - m));
         }
+        (cnt, mean, m2)
+    };
+    let parts: Vec<(f64, Vec<f64>, Vec<f64>)> =
+        (0..x.n.div_ceil(rows::BLOCK)).into_par_iter().map(part).collect();
+    let (mut n, mut mean, mut m2) = (0.0, vec![0.0; d], vec![0.0; d]);
+    for (cb, mb, sb) in parts {
+        let tot = n + cb;
+        for t in 0..d {
+            let delta = mb[t] - mean[t];
+            mean[t] += delta * cb / tot;
+            m2[t] += sb[t] + delta * delta * n * cb / tot;
+        }
+        n = tot;
     }
-    var / n / d as f64
+    m2.iter().sum::<f64>() / n / d as f64
 }
 
 /// `m` distinct indices of 0..n in random order (partial Fisher–Yates).

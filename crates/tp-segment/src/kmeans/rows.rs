@@ -5,7 +5,8 @@
 //! partial results are merged in block order: the result does not depend on
 //! the number of threads.
 
-use faer::MatRef;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 
 /// Rows per parallel block (fixed, so results are thread-count independent).
@@ -23,13 +24,32 @@ impl Rows {
     pub fn from_mat(x: MatRef<'_, f64>) -> Self {
         let (n, d) = (x.nrows(), x.ncols());
         let mut data = vec![0.0; n * d];
-        for j in 0..d {
-            let col = x.col(j);
-            for i in 0..n {
-                data[i * d + j] = col[i];
-            }
+        if d > 0 {
+            // fill block by block: each block reads d short column runs and writes within L2
+            data.par_chunks_mut(BLOCK * d).enumerate().for_each(|(b, chunk)| {
+                let lo = b * BLOCK;
+                let rows = chunk.len() / d;
+                let cols: Vec<Vec<f64>> =
+                    (0..d).map(|j| x.col(j).subrows(lo, rows).iter().copied().collect()).collect();
+                for (o, row) in chunk.chunks_exact_mut(d).enumerate() {
+                    for (v, c) in row.iter_mut().zip(&cols) {
+                        *v = c[o];
+                    }
+                }
+            });
         }
         Self { data, n, d }
+    }
+
+    /// ‖x_i‖² of every row.
+    pub fn sq_norms(&self) -> Vec<f64> {
+        let mut out = vec![0.0; self.n];
+        out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, chunk)| {
+            for (o, v) in chunk.iter_mut().enumerate() {
+                *v = self.row(b * BLOCK + o).iter().map(|a| a * a).sum();
+            }
+        });
+        out
     }
 
     pub fn subset(&self, idx: &[usize]) -> Self {
@@ -132,14 +152,51 @@ impl CenterSet {
     }
 }
 
+/// For rows lo..hi, the k scores ‖c_j‖² − 2 x·c_j (the squared distance minus
+/// ‖x‖², same argmin) as one faer GEMM of the block with the centers — the
+/// form scikit-learn uses too; runtime-dispatched SIMD makes it the fast path
+/// for full assignment passes.
+pub(crate) fn block_scores(x: &Rows, lo: usize, hi: usize, centers: &[f64], k: usize) -> Mat<f64> {
+    let d = x.d;
+    let xb = MatRef::from_row_major_slice(&x.data[lo * d..hi * d], hi - lo, d);
+    let c = MatRef::from_row_major_slice(centers, k, d);
+    let mut g = Mat::<f64>::zeros(hi - lo, k);
+    matmul(g.as_mut(), Accum::Replace, xb, c.transpose(), -2.0, Par::Seq);
+    for j in 0..k {
+        let cn: f64 = c.row(j).iter().map(|a| a * a).sum();
+        for v in g.col_mut(j).iter_mut() {
+            *v += cn;
+        }
+    }
+    g
+}
+
+/// Index and score of the smallest and the second-smallest score in row o.
+#[inline]
+pub(crate) fn best_two(g: &Mat<f64>, o: usize) -> (usize, f64, f64) {
+    let (mut a, mut s1, mut s2) = (0, f64::INFINITY, f64::INFINITY);
+    for j in 0..g.ncols() {
+        let s = g[(o, j)];
+        if s < s1 {
+            s2 = s1;
+            s1 = s;
+            a = j;
+        } else if s < s2 {
+            s2 = s;
+        }
+    }
+    (a, s1, s2)
+}
+
 /// Labels of every row by nearest center (parallel over fixed blocks).
 pub(crate) fn assign_all(x: &Rows, centers: &[f64], parallel: bool) -> Vec<usize> {
-    let cs = CenterSet::new(centers, centers.len() / x.d, x.d);
+    let k = centers.len() / x.d;
     let mut labels = vec![0; x.n];
     let work = |(b, chunk): (usize, &mut [usize])| {
-        let mut buf = vec![0.0; cs.k];
+        let lo = b * BLOCK;
+        let g = block_scores(x, lo, lo + chunk.len(), centers, k);
         for (o, l) in chunk.iter_mut().enumerate() {
-            *l = cs.nearest(x.row(b * BLOCK + o), &mut buf).0;
+            *l = best_two(&g, o).0;
         }
     };
     if parallel && x.n > BLOCK {
