@@ -39,7 +39,9 @@ pub enum PolicyError {
         expected: String,
     },
     /// An assignment names an arm that does not exist.
-    #[error("{input}: row {row} has arm {arm} but there are only {n_arms} arms (0 = control); fix the labels")]
+    #[error(
+        "{input}: row {row} has arm {arm} but there are only {n_arms} arms (0 = control); fix the labels"
+    )]
     ArmOutOfRange {
         /// Which assignment.
         input: String,

@@ -2,7 +2,9 @@
 //! `tp policy` command runs.
 
 use crate::budget::BudgetPath;
-use crate::curve::{Marker, SegmentSummary, effect_scores, policy_profit, profit_curve, segment_view, share_treated};
+use crate::curve::{
+    Marker, SegmentSummary, effect_scores, policy_profit, profit_curve, segment_view, share_treated,
+};
 use crate::economics::Economics;
 use crate::error::{PolicyError, Result, check_assignment, check_shape};
 use crate::rules::{risk_adjusted, threshold, top_share};
@@ -181,7 +183,7 @@ pub fn plan(params: &PolicyParams, inputs: &PolicyInputs<'_>) -> Result<Plan> {
     econ.check_effects("effects", inputs.tau)?;
     let n = inputs.tau.nrows();
     let tau_used: Mat<f64> = match (inputs.lower, params.risk_lambda) {
-        (_, l) if l == 0.0 => inputs.tau.to_owned(),
+        (_, 0.0) => inputs.tau.to_owned(),
         (Some(lb), l) => risk_adjusted(inputs.tau, lb, l)?,
         (None, l) => {
             return Err(PolicyError::Parameter {
@@ -241,7 +243,8 @@ pub fn plan(params: &PolicyParams, inputs: &PolicyInputs<'_>) -> Result<Plan> {
             let path = BudgetPath::new(econ, tau_used.as_ref())?;
             let alloc = path.allocate_for_profit(b)?;
             let max = path.max_spend();
-            let cost_curve = (0..=100).map(|g| max * g as f64 / 100.0).map(|s| [s, path.lp_value(s)]).collect();
+            let cost_curve =
+                (0..=100).map(|g| max * g as f64 / 100.0).map(|s| [s, path.lp_value(s)]).collect();
             budget = Some(BudgetReport {
                 budget: b,
                 spend: alloc.spend,

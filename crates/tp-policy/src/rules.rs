@@ -113,10 +113,7 @@ mod tests {
         assert_eq!(ce[(1, 0)], 1.75);
         assert!(risk_adjusted(tau.as_ref(), lb.as_ref(), -0.1).is_err());
         let short = Mat::<f64>::zeros(1, 1);
-        assert!(matches!(
-            risk_adjusted(tau.as_ref(), short.as_ref(), 0.5),
-            Err(PolicyError::Shape { .. })
-        ));
+        assert!(matches!(risk_adjusted(tau.as_ref(), short.as_ref(), 0.5), Err(PolicyError::Shape { .. })));
     }
 
     #[test]

@@ -25,8 +25,7 @@ fn simplex_max(a: &[Vec<f64>], b: &[f64], c: &[f64]) -> f64 {
     }
     let mut basis: Vec<usize> = (nv..nv + m).collect();
     let eps = 1e-12;
-    loop {
-        let Some(e) = (0..w - 1).find(|&j| t[m][j] < -eps) else { break };
+    while let Some(e) = (0..w - 1).find(|&j| t[m][j] < -eps) {
         let mut leave: Option<usize> = None;
         for i in 0..m {
             if t[i][e] > eps {
@@ -35,7 +34,11 @@ fn simplex_max(a: &[Vec<f64>], b: &[f64], c: &[f64]) -> f64 {
                     None => Some(i),
                     Some(l) => {
                         let rl = t[l][w - 1] / t[l][e];
-                        if r < rl - 1e-15 || (r <= rl + 1e-15 && basis[i] < basis[l]) { Some(i) } else { Some(l) }
+                        if r < rl - 1e-15 || (r <= rl + 1e-15 && basis[i] < basis[l]) {
+                            Some(i)
+                        } else {
+                            Some(l)
+                        }
                     }
                 };
             }
@@ -45,13 +48,12 @@ fn simplex_max(a: &[Vec<f64>], b: &[f64], c: &[f64]) -> f64 {
         for v in t[l].iter_mut() {
             *v /= piv;
         }
-        for i in 0..=m {
-            if i != l {
-                let f = t[i][e];
-                if f != 0.0 {
-                    for j in 0..w {
-                        t[i][j] -= f * t[l][j];
-                    }
+        let pivot_row = t[l].clone();
+        for (i, row) in t.iter_mut().enumerate() {
+            let f = row[e];
+            if i != l && f != 0.0 {
+                for (x, p) in row.iter_mut().zip(&pivot_row) {
+                    *x -= f * p;
                 }
             }
         }
@@ -354,7 +356,8 @@ fn plan_reports_the_contract_fields() {
     let w = world(n, 7);
     let econ = Economics::new(1.0, vec![1.0]).unwrap();
     let current: Vec<usize> = (0..n).map(|i| usize::from(w.x[(i, 1)] > 0.5)).collect();
-    let segments: Vec<String> = (0..n).map(|i| if w.x[(i, 0)] > 0.5 { "high" } else { "low" }.to_string()).collect();
+    let segments: Vec<String> =
+        (0..n).map(|i| if w.x[(i, 0)] > 0.5 { "high" } else { "low" }.to_string()).collect();
     let inputs = PolicyInputs {
         lower: Some(w.lower.as_ref()),
         gamma: Some(w.gamma.as_ref()),
@@ -387,19 +390,25 @@ fn plan_reports_the_contract_fields() {
     let b = budget.report.budget.as_ref().unwrap();
     assert!(b.spend <= 300.0 && b.spend > 299.0, "{}", b.spend);
     let tree_inputs = PolicyInputs { covariates: Some(w.x.as_ref()), ..inputs };
-    let tree = plan(&PolicyParams { tree: Some(PolicyTreeParams::new(2)), ..params.clone() }, &tree_inputs).unwrap();
+    let tree =
+        plan(&PolicyParams { tree: Some(PolicyTreeParams::new(2)), ..params.clone() }, &tree_inputs).unwrap();
     let t = tree.report.tree.as_ref().unwrap();
-    println!("{}tree profit {:.1} ± {:.1}, threshold {:.1}", t.text, t.profit, t.profit_se, t.threshold_profit);
+    println!(
+        "{}tree profit {:.1} ± {:.1}, threshold {:.1}",
+        t.text, t.profit, t.profit_se, t.threshold_profit
+    );
     assert!(t.profit > 0.0 && t.diagnostics.exact);
     // plug-in without scores; errors name the input
     let plug = plan(&params, &PolicyInputs::new(w.tau_hat.as_ref())).unwrap();
     assert_eq!(plug.report.estimator, "plug_in");
-    let err = plan(&PolicyParams { risk_lambda: 0.5, ..params.clone() }, &PolicyInputs::new(w.tau_hat.as_ref()))
-        .unwrap_err();
+    let err =
+        plan(&PolicyParams { risk_lambda: 0.5, ..params.clone() }, &PolicyInputs::new(w.tau_hat.as_ref()))
+            .unwrap_err();
     assert!(err.to_string().contains("lower"), "{err}");
     let short = Mat::<f64>::zeros(10, 2);
-    let err = plan(&params, &PolicyInputs { gamma: Some(short.as_ref()), ..PolicyInputs::new(w.tau_hat.as_ref()) })
-        .unwrap_err();
+    let err =
+        plan(&params, &PolicyInputs { gamma: Some(short.as_ref()), ..PolicyInputs::new(w.tau_hat.as_ref()) })
+            .unwrap_err();
     assert!(err.to_string().contains("doubly robust scores"), "{err}");
 }
 
@@ -422,6 +431,9 @@ fn multi_arm_threshold_recovers_the_oracle_profit() {
     };
     let p_hat = profit(&threshold(&econ, tau_hat.as_ref()).unwrap());
     let p_oracle = profit(&threshold(&econ, tau.as_ref()).unwrap());
-    println!("multi-arm true profit: threshold {p_hat:.1}, oracle {p_oracle:.1}, ratio {:.3}", p_hat / p_oracle);
+    println!(
+        "multi-arm true profit: threshold {p_hat:.1}, oracle {p_oracle:.1}, ratio {:.3}",
+        p_hat / p_oracle
+    );
     assert!(p_hat >= 0.9 * p_oracle);
 }

@@ -29,7 +29,12 @@ impl Binned {
             for i in 0..n {
                 let v = x[(i, j)];
                 if !v.is_finite() {
-                    return Err(PolicyError::NonFinite { input: "covariates".into(), row: i, column: j, value: v });
+                    return Err(PolicyError::NonFinite {
+                        input: "covariates".into(),
+                        row: i,
+                        column: j,
+                        value: v,
+                    });
                 }
                 sorted.push(v);
             }

@@ -10,10 +10,12 @@
 //! above that are chosen greedily (the best single split, then recurse). With
 //! [`Search::Auto`] a node whose exact depth-2 search is estimated to take
 //! more than [`PolicyTreeParams::max_exact_work`] work units falls back to
-//! greedy splits. One work unit is one reward addition;
-//! the estimate is `K·(p²·n + 3·(Σ_j B_j)²)`, and the default limit of `2·10¹⁰`
-//! is about 60 s of one core on the development machine (measured: n = 10,000,
-//! p = 30, K = 20, 64 bins is `2.3·10⁹` units and runs in a few seconds).
+//! greedy splits. One work unit is about one reward addition; the estimate is
+//! `K·(p²·n + 3·(Σ_j B_j)²)` (row passes plus bin-pair scans, see `search.rs`).
+//! Measured on the 2-core development machine under load: n = 10,000, p = 30,
+//! K = 20 is `4.0·10⁸` units with 64 bins (1.6 s on one thread) and `3.7·10⁹`
+//! with 256 bins (≈ 19 s), i.e. 4–5 ns per unit. The default limit of `10¹⁰`
+//! units therefore keeps an automatic exact search under about a minute.
 
 mod bins;
 mod search;
@@ -75,7 +77,8 @@ pub enum Node {
 /// What the fit did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TreeDiagnostics {
-    /// Whether the bottom two levels were searched exactly at every node that needed it.
+    /// Whether the bottom two levels were searched exactly at every node
+    /// (false after a greedy fallback or with [`Search::Greedy`] at depth ≥ 2).
     pub exact: bool,
     /// Estimated work units of the root's exact depth-2 search.
     pub estimated_work: f64,
@@ -106,9 +109,9 @@ pub fn policy_rewards(econ: &Economics, scores: MatRef<'_, f64>) -> Result<Mat<f
 
 impl PolicyTreeParams {
     /// A tree of at most `depth` splits from root to leaf. Defaults: 64 bins per
-    /// feature, minimum node size 1, [`Search::Auto`] with a limit of `2·10¹⁰` work units.
+    /// feature, minimum node size 1, [`Search::Auto`] with a limit of `10¹⁰` work units.
     pub fn new(depth: usize) -> Self {
-        PolicyTreeParams { depth, max_bins: 64, min_node_size: 1, search: Search::Auto, max_exact_work: 2e10 }
+        PolicyTreeParams { depth, max_bins: 64, min_node_size: 1, search: Search::Auto, max_exact_work: 1e10 }
     }
 
     /// At most this many quantile bins per feature (2..=256).
@@ -129,7 +132,7 @@ impl PolicyTreeParams {
         self
     }
 
-    /// Work limit for [`Search::Auto`] (default `2·10¹⁰`).
+    /// Work limit for [`Search::Auto`] (default `10¹⁰`, about a minute).
     pub fn max_exact_work(mut self, w: f64) -> Self {
         self.max_exact_work = w;
         self
@@ -207,8 +210,8 @@ impl PolicyTreeParams {
                 }
             };
         }
-        if depth <= 2 && self.search != Search::Greedy {
-            *exact = false;
+        if depth == 2 {
+            *exact = false; // a greedy split where the exact search would have run
         }
         let s = problem.best_stump(rows);
         match s.split {
@@ -252,12 +255,18 @@ fn stump_node(problem: &Problem<'_>, rows: &[usize], s: &Stump) -> Node {
 
 /// A split node, collapsed to a leaf when both sides are leaves with the same arm.
 fn split_node(problem: &Problem<'_>, j: usize, t: usize, left: Node, right: Node) -> Node {
-    if let (Node::Leaf { arm: a, n: na, reward: ra }, Node::Leaf { arm: b, n: nb, reward: rb }) = (&left, &right)
+    if let (Node::Leaf { arm: a, n: na, reward: ra }, Node::Leaf { arm: b, n: nb, reward: rb }) =
+        (&left, &right)
         && a == b
     {
         return Node::Leaf { arm: *a, n: na + nb, reward: ra + rb };
     }
-    Node::Split { feature: j, threshold: problem.binned.edges[j][t], left: Box::new(left), right: Box::new(right) }
+    Node::Split {
+        feature: j,
+        threshold: problem.binned.edges[j][t],
+        left: Box::new(left),
+        right: Box::new(right),
+    }
 }
 
 fn stats(node: &Node) -> (f64, usize) {

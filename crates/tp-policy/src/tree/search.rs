@@ -222,7 +222,6 @@ impl Problem<'_> {
         let mut l = Vec::new();
         let mut ln = Vec::new();
         let mut p_l = vec![0.0; k];
-        let mut p_t = vec![0.0; k];
         let mut p_r = vec![0.0; k];
         for j2 in 0..self.binned.bins.len() {
             let b2 = self.binned.n_bins(j2);
@@ -282,26 +281,31 @@ impl Problem<'_> {
                 p_l.fill(0.0);
                 let mut pn_l = 0usize;
                 for t2 in 0..b2 - 1 {
-                    for (x, y) in p_l.iter_mut().zip(&l[t2 * k..(t2 + 1) * k]) {
-                        *x += y;
+                    // one fused pass: update the left prefix and take the four maxima
+                    let (lrow, crow) = (&l[t2 * k..(t2 + 1) * k], &col[t2 * k..(t2 + 1) * k]);
+                    let (mut m1, mut m2, mut m3, mut m4) =
+                        (f64::NEG_INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+                    for a in 0..k {
+                        let pl = p_l[a] + lrow[a];
+                        p_l[a] = pl;
+                        let pr = crow[a] - pl;
+                        m1 = if pl > m1 { pl } else { m1 };
+                        let d = lt[a] - pl;
+                        m2 = if d > m2 { d } else { m2 };
+                        m3 = if pr > m3 { pr } else { m3 };
+                        let e = rt[a] - pr;
+                        m4 = if e > m4 { e } else { m4 };
                     }
                     pn_l += ln[t2];
                     let pn_r = col_n[t2] - pn_l;
-                    if pn_l >= min && nl - pn_l >= min {
-                        let v = max_of(&p_l) + max_diff(lt, &p_l);
-                        if v > bl.value {
-                            bl = stump_from(lt, &p_l, j2, t2, v);
-                        }
+                    if pn_l >= min && nl - pn_l >= min && m1 + m2 > bl.value {
+                        bl = stump_from(lt, &p_l, j2, t2, m1 + m2);
                     }
-                    if pn_r >= min && nr - pn_r >= min {
-                        p_t.copy_from_slice(&col[t2 * k..(t2 + 1) * k]);
+                    if pn_r >= min && nr - pn_r >= min && m3 + m4 > br.value {
                         for a in 0..k {
-                            p_r[a] = p_t[a] - p_l[a];
+                            p_r[a] = crow[a] - p_l[a];
                         }
-                        let v = max_of(&p_r) + max_diff(rt, &p_r);
-                        if v > br.value {
-                            br = stump_from(rt, &p_r, j2, t2, v);
-                        }
+                        br = stump_from(rt, &p_r, j2, t2, m3 + m4);
                     }
                 }
                 best_left[t1] = bl;
@@ -315,7 +319,12 @@ impl Problem<'_> {
             }
             let v = best_left[t1].value + best_right[t1].value;
             if best.is_none_or(|b| v > b.value) {
-                best = Some(Depth2 { value: v, root: Some((j1, t1)), left: best_left[t1], right: best_right[t1] });
+                best = Some(Depth2 {
+                    value: v,
+                    root: Some((j1, t1)),
+                    left: best_left[t1],
+                    right: best_right[t1],
+                });
             }
         }
         best
