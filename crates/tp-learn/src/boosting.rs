@@ -316,10 +316,9 @@ impl BoostingModel {
         check_predict(x, self.n_features, true)?;
         let mut out = vec![self.base; x.nrows()];
         out.par_chunks_mut(1024).enumerate().for_each(|(c, chunk)| {
-            for (j, o) in chunk.iter_mut().enumerate() {
-                let i = c * 1024 + j;
-                for t in &self.trees {
-                    *o += *t.predict_row(x, i);
+            for t in &self.trees {
+                for (j, o) in chunk.iter_mut().enumerate() {
+                    *o += *t.predict_row(x, c * 1024 + j);
                 }
             }
         });

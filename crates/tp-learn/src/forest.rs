@@ -265,16 +265,22 @@ where
 fn oob_predictions(trees: &[Tree<f64>], in_bag: &[Vec<u64>], data: &BinnedMatrix) -> Vec<f64> {
     let n = data.n_rows();
     let mut out = vec![f64::NAN; n];
+    // trees outer, rows inner within a chunk: a tree's nodes stay in cache
+    // while it routes the chunk; each row still sums its trees in order
     out.par_chunks_mut(1024).enumerate().for_each(|(c, chunk)| {
-        for (k, o) in chunk.iter_mut().enumerate() {
-            let i = c * 1024 + k;
-            let (mut s, mut m) = (0.0, 0usize);
-            for (tree, bag) in trees.iter().zip(in_bag) {
+        let lo = c * 1024;
+        let mut sum = vec![0.0; chunk.len()];
+        let mut count = vec![0usize; chunk.len()];
+        for (tree, bag) in trees.iter().zip(in_bag) {
+            for (k, (s, m)) in sum.iter_mut().zip(count.iter_mut()).enumerate() {
+                let i = lo + k;
                 if bag[i / 64] & (1 << (i % 64)) == 0 {
-                    s += tree.leaves()[tree.leaf_index_binned(data, i)];
-                    m += 1;
+                    *s += tree.leaves()[tree.leaf_index_binned(data, i)];
+                    *m += 1;
                 }
             }
+        }
+        for ((o, s), m) in chunk.iter_mut().zip(sum).zip(count) {
             if m > 0 {
                 *o = s / m as f64;
             }
@@ -302,9 +308,13 @@ impl ForestModel {
         let mut out = vec![0.0; x.nrows()];
         let k = self.trees.len() as f64;
         out.par_chunks_mut(1024).enumerate().for_each(|(c, chunk)| {
-            for (j, o) in chunk.iter_mut().enumerate() {
-                let i = c * 1024 + j;
-                *o = self.trees.iter().map(|t| *t.predict_row(x, i)).sum::<f64>() / k;
+            for t in &self.trees {
+                for (j, o) in chunk.iter_mut().enumerate() {
+                    *o += *t.predict_row(x, c * 1024 + j);
+                }
+            }
+            for o in chunk.iter_mut() {
+                *o /= k;
             }
         });
         Ok(out)
