@@ -83,6 +83,9 @@ pub struct ProfitCurve {
     pub points: Vec<[f64; 2]>,
     /// Standard error of the profit at each grid point.
     pub se: Vec<f64>,
+    /// Spend (variable costs plus the fixed cost once anyone is treated) at
+    /// each grid point; ROI at a point is profit / spend.
+    pub spend: Vec<f64>,
     /// The share (over every possible cut, not just the grid) with the highest estimated profit.
     pub argmax: Marker,
     /// Everyone treated with the single arm of highest estimated profit.
@@ -126,10 +129,11 @@ pub fn profit_curve(
     let (arm, net) = econ.best_treatment(tau);
     let order = rank_descending(&net);
     // cumulative sums of z and z² along the ranking
-    let (mut s, mut q) = (vec![0.0; n + 1], vec![0.0; n + 1]);
+    let (mut s, mut q, mut cost) = (vec![0.0; n + 1], vec![0.0; n + 1], vec![0.0; n + 1]);
     for (k, &i) in order.iter().enumerate() {
         let z = econ.margin() * scores[(i, arm[i] - 1)] - econ.cost(arm[i]);
         s[k + 1] = s[k] + z;
+        cost[k + 1] = cost[k] + econ.cost(arm[i]);
         q[k + 1] = q[k] + z * z;
     }
     let nf = n as f64;
@@ -141,11 +145,14 @@ pub fn profit_curve(
     };
     let mut points_out = Vec::with_capacity(points);
     let mut se = Vec::with_capacity(points);
+    let mut spend = Vec::with_capacity(points);
     for g in 0..points {
         let k = ((g as f64 / (points - 1) as f64) * nf).round() as usize;
         let m = at(k.min(n));
         points_out.push([m.share, m.profit]);
         se.push(m.se);
+        let k = k.min(n);
+        spend.push(cost[k] + if k > 0 { econ.fixed_cost() } else { 0.0 });
     }
     let best_k = (0..=n).fold(0, |b, k| if at(k).profit > at(b).profit { k } else { b });
     let mut treat_all = None;
@@ -168,6 +175,7 @@ pub fn profit_curve(
     Ok(ProfitCurve {
         points: points_out,
         se,
+        spend,
         argmax: at(best_k),
         treat_all: Marker { share: 1.0, profit: t.value, se: t.se },
         treat_all_arm,

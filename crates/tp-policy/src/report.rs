@@ -19,7 +19,8 @@ pub enum Rule {
     Threshold,
     /// Treat the top share of customers by net value with their best arm.
     TopShare(f64),
-    /// The profit-maximizing multi-arm allocation with total spend `≤` the budget
+    /// The profit-maximizing multi-arm allocation with variable spend `≤` the budget
+    /// (the fixed cost is outside the budget)
     /// (the Lagrangian path, stopped where a unit of spend returns less than one
     /// unit of value; the marginal unit is rounded down).
     Budget(f64),
@@ -149,6 +150,12 @@ pub struct PolicyReport {
     pub curve: Vec<[f64; 2]>,
     /// Standard error at each curve point.
     pub curve_se: Vec<f64>,
+    /// Spend at each curve point (ROI = profit / spend).
+    pub curve_spend: Vec<f64>,
+    /// Spend of the assignment: its variable costs plus the fixed cost if anyone is treated.
+    pub spend: f64,
+    /// Return on spend, `expected_profit / spend` (0 when nothing is spent).
+    pub roi: f64,
     /// The most profitable share.
     pub argmax: Marker,
     /// Everyone on the single best arm.
@@ -266,6 +273,8 @@ pub fn plan(params: &PolicyParams, inputs: &PolicyInputs<'_>) -> Result<Plan> {
         Some(l) => Some(segment_view(econ, scores.as_ref(), &assignment, l)?),
         None => None,
     };
+    let variable: f64 = assignment.iter().map(|&a| econ.cost(a)).sum();
+    let spend = variable + if assignment.iter().any(|&a| a > 0) { econ.fixed_cost() } else { 0.0 };
     let be = econ.breakeven();
     let report = PolicyReport {
         breakeven: if be.len() == 1 { Breakeven::Single(be[0]) } else { Breakeven::PerArm(be) },
@@ -278,6 +287,9 @@ pub fn plan(params: &PolicyParams, inputs: &PolicyInputs<'_>) -> Result<Plan> {
         expected_profit_se: profit.se,
         curve: curve.points,
         curve_se: curve.se,
+        curve_spend: curve.spend,
+        spend,
+        roi: if spend > 0.0 { profit.value / spend } else { 0.0 },
         argmax: curve.argmax,
         treat_all: curve.treat_all,
         treat_all_arm: curve.treat_all_arm,

@@ -150,6 +150,26 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// With an unlimited budget the profit-optimal point of the path gives each
+    /// unit its arm of highest positive net value: the threshold rule.
+    #[test]
+    fn unlimited_budget_for_profit_is_the_threshold_rule((n, k, vals, costs, _f) in small_knapsack()) {
+        let tau = Mat::from_fn(n, k, |i, a| vals[i * k + a]);
+        let costs: Vec<f64> = (0..k).map(|a| costs[a] + 0.05 * a as f64).collect();
+        let econ = Economics::new(1.5, costs).unwrap();
+        let path = BudgetPath::new(&econ, tau.as_ref()).unwrap();
+        let alloc = path.allocate_for_profit(f64::MAX).unwrap();
+        let rule = threshold(&econ, tau.as_ref()).unwrap();
+        let net = |asg: &[usize]| -> f64 {
+            asg.iter().enumerate().map(|(i, &a)| if a > 0 { 1.5 * tau[(i, a - 1)] - econ.cost(a) } else { 0.0 }).sum()
+        };
+        prop_assert!((net(&alloc.assignment) - net(&rule)).abs() < 1e-9);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Exact depth-2 policy tree vs brute force over every depth-2 tree.
 
@@ -380,6 +400,9 @@ fn plan_reports_the_contract_fields() {
     // the threshold rule is one cut of the ranking, so the curve's best cut is at least as good
     assert!(r.argmax.profit >= r.expected_profit - 1e-9);
     assert!(r.expected_profit > r.current_practice.as_ref().unwrap().profit);
+    let treated = plan_t.assignment.iter().filter(|&&a| a > 0).count() as f64;
+    assert!((r.spend - treated).abs() < 1e-9 && (r.roi * r.spend - r.expected_profit).abs() < 1e-6);
+    assert_eq!(r.curve_spend[100], n as f64);
     let seg = r.segments.as_ref().unwrap();
     assert!(seg[0].treated_share > seg[1].treated_share, "high-x0 customers are treated more");
 
