@@ -62,6 +62,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let scale = if opts.quick { Scale::Quick } else { Scale::Full };
 
     let date = report::now();
+    let load = report::load();
     let mut rows = Vec::new();
     for task in &selected {
         for case in (task.cases)(&ctx, scale) {
@@ -77,6 +78,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         command: &command.join(" "),
         date: &date,
         machine: &report::machine(),
+        load: &load,
         commit: &git_commit(root),
         python: &python_version,
         peers: &requirements,

@@ -141,6 +141,50 @@ fn machine_from(cores: usize, cpuinfo: &str, meminfo: &str) -> String {
     format!("{cores} cores (nproc), {cpu}, {ram}")
 }
 
+/// How busy the machine was just before the run: cores busy during one second (from /proc/stat)
+/// and the 1-minute load average, with a warning when other work shared the cores (it inflates
+/// wall times on both sides).
+pub fn load() -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let stat = || std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let before = stat();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let after = stat();
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load_from(busy_cores(&before, &after, cores), &loadavg, cores)
+}
+
+/// `(busy, total)` jiffies of the aggregate `cpu` line.
+fn cpu_jiffies(stat: &str) -> Option<(u64, u64)> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let v: Vec<u64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    if v.len() < 5 {
+        return None;
+    }
+    let total: u64 = v.iter().take(8).sum();
+    Some((total - v[3] - v[4], total))
+}
+
+fn busy_cores(before: &str, after: &str, cores: usize) -> Option<f64> {
+    let ((b0, t0), (b1, t1)) = (cpu_jiffies(before)?, cpu_jiffies(after)?);
+    (t1 > t0).then(|| (b1.saturating_sub(b0)) as f64 / (t1 - t0) as f64 * cores as f64)
+}
+
+fn load_from(busy: Option<f64>, loadavg: &str, cores: usize) -> String {
+    let avg = loadavg.split_whitespace().next().and_then(|v| v.parse::<f64>().ok());
+    let mut out = match busy {
+        Some(b) => format!("{b:.1} of {cores} cores busy in the second before the run"),
+        None => "cores busy: unknown".to_string(),
+    };
+    if let Some(a) = avg {
+        out.push_str(&format!(", load average {a:.2}"));
+    }
+    if busy.is_some_and(|b| b > 0.5) || avg.is_some_and(|a| a > 0.5 * cores as f64) {
+        out.push_str(" (busy machine: other work shared the cores, wall times are inflated)");
+    }
+    out
+}
+
 /// `(year, month, day)` of a day count since 1970-01-01 (proleptic Gregorian).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -174,6 +218,8 @@ pub struct Context<'a> {
     pub date: &'a str,
     /// [`machine`].
     pub machine: &'a str,
+    /// [`load`] just before the first case.
+    pub load: &'a str,
     /// `git rev-parse --short HEAD`, with `-dirty` when the tree had changes.
     pub commit: &'a str,
     /// The interpreter the peers ran with, e.g. `Python 3.11.7`.
@@ -189,12 +235,14 @@ pub fn section(ctx: &Context<'_>, rows: &[Row]) -> String {
         "\n## {date}: `{command}`\n\n\
          - command: `{command}`\n\
          - machine: {machine}\n\
+         - load: {load}\n\
          - commit: {commit}\n\
          - peers: {python}, {peers}\n\n\
          {table}",
         date = ctx.date,
         command = ctx.command,
         machine = ctx.machine,
+        load = ctx.load,
         commit = ctx.commit,
         python = ctx.python,
         table = table(rows),
@@ -252,6 +300,20 @@ mod tests {
     }
 
     #[test]
+    fn load_warns_when_the_machine_is_busy() {
+        let before = "cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 1 2 3 4 5\n";
+        let after = "cpu  200 0 200 1000 0 0 0 0 0 0\ncpu0 1 2 3 4 5\n";
+        // 200 busy of 400 jiffies on 2 cores: one core busy
+        assert_eq!(busy_cores(before, after, 2), Some(1.0));
+        assert_eq!(busy_cores(before, before, 2), None);
+        let quiet = load_from(Some(0.05), "0.30 0.2 0.1 1/2 3", 2);
+        assert_eq!(quiet, "0.1 of 2 cores busy in the second before the run, load average 0.30");
+        assert!(load_from(Some(1.0), "0.30", 2).contains("busy machine"));
+        assert!(load_from(Some(0.1), "7.10 7.00", 2).contains("busy machine"));
+        assert_eq!(load_from(None, "", 2), "cores busy: unknown");
+    }
+
+    #[test]
     fn dates_are_utc_calendar_dates() {
         assert_eq!(utc(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
@@ -264,13 +326,14 @@ mod tests {
             command: "cargo xtask bench simulate --quick",
             date: "2026-11-29 05:00 UTC",
             machine: "2 cores (nproc), X, 1 GiB RAM",
+            load: "0.10",
             commit: "abc1234",
             python: "Python 3.11.7",
             peers: &["numpy==2.4.6"],
         };
         let text = section(&ctx, &[row(None)]);
         assert!(text.starts_with("\n## 2026-11-29 05:00 UTC: `cargo xtask bench simulate --quick`"));
-        for needle in ["2 cores (nproc)", "abc1234", "numpy==2.4.6", "| simulate criteo"] {
+        for needle in ["2 cores (nproc)", "- load: 0.10", "abc1234", "numpy==2.4.6", "| simulate criteo"] {
             assert!(text.contains(needle), "missing {needle} in {text}");
         }
     }
