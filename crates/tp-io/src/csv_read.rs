@@ -1,10 +1,14 @@
 //! Streaming CSV reader: header checks, a type-inference pass, typed chunks.
 //!
-//! Reading is one pass when every kept column has a required concrete kind,
-//! and two passes otherwise: the first only classifies the fields of the
-//! columns whose kind is inferred (nothing is stored), the second parses the
-//! kept columns into typed vectors. Memory is therefore bounded by the kept
-//! columns of one chunk, whatever the width or length of the file.
+//! Reading is one pass when every kept column has a required concrete kind.
+//! Otherwise a first pass classifies the fields of the columns whose kind is
+//! inferred. For chunked reading it stores nothing and a second pass parses
+//! the kept columns into typed chunks. For a whole-file read the first pass
+//! also collects the kept columns speculatively, in the kind inferred so far;
+//! when that is exact (no value needs its original text back, no value would
+//! be an error) the table comes out of that single pass, else the second pass
+//! runs as for chunks and reports errors in file order. Memory is bounded by
+//! the kept columns, whatever the width or length of the file.
 
 use crate::error::{IoError, Location, Result};
 use crate::options::{Kind, ReadOptions, find_duplicate};
@@ -12,15 +16,15 @@ use crate::table_build::{Builder, Target};
 use csv::ByteRecord;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use tp_core::Table;
+use tp_core::{Column, ColumnData, Table};
 
-/// What a field looks like, for inference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a field looks like, for inference, with its parsed value.
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Class {
     Empty,
-    Int,
-    Float,
-    Bool,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
     Other,
 }
 
@@ -40,11 +44,10 @@ impl Inferred {
         match (self, c) {
             (s, Class::Empty) => s,
             (I::Str, _) | (_, Class::Other) => I::Str,
-            (I::Nothing, Class::Int) => I::Int,
-            (I::Nothing | I::Int, Class::Float) | (I::Float, Class::Int | Class::Float) => I::Float,
-            (I::Int, Class::Int) => I::Int,
-            (I::Nothing | I::Bool, Class::Bool) => I::Bool,
-            (I::Bool, Class::Int | Class::Float) | (I::Int | I::Float, Class::Bool) => I::Str,
+            (I::Nothing | I::Int, Class::Int(_)) => I::Int,
+            (I::Nothing | I::Int, Class::Float(_)) | (I::Float, Class::Int(_) | Class::Float(_)) => I::Float,
+            (I::Nothing | I::Bool, Class::Bool(_)) => I::Bool,
+            (I::Bool, Class::Int(_) | Class::Float(_)) | (I::Int | I::Float, Class::Bool(_)) => I::Str,
         }
     }
 
@@ -77,12 +80,12 @@ fn classify(field: &[u8]) -> Class {
         return Class::Empty;
     }
     let Ok(s) = std::str::from_utf8(t) else { return Class::Other };
-    if s.parse::<i64>().is_ok() {
-        Class::Int
-    } else if s.parse::<f64>().is_ok() {
-        Class::Float
-    } else if parse_bool(t).is_some() {
-        Class::Bool
+    if let Ok(i) = s.parse::<i64>() {
+        Class::Int(i)
+    } else if let Ok(x) = s.parse::<f64>() {
+        Class::Float(x)
+    } else if let Some(b) = parse_bool(t) {
+        Class::Bool(b)
     } else {
         Class::Other
     }
@@ -119,13 +122,16 @@ pub(crate) struct CsvChunks {
     rows_read: u64,
     /// Data rows in the file, when the inference pass counted them all.
     known_rows: Option<u64>,
+    /// The whole table, when the inference pass could collect it exactly.
+    prefetched: Option<Table>,
     done: bool,
 }
 
 impl CsvChunks {
     /// Opens `path`, checks the header against `opts`, and infers the kinds
-    /// not required (a first pass over the file).
-    pub(crate) fn open(path: &Path, opts: &ReadOptions) -> Result<CsvChunks> {
+    /// not required (a first pass over the file). With `whole`, that pass
+    /// also tries to collect the whole table (see the module docs).
+    pub(crate) fn open(path: &Path, opts: &ReadOptions, whole: bool) -> Result<CsvChunks> {
         let mut reader = csv_reader(path)?;
         let header: Vec<String> = reader
             .byte_headers()
@@ -162,14 +168,42 @@ impl CsvChunks {
             .collect();
         let to_infer: Vec<usize> = (0..keep.len()).filter(|&c| targets[c].is_none()).collect();
         let mut known_rows = None;
+        let mut prefetched = None;
         if !to_infer.is_empty() {
-            let fields: Vec<usize> = to_infer.iter().map(|&c| keep[c]).collect();
-            let numeric: Vec<bool> = to_infer.iter().map(|&c| required[c] == Some(Kind::Numeric)).collect();
-            let names: Vec<&str> = fields.iter().map(|&j| header[j].as_str()).collect();
-            let (inferred, rows) = infer(path, header.len(), &fields, &numeric, &names)?;
-            known_rows = rows;
-            for (&c, inf) in to_infer.iter().zip(inferred) {
-                targets[c] = Some(inf.target());
+            let pass: Vec<PassColumn> = keep
+                .iter()
+                .enumerate()
+                .map(|(c, &j)| PassColumn {
+                    field: j,
+                    name: &header[j],
+                    mode: match targets[c] {
+                        Some(t) => Mode::Fixed(t),
+                        None => Mode::Infer { numeric: required[c] == Some(Kind::Numeric) },
+                    },
+                })
+                .collect();
+            let inference = infer(path, header.len(), &pass, whole, opts.non_finite_allowed())?;
+            known_rows = inference.rows;
+            for &c in &to_infer {
+                targets[c] = Some(match (inference.kinds[c], required[c]) {
+                    (Inferred::Nothing, Some(Kind::Numeric)) => Target::F64,
+                    (k, _) => k.target(),
+                });
+            }
+            if let Some(specs) = inference.specs {
+                let data: Option<Vec<ColumnData>> = specs
+                    .into_iter()
+                    .zip(&targets)
+                    .map(|(s, t)| s.finish(t.expect("every target is set"), opts.non_finite_allowed()))
+                    .collect();
+                if let Some(data) = data {
+                    let cols = keep
+                        .iter()
+                        .zip(data)
+                        .map(|(&j, data)| Column { name: header[j].clone(), data })
+                        .collect();
+                    prefetched = Some(Table::new(cols)?);
+                }
             }
         }
         let columns = keep
@@ -190,6 +224,7 @@ impl CsvChunks {
             allow_non_finite: opts.non_finite_allowed(),
             rows_read: 0,
             known_rows,
+            prefetched,
             done: false,
         })
     }
@@ -209,6 +244,11 @@ impl CsvChunks {
     pub(crate) fn next_chunk(&mut self, max_rows: usize) -> Result<Option<Table>> {
         if self.done {
             return Ok(None);
+        }
+        if let Some(t) = self.prefetched.take() {
+            self.done = true;
+            self.rows_read = t.n_rows() as u64;
+            return Ok((t.n_rows() > 0).then_some(t));
         }
         let cap = match self.known_rows {
             Some(total) => {
@@ -253,19 +293,138 @@ impl CsvChunks {
     }
 }
 
-/// The inference pass: classifies every field of the columns at `fields`.
-/// Columns flagged in `numeric` must hold numbers; anything else there is an
-/// error. Also returns the number of data rows when the pass read them all.
+/// How the inference pass treats one kept column.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// Kind to infer; `numeric` when it must be a number.
+    Infer { numeric: bool },
+    /// Kind required: only parsed when collecting.
+    Fixed(Target),
+}
+
+struct PassColumn<'a> {
+    field: usize,
+    name: &'a str,
+    mode: Mode,
+}
+
+/// A column's values collected during the inference pass, in the kind
+/// inferred so far; `Lost` once that can no longer be exact.
+enum Spec {
+    Start,
+    Int(Vec<i64>),
+    Float(Vec<f64>),
+    Bool(Vec<bool>),
+    Str(Vec<String>),
+    Fixed(Builder),
+    Lost,
+}
+
+impl Spec {
+    /// Adds the field `raw`, classified as `class`, to an inferred column.
+    fn push(&mut self, raw: &[u8], class: Class) {
+        // "-0" is the integer 0 but the float -0.0: give up rather than guess
+        let neg_zero = |i: i64| i == 0 && trim(raw).first() == Some(&b'-');
+        *self = match (std::mem::replace(self, Spec::Lost), class) {
+            (Spec::Str(mut v), _) => match std::str::from_utf8(raw) {
+                Ok(s) => {
+                    v.push(s.to_owned());
+                    Spec::Str(v)
+                }
+                Err(_) => Spec::Lost,
+            },
+            (Spec::Start, Class::Int(i)) if !neg_zero(i) => Spec::Int(vec![i]),
+            (Spec::Start, Class::Float(x)) => Spec::Float(vec![x]),
+            (Spec::Start, Class::Bool(b)) => Spec::Bool(vec![b]),
+            (Spec::Start, Class::Other) => match std::str::from_utf8(raw) {
+                Ok(s) => Spec::Str(vec![s.to_owned()]),
+                Err(_) => Spec::Lost,
+            },
+            (Spec::Int(mut v), Class::Int(i)) if !neg_zero(i) => {
+                v.push(i);
+                Spec::Int(v)
+            }
+            (Spec::Int(v), Class::Float(x)) => {
+                // an integer converts to the f64 its text parses to (both round to nearest even)
+                let mut f: Vec<f64> = v.into_iter().map(|i| i as f64).collect();
+                f.push(x);
+                Spec::Float(f)
+            }
+            (Spec::Float(mut v), Class::Int(i)) => {
+                v.push(if neg_zero(i) { -0.0 } else { i as f64 });
+                Spec::Float(v)
+            }
+            (Spec::Float(mut v), Class::Float(x)) => {
+                v.push(x);
+                Spec::Float(v)
+            }
+            (Spec::Bool(mut v), Class::Bool(b)) => {
+                v.push(b);
+                Spec::Bool(v)
+            }
+            // empty fields (missing, or strings to keep verbatim), kind changes, -0
+            _ => Spec::Lost,
+        };
+    }
+
+    /// The collected column, if exact and free of errors for `target`.
+    fn finish(self, target: Target, allow_non_finite: bool) -> Option<ColumnData> {
+        let data = match self {
+            Spec::Lost => return None,
+            Spec::Start => Builder::new(target, 0).0,
+            Spec::Int(v) => ColumnData::I64(v),
+            Spec::Float(v) => {
+                if !allow_non_finite && v.iter().any(|x| !x.is_finite()) {
+                    return None;
+                }
+                ColumnData::F64(v)
+            }
+            Spec::Bool(v) => ColumnData::Bool(v),
+            Spec::Str(v) => ColumnData::Str(v),
+            Spec::Fixed(b) => b.0,
+        };
+        let same = matches!(
+            (&data, target),
+            (ColumnData::F64(_), Target::F64)
+                | (ColumnData::I64(_), Target::I64)
+                | (ColumnData::Bool(_), Target::Bool)
+                | (ColumnData::Str(_), Target::Str)
+        );
+        same.then_some(data)
+    }
+}
+
+/// What the inference pass learned.
+struct Inference {
+    /// Per kept column (`Nothing` for required ones).
+    kinds: Vec<Inferred>,
+    /// Number of data rows, when the pass read them all.
+    rows: Option<u64>,
+    /// The collected columns, when asked for.
+    specs: Option<Vec<Spec>>,
+}
+
+/// The inference pass: classifies every field of the inferred columns, and
+/// with `collect` also gathers every kept column. Columns that must be
+/// numeric get an error at the first other value.
 fn infer(
     path: &Path,
     n_fields: usize,
-    fields: &[usize],
-    numeric: &[bool],
-    names: &[&str],
-) -> Result<(Vec<Inferred>, Option<u64>)> {
+    cols: &[PassColumn],
+    collect: bool,
+    allow_non_finite: bool,
+) -> Result<Inference> {
     let mut rows = 0u64;
     let mut reader = csv_reader(path)?;
-    let mut state = vec![Inferred::Nothing; fields.len()];
+    let mut kinds = vec![Inferred::Nothing; cols.len()];
+    let mut specs: Vec<Spec> = cols
+        .iter()
+        .map(|c| match c.mode {
+            Mode::Fixed(t) if collect => Spec::Fixed(Builder::new(t, 1 << 16)),
+            _ => Spec::Start,
+        })
+        .collect();
+    let any_numeric = cols.iter().any(|c| matches!(c.mode, Mode::Infer { numeric: true }));
     let mut record = ByteRecord::new();
     let csv_err = |source| IoError::Csv { path: path.to_path_buf(), source };
     reader.byte_headers().map_err(csv_err)?;
@@ -278,29 +437,49 @@ fn infer(
                 found: record.len(),
             });
         }
-        for (k, &j) in fields.iter().enumerate() {
-            if state[k] == Inferred::Str {
+        for (k, c) in cols.iter().enumerate() {
+            let raw = &record[c.field];
+            let numeric = match c.mode {
+                Mode::Fixed(_) => {
+                    if let Spec::Fixed(b) = &mut specs[k]
+                        && b.push_text(raw, allow_non_finite).is_err()
+                    {
+                        specs[k] = Spec::Lost;
+                    }
+                    continue;
+                }
+                Mode::Infer { numeric } => numeric,
+            };
+            if kinds[k] == Inferred::Str {
+                if collect {
+                    specs[k].push(raw, Class::Other);
+                }
                 continue;
             }
-            let class = classify(&record[j]);
-            if numeric[k] && matches!(class, Class::Bool | Class::Other) {
+            let class = classify(raw);
+            if numeric && matches!(class, Class::Bool(_) | Class::Other) {
                 return Err(IoError::TypeMismatch {
                     path: path.to_path_buf(),
-                    column: names[k].to_string(),
+                    column: c.name.to_string(),
                     at: Location::Line(line_of(&record)),
-                    value: String::from_utf8_lossy(&record[j]).into_owned(),
+                    value: String::from_utf8_lossy(raw).into_owned(),
                     expected: Kind::Numeric,
                 });
             }
-            state[k] = state[k].join(class);
+            kinds[k] = kinds[k].join(class);
+            if collect {
+                specs[k].push(raw, class);
+            }
         }
-        // nothing left to learn (ragged rows are caught by the reading pass)
         rows += 1;
-        if !numeric.iter().any(|&n| n) && state.iter().all(|&s| s == Inferred::Str) {
-            return Ok((state, None));
+        // nothing left to learn (ragged rows are caught by the reading pass)
+        let settled =
+            cols.iter().zip(&kinds).all(|(c, &s)| matches!(c.mode, Mode::Fixed(_)) || s == Inferred::Str);
+        if !collect && !any_numeric && settled {
+            return Ok(Inference { kinds, rows: None, specs: None });
         }
     }
-    Ok((state, Some(rows)))
+    Ok(Inference { kinds, rows: Some(rows), specs: collect.then_some(specs) })
 }
 
 #[cfg(test)]
@@ -309,12 +488,12 @@ mod tests {
 
     #[test]
     fn classification() {
-        assert_eq!(classify(b"12"), Class::Int);
-        assert_eq!(classify(b" -3 "), Class::Int);
-        assert_eq!(classify(b"1.5"), Class::Float);
-        assert_eq!(classify(b"1e400"), Class::Float);
-        assert_eq!(classify(b"NaN"), Class::Float);
-        assert_eq!(classify(b"true"), Class::Bool);
+        assert_eq!(classify(b"12"), Class::Int(12));
+        assert_eq!(classify(b" -3 "), Class::Int(-3));
+        assert_eq!(classify(b"1.5"), Class::Float(1.5));
+        assert_eq!(classify(b"1e400"), Class::Float(f64::INFINITY));
+        assert!(matches!(classify(b"NaN"), Class::Float(x) if x.is_nan()));
+        assert_eq!(classify(b"true"), Class::Bool(true));
         assert_eq!(classify(b"yes"), Class::Other);
         assert_eq!(classify(b""), Class::Empty);
         assert_eq!(classify(b"  "), Class::Empty);
@@ -323,13 +502,14 @@ mod tests {
 
     #[test]
     fn inference_lattice() {
+        let (i, f, b) = (Class::Int(1), Class::Float(0.5), Class::Bool(true));
         let run = |cs: &[Class]| cs.iter().fold(Inferred::Nothing, |s, &c| s.join(c));
-        assert_eq!(run(&[Class::Int, Class::Empty, Class::Int]), Inferred::Int);
-        assert_eq!(run(&[Class::Int, Class::Float, Class::Int]), Inferred::Float);
-        assert_eq!(run(&[Class::Bool, Class::Bool]), Inferred::Bool);
-        assert_eq!(run(&[Class::Bool, Class::Int]), Inferred::Str);
-        assert_eq!(run(&[Class::Float, Class::Bool]), Inferred::Str);
-        assert_eq!(run(&[Class::Int, Class::Other, Class::Int]), Inferred::Str);
+        assert_eq!(run(&[i, Class::Empty, i]), Inferred::Int);
+        assert_eq!(run(&[i, f, i]), Inferred::Float);
+        assert_eq!(run(&[b, b]), Inferred::Bool);
+        assert_eq!(run(&[b, i]), Inferred::Str);
+        assert_eq!(run(&[f, b]), Inferred::Str);
+        assert_eq!(run(&[i, Class::Other, i]), Inferred::Str);
         assert_eq!(run(&[Class::Empty, Class::Empty]), Inferred::Nothing);
         assert_eq!(Inferred::Nothing.target(), Target::Str);
     }

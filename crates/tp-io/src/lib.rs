@@ -15,9 +15,13 @@
 //! the [`Kind`] each column must hold. Kinds not required are inferred from
 //! the whole CSV column: int if every value parses as `i64`, else float if
 //! every value parses as `f64` (Rust's exact `str::parse`), else bool for
-//! `true`/`false`, else string. Inference is a separate first pass that
-//! stores nothing, so a file whose kept columns all have a required concrete
-//! kind is read in one pass, any other in two.
+//! `true`/`false`, else string. Inference needs the whole column, so it is a
+//! first pass over the file: [`read_table`] collects the table during that
+//! pass whenever it can do so exactly (falling back to a second pass when a
+//! column changes kind in a way that needs the original text back, or a
+//! value would be an error); [`read_table_chunks`] stores nothing in it and
+//! parses in a second pass. A file whose kept columns all have a required
+//! concrete kind is read in one pass either way.
 //!
 //! Decisions, all enforced by tests:
 //!
@@ -130,9 +134,12 @@ enum Source {
 }
 
 impl Source {
+    /// Opens a file for chunks of at most `chunk_rows` rows; `usize::MAX`
+    /// means the whole file is read at once.
     fn open(path: &Path, opts: &ReadOptions, chunk_rows: usize) -> Result<Source> {
+        let whole = chunk_rows == usize::MAX;
         Ok(match Format::from_path(path)? {
-            Format::Csv => Source::Csv(Box::new(CsvChunks::open(path, opts)?)),
+            Format::Csv => Source::Csv(Box::new(CsvChunks::open(path, opts, whole)?)),
             Format::Parquet => Source::Parquet(Box::new(ParquetChunks::open(path, opts, chunk_rows)?)),
         })
     }

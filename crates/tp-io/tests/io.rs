@@ -669,3 +669,78 @@ proptest! {
         assert_bit_equal(&round_trip(&d.0, "p.parquet", &t), &t);
     }
 }
+
+// The whole-file CSV read collects the table during the inference pass when
+// it can; the chunked read always parses in a second pass. Both must agree on
+// every input, errors included.
+
+fn read_whole_and_chunked(p: &Path, o: &ReadOptions) -> (Result<Table, String>, Result<Table, String>) {
+    let whole = read_table(p, o).map_err(|e| e.to_string());
+    let chunked = read_table_chunks(p, o, 2).map_err(|e| e.to_string()).and_then(|it| {
+        let parts: Vec<Table> = it.collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+        let mut cols: Vec<Column> = parts[0].columns().to_vec();
+        for t in &parts[1..] {
+            for (c, d) in cols.iter_mut().zip(t.columns()) {
+                match (&mut c.data, &d.data) {
+                    (ColumnData::F64(a), ColumnData::F64(b)) => a.extend_from_slice(b),
+                    (ColumnData::I64(a), ColumnData::I64(b)) => a.extend_from_slice(b),
+                    (ColumnData::Bool(a), ColumnData::Bool(b)) => a.extend_from_slice(b),
+                    (ColumnData::Str(a), ColumnData::Str(b)) => a.extend_from_slice(b),
+                    _ => panic!("chunk types differ"),
+                }
+            }
+        }
+        Ok(Table::new(cols).unwrap())
+    });
+    (whole, chunked)
+}
+
+const CELLS: &[&str] = &["1", "-0", "2.5", " 3 ", "", " ", "true", "x", "NaN", "1e400", "-7", "\"a,b\""];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    #[test]
+    fn whole_and_chunked_csv_reads_agree(
+        cells in prop::collection::vec(prop::collection::vec(0..CELLS.len(), 3), 0..6),
+        opt in 0usize..5,
+    ) {
+        let d = TempDir::new("agree");
+        let mut text = String::from("a,b,c\n");
+        for row in &cells {
+            let r: Vec<&str> = row.iter().map(|&i| CELLS[i]).collect();
+            text.push_str(&r.join(","));
+            text.push('\n');
+        }
+        let p = d.write("t.csv", &text);
+        let o = match opt {
+            0 => ReadOptions::new(),
+            1 => ReadOptions::new().allow_non_finite(true).allow_no_rows(true),
+            2 => ReadOptions::new().require("b", Kind::Numeric).allow_non_finite(true),
+            3 => ReadOptions::new().require("a", Kind::Float).require("c", Kind::Str),
+            _ => ReadOptions::new().columns(["c", "a"]).require("a", Kind::Bool).allow_no_rows(true),
+        };
+        let (whole, chunked) = read_whole_and_chunked(&p, &o);
+        match (&whole, &chunked) {
+            (Ok(w), Ok(c)) => assert_bit_equal(w, c),
+            (Err(w), Err(c)) => prop_assert_eq!(w, c),
+            _ => prop_assert!(false, "whole {:?} vs chunked {:?} on {:?}", whole, chunked, text),
+        }
+    }
+}
+
+#[test]
+fn whole_read_single_pass_edge_cases() {
+    let d = TempDir::new("single-pass");
+    // int column promoted to float, "-0" after floats, strings with blanks
+    let p = d.write("e.csv", "i,f,s,g\n1,1, a ,-0\n2,2.5,,1.5\n-3,-0,b,2\n");
+    let t = read_table(&p, &opts()).unwrap();
+    assert_eq!(t.column("i").unwrap().data, ColumnData::I64(vec![1, 2, -3]));
+    let f = t.f64_values("f").unwrap();
+    assert_eq!(f[..2], [1.0, 2.5]);
+    assert!(f[2] == 0.0 && f[2].is_sign_negative());
+    assert_eq!(&*t.string_values("s").unwrap(), &[" a ", "", "b"]);
+    let g = t.f64_values("g").unwrap();
+    assert!(g[0] == 0.0 && g[0].is_sign_negative());
+    let (w, c) = read_whole_and_chunked(&p, &opts());
+    assert_bit_equal(&w.unwrap(), &c.unwrap());
+}
