@@ -6,6 +6,7 @@
 //! code 2 and a one-line error on bad input.
 
 mod arms;
+mod causal;
 mod cmd;
 mod report;
 
@@ -28,6 +29,12 @@ struct Cli {
 enum Command {
     /// Write a simulated world with known truth (catalog, events, customers, campaign, truth).
     Simulate(cmd::simulate::Args),
+    /// Diagnostics, ATE and CATE per row by meta-learners, with a savable model.
+    Uplift(cmd::uplift::Args),
+    /// τ̂ for customers outside the experiment, from a model saved by `tp uplift --save-model`.
+    Score(cmd::uplift::ScoreArgs),
+    /// Qini, AUUC, uplift@k and RATE of a score.
+    Evaluate(cmd::evaluate::Args),
     /// NMF latent factors → K-Means segments, with model selection and stability.
     Segment(cmd::segment::Args),
     /// Whom to treat with what: break-even, budgets, several arms, risk adjustment, policy trees.
@@ -69,12 +76,26 @@ fn main() -> ExitCode {
         Command::Ope(args) => cmd::ope::run(args),
         Command::Policy(args) => cmd::policy::run(args),
         Command::Segment(args) => cmd::segment::run(args),
+        Command::Uplift(args) => cmd::uplift::run(args),
+        Command::Score(args) => cmd::uplift::score(args),
+        Command::Evaluate(args) => cmd::evaluate::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // One line: the error chain joined by ": ".
-            let msg = format!("{e:#}").replace('\n', " ");
+            // One line: the error chain joined by ": ", skipping a cause that
+            // the message above it already quotes.
+            let mut msg = String::new();
+            for cause in e.chain() {
+                let text = cause.to_string();
+                if !msg.contains(&text) {
+                    if !msg.is_empty() {
+                        msg.push_str(": ");
+                    }
+                    msg.push_str(&text);
+                }
+            }
+            let msg = msg.replace('\n', " ");
             eprintln!("error: {msg}");
             ExitCode::from(2)
         }

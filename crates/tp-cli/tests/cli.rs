@@ -294,3 +294,118 @@ fn segment_writes_ids_segments_and_factors() {
     assert!(!d.join("bad.csv").exists());
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// An RCT table with a known effect τ(x) = 2 + x1 on a continuous outcome.
+fn rct_table(n: usize) -> tp_core::Table {
+    use tp_core::{Column, Table};
+    let mut x1 = Vec::new();
+    let mut x2 = Vec::new();
+    let mut arm = Vec::new();
+    let mut y = Vec::new();
+    let mut region = Vec::new();
+    let mut state: u64 = 12345;
+    let mut unif = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64) / ((1u64 << 53) as f64)
+    };
+    for _ in 0..n {
+        let a = unif() * 2.0 - 1.0;
+        let b = unif() * 2.0 - 1.0;
+        let t = unif() < 0.5;
+        let noise = (unif() - 0.5) * 0.2;
+        x1.push(a);
+        x2.push(b);
+        region.push(if b > 0.0 { "north".to_string() } else { "south".to_string() });
+        arm.push(if t { "treated".to_string() } else { "control".to_string() });
+        y.push(1.0 + a - b + if t { 2.0 + a } else { 0.0 } + noise);
+    }
+    Table::new(vec![
+        Column::i64("id", (0..n as i64).collect()),
+        Column::f64("x1", x1),
+        Column::f64("x2", x2),
+        Column::str("region", region),
+        Column::str("arm", arm),
+        Column::f64("y", y),
+    ])
+    .unwrap()
+}
+
+#[test]
+fn uplift_score_evaluate_round_trip() {
+    let d = tempdir("uplift");
+    let data = d.join("rct.csv");
+    tp_io::write_table(&data, &rct_table(2000)).unwrap();
+    let (cate, model, scored) = (d.join("cate.csv"), d.join("model.json"), d.join("scored.csv"));
+    let out = tp(&[
+        "uplift",
+        "--data",
+        s(&data),
+        "--treatment",
+        "arm",
+        "--outcome",
+        "y",
+        "--id-col",
+        "id",
+        "--method",
+        "t",
+        "--covariates",
+        "x1,x2,region",
+        "--seed",
+        "3",
+        "--out",
+        s(&cate),
+        "--save-model",
+        s(&model),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // true ATE = 2 + mean(x1); the AIPW estimate is within 4 SE of the sample truth
+    let t = tp_io::read_table(&data, &tp_io::ReadOptions::new()).unwrap();
+    let truth = 2.0 + tp_core::stats::mean(&t.f64_values("x1").unwrap());
+    let (ate, se) = (v["ate"].as_f64().unwrap(), v["ate_se"].as_f64().unwrap());
+    assert!((ate - truth).abs() < 4.0 * se, "ate {ate} ± {se} vs {truth}");
+    assert!(v["diagnostics"]["ps_auc"].is_number() && v["diagnostics"]["overlap_share"].is_number());
+    assert_eq!(v["covariates"], serde_json::json!(["x1", "x2", "region=south"]));
+    let c = tp_io::read_table(&cate, &tp_io::ReadOptions::new()).unwrap();
+    assert_eq!(c.names(), ["id", "tau", "gamma_control", "gamma_treated"]);
+    let tau = c.f64_values("tau").unwrap();
+    let x1 = t.f64_values("x1").unwrap();
+    let pehe = (tau.iter().zip(x1.iter()).map(|(t, x)| (t - 2.0 - x).powi(2)).sum::<f64>() / 2000.0).sqrt();
+    assert!(pehe < 0.05, "linear T-learner should recover τ = 2 + x1 closely, PEHE {pehe}");
+
+    // the saved model scores new rows identically
+    let out = tp(&["score", "--model", s(&model), "--data", s(&data), "--id-col", "id", "--out", s(&scored)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sc = tp_io::read_table(&scored, &tp_io::ReadOptions::new()).unwrap();
+    assert_eq!(sc.f64_values("tau").unwrap(), tau);
+
+    // the estimated τ ranks the RCT well
+    let joined = d.join("joined.csv");
+    let mut jt = t.clone();
+    jt.push(tp_core::Column::f64("tau", tau.into_owned())).unwrap();
+    tp_io::write_table(&joined, &jt).unwrap();
+    let out = tp(&[
+        "evaluate",
+        "--data",
+        s(&joined),
+        "--treatment",
+        "arm",
+        "--outcome",
+        "y",
+        "--score",
+        "tau",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(e["qini_auc"].as_f64().unwrap() > 0.0, "{e}");
+
+    // a model scored on data without its covariates is bad input
+    let bad = d.join("bad.csv");
+    tp_io::write_table(&bad, &t.select(&["id", "x1"]).unwrap()).unwrap();
+    let out = tp(&["score", "--model", s(&model), "--data", s(&bad), "--out", s(&d.join("x.csv"))]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("x2"), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -119,6 +119,7 @@ impl UpliftParams {
         let effect = self.effect_learner.as_ref().unwrap_or(outcome);
         let full = crossfit_nuisances(data, outcome, propensity, self.folds, self.clip, self.seed)?;
         let diagnostics = diagnose(data, full.propensity.as_ref(), full.known_propensity, &self.diagnostics)?;
+        let scores = full.aipw_scores(data)?;
         let (used, nuis, trimming) = match self.trim {
             None => (data.clone(), full, None),
             Some(rule) => {
@@ -160,6 +161,7 @@ impl UpliftParams {
             effects,
             tau,
             tau_se,
+            scores,
             diagnostics,
             trimming,
             evaluation,
@@ -238,6 +240,10 @@ pub struct UpliftFit {
     pub tau: Mat<f64>,
     /// Bootstrap SE of τ̂ (when `n_boot ≥ 2`).
     pub tau_se: Option<Mat<f64>>,
+    /// Cross-fitted AIPW scores Γ(i, a) of every input row and arm
+    /// (`n × K`, control first), from the untrimmed nuisances: the input of
+    /// doubly robust policy values, profit curves and policy trees.
+    pub scores: Mat<f64>,
     /// Identification diagnostics (on all rows, before trimming).
     pub diagnostics: Diagnostics,
     /// Trimming applied, if any.

@@ -1,7 +1,9 @@
 //! One module per subcommand: its clap `Args` and its `run`.
 
 pub mod design;
+pub mod evaluate;
 pub mod ope;
 pub mod policy;
 pub mod segment;
 pub mod simulate;
+pub mod uplift;

@@ -14,7 +14,8 @@ use tp_policy::{Economics, PolicyInputs, PolicyParams, PolicyReport, PolicyTreeP
 #[command(after_help = "\
 The CATE file (as written by `tp uplift`) has `tau` (one treatment arm) or `tau_<arm>` columns, and
 optionally `tau_lo[_<arm>]` lower bounds (for --risk-lambda) and `gamma_<arm>` doubly robust scores
-for every arm including control (for doubly robust profit estimates and trees).
+for every arm including control (for doubly robust profit estimates and trees). Arm labels come
+from --arms, else from the `gamma_<arm>` or `tau_<arm>` columns, else `treated`.
 
 Examples:
   tp policy --cate cate.csv --id-col customer_id --value 0.3 --cost 12.73 --out policy.csv --json
@@ -72,9 +73,23 @@ pub struct Args {
 }
 
 /// Treatment arm labels and the effect columns that hold them.
-fn arm_labels(table: &Table, given: Option<&[String]>, n_costs: usize, file: &str) -> Result<Vec<String>> {
+fn arm_labels(
+    table: &Table,
+    given: Option<&[String]>,
+    control: &str,
+    n_costs: usize,
+    file: &str,
+) -> Result<Vec<String>> {
+    let from_gamma: Vec<String> = table
+        .names()
+        .iter()
+        .filter_map(|c| c.strip_prefix("gamma_"))
+        .filter(|l| *l != control)
+        .map(String::from)
+        .collect();
     let labels: Vec<String> = match given {
         Some(l) => l.to_vec(),
+        None if table.position("tau").is_some() && from_gamma.len() == 1 => from_gamma,
         None if table.position("tau").is_some() => vec!["treated".into()],
         None => table
             .names()
@@ -119,7 +134,7 @@ struct Summary<'a> {
 pub fn run(args: Args) -> Result<()> {
     let file = args.cate.display().to_string();
     let table = tp_io::read_table(&args.cate, &ReadOptions::new())?;
-    let labels = arm_labels(&table, args.arms.as_deref(), args.cost.len(), &file)?;
+    let labels = arm_labels(&table, args.arms.as_deref(), &args.control, args.cost.len(), &file)?;
     let single = labels.len() == 1;
     let tau_cols: Vec<String> = labels.iter().map(|l| arm_col("tau", l, single, &table)).collect();
     let tau = matrix(&table, &tau_cols, &file)?;
