@@ -12,10 +12,12 @@
 //! more than [`PolicyTreeParams::max_exact_work`] work units falls back to
 //! greedy splits. One work unit is about one reward addition; the estimate is
 //! `K·(p²·n + 3·(Σ_j B_j)²)` (row passes plus bin-pair scans, see `search.rs`).
-//! Measured on the 2-core development machine under load: n = 10,000, p = 30,
-//! K = 20 is `4.0·10⁸` units with 64 bins (1.6 s on one thread) and `3.7·10⁹`
-//! with 256 bins (≈ 19 s), i.e. 4–5 ns per unit. The default limit of `10¹⁰`
-//! units therefore keeps an automatic exact search under about a minute.
+//! Measured with `cargo bench -p tp-policy --bench policy` on the 2-core
+//! development machine while other builds ran (load ≈ 7): n = 10,000, p = 30,
+//! K = 20 is `4.0·10⁸` units with 64 bins (1.25 s on one thread, 1.04 s on
+//! two) and `3.7·10⁹` with 256 bins (11.3 s and 8.8 s), i.e. about 3 ns per
+//! unit. The default limit of `10¹⁰` units keeps an automatic exact search
+//! under about 30 s.
 
 mod bins;
 mod search;
@@ -132,7 +134,7 @@ impl PolicyTreeParams {
         self
     }
 
-    /// Work limit for [`Search::Auto`] (default `10¹⁰`, about a minute).
+    /// Work limit for [`Search::Auto`] (default `10¹⁰`, about 30 s).
     pub fn max_exact_work(mut self, w: f64) -> Self {
         self.max_exact_work = w;
         self
