@@ -1,1 +1,83 @@
-//! tp-profile
+//! # tp-profile: multi-layer customer profiles from event logs
+//!
+//! A profile answers three questions about a customer: *what* is consumed
+//! (L1, objective product attributes such as department or price tier), *in
+//! what mood or context* (L2, perceived attributes such as healthy or
+//! indulgent, from any tagging source), and *through which hidden patterns*
+//! (L3, behavior: promotion share, regularity, basket size, variety, RFM,
+//! trend). It sits right after ingest (`events + catalog → PROFILE`) and feeds
+//! tp-segment and the uplift covariates; it depends only on tp-core.
+//!
+//! ## Main types
+//!
+//! - [`CatalogSpec`]: which catalog columns are categorical or numeric, their
+//!   layer, and the hierarchies (`department → commodity → sub_commodity`);
+//!   [`CatalogSpec::infer`] guesses one, the builder declares one.
+//!   [`Catalog`] is the catalog compiled against a spec.
+//! - [`ProfileParams`]: half-life, `as_of`, spend or count weighting,
+//!   shrinkage strength, strictness, event column names.
+//! - [`ProfileState`]: the *mergeable summary*. Every sum is time-decayed to
+//!   the fixed reference day `as_of` (an event of day `t` counts
+//!   `2^{-(as_of − t)/h}`), so states of disjoint event sets merge by plain
+//!   addition ([`ProfileState::merge`], associative and commutative up to
+//!   rounding), grow with new events ([`ProfileState::update`]), move their
+//!   reference day forward exactly ([`ProfileState::rebase`]) and serialize
+//!   with serde. Visit days are a sorted set per customer, so inter-purchase
+//!   gaps stay exact across any split of the log.
+//! - [`Profiles`]: the finished profiles ([`ProfileState::finish`]), with the
+//!   wide [`Profiles::table`]: `l1.department.PRODUCE`, `….within`, `….lift`,
+//!   `l2.healthy`, `l3.promo_share`, ….
+//! - [`affinity`] and [`opportunities`]: cosine similarity between a
+//!   customer's standardized profile and the attribute vectors of items (or of
+//!   the items carrying one attribute value), and the values a customer
+//!   resembles but under-buys, with the attributes that drive the score.
+//!
+//! ## Key choices
+//!
+//! Shares are shrunk toward the population mix with an empirical-Bayes prior
+//! worth `s` events: `(n·share + s·pop)/(n + s)`, `n` the Kish effective number
+//! of decayed events — thin histories look like the population, not like
+//! noise. Profiling runs over row partitions in parallel (rayon) and merges
+//! them in partition order, so the result is the same at any thread count.
+//!
+//! ## Example
+//!
+//! ```
+//! use tp_core::{Column, Table};
+//! use tp_profile::{Catalog, CatalogSpec, ProfileParams, ProfileState};
+//!
+//! let catalog = Table::new(vec![
+//!     Column::i64("item_id", vec![1, 2]),
+//!     Column::str("department", vec!["PRODUCE".into(), "SNACKS".into()]),
+//!     Column::i64("healthy", vec![1, 0]),
+//! ])?;
+//! let events = Table::new(vec![
+//!     Column::i64("customer_id", vec![7, 7, 8]),
+//!     Column::i64("item_id", vec![1, 2, 2]),
+//!     Column::i64("day", vec![0, 10, 10]),
+//!     Column::f64("quantity", vec![1.0, 1.0, 2.0]),
+//!     Column::f64("value", vec![3.0, 1.0, 2.0]),
+//! ])?;
+//! let catalog = Catalog::new(&catalog, &CatalogSpec::infer(&catalog)?)?;
+//! let params = ProfileParams::default().half_life_days(30.0).as_of(10.0).shrinkage_strength(0.0);
+//! let state = ProfileState::build(&events, &catalog, &params)?;
+//! let profiles = state.finish(&catalog)?;
+//! let healthy = profiles.table().f64_values("l2.healthy")?;
+//! // customer 7: $3 healthy 10 days ago (decay 2^{-1/3}) and $1 not healthy today
+//! let d = (-10.0f64 / 30.0).exp2();
+//! assert!((healthy[0] - 3.0 * d / (3.0 * d + 1.0)).abs() < 1e-12);
+//! assert_eq!(healthy[1], 0.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod affinity;
+mod error;
+mod finish;
+mod spec;
+mod state;
+
+pub use affinity::{Opportunity, affinity, item_affinity, opportunities, opportunities_table};
+pub use error::{ProfileError, Result};
+pub use finish::{L3_FEATURES, Profiles, shrink};
+pub use spec::{AttrKind, AttributeSpec, Catalog, CatalogSpec, Field, HierarchySpec, Layer};
+pub use state::{CustomerAcc, Diagnostics, EventColumns, ProfileParams, ProfileState, Weight};
