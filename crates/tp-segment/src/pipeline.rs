@@ -72,7 +72,7 @@ pub struct PipelineParams {
 impl SegmentPipeline {
     /// Defaults: factors and clusters `Auto { min: 2, max: 10 }`, [`Solver::Cd`],
     /// Frobenius, seed 0, [`Scale::MaxAbs`], K-Means `n_init = 10`, NMF
-    /// `max_iter = 500`, `tol = 1e-4`, EV target 0.90, 100 stability runs of
+    /// `max_iter = 500`, `tol = 1e-5`, EV target 0.90, 100 stability runs of
     /// 80 % subsamples, 5 top columns per factor.
     pub fn params() -> PipelineParams {
         PipelineParams {
@@ -84,7 +84,7 @@ impl SegmentPipeline {
             scale: Scale::MaxAbs,
             n_init: 10,
             nmf_max_iter: 500,
-            nmf_tol: 1e-4,
+            nmf_tol: 1e-5,
             target_explained_variance: 0.9,
             stability_runs: 100,
             stability_fraction: 0.8,

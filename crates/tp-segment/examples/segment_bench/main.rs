@@ -6,6 +6,7 @@
 //! ```
 
 mod bench_data;
+mod layouts;
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
@@ -105,6 +106,9 @@ fn main() {
             gemm_rate(20_000, 300, 6, 50),
             gemm_rate(2000, 2000, 2000, 3)
         );
+    }
+    if task == "layouts" {
+        layouts::run();
     }
     if matches!(task, "nmf" | "all") {
         nmf(quick);

@@ -113,7 +113,7 @@ pub struct Nmf {
 
 impl Nmf {
     /// Parameters for rank `k`. Defaults: Frobenius loss, [`Solver::Cd`],
-    /// [`Init::NndsvdA`], `max_iter = 500`, `tol = 1e-4`, `seed = 0`, no
+    /// [`Init::NndsvdA`], `max_iter = 500`, `tol = 1e-5`, `seed = 0`, no
     /// penalties, inner sweeps chosen from the shape, `Par` chosen by size.
     pub fn params(k: usize) -> NmfParams {
         NmfParams {
@@ -122,7 +122,7 @@ impl Nmf {
             solver: Solver::Cd,
             init: Init::NndsvdA,
             max_iter: 500,
-            tol: 1e-4,
+            tol: 1e-5,
             seed: 0,
             l1_w: 0.0,
             l2_w: 0.0,
@@ -199,7 +199,8 @@ impl NmfParams {
         self.max_iter = max_iter;
         self
     }
-    /// Stop when (e_prev − e) / e_init < tol (default 1e-4).
+    /// Stop when (e_prev − e) / e_init < tol (default 1e-5; this rule is not
+    /// scikit-learn's projected-gradient ratio, and 1e-4 stops `cd` early).
     pub fn tol(mut self, tol: f64) -> Self {
         self.tol = tol;
         self

@@ -119,6 +119,9 @@ pub(crate) fn mu_frobenius_update(
             }
             for t in 0..k {
                 col[t] *= bj[t] / den[t];
+                if col[t] < f64::MIN_POSITIVE {
+                    col[t] = 0.0; // flush subnormals (they stall the GEMMs)
+                }
             }
         }
     });
@@ -147,7 +150,10 @@ pub(crate) fn mu_kl_update(
                     den = EPSILON;
                 }
                 col[t] *= nj[t] / den;
-                if zero_small && col[t] < f64::EPSILON {
+                // H: scikit-learn's rule (below machine epsilon is 0); W: flush
+                // subnormals, which stall every later GEMM by orders of magnitude
+                let floor = if zero_small { f64::EPSILON } else { f64::MIN_POSITIVE };
+                if col[t] < floor {
                     col[t] = 0.0;
                 }
             }
