@@ -119,7 +119,7 @@ impl UpliftParams {
         let effect = self.effect_learner.as_ref().unwrap_or(outcome);
         let full = crossfit_nuisances(data, outcome, propensity, self.folds, self.clip, self.seed)?;
         let diagnostics = diagnose(data, full.propensity.as_ref(), full.known_propensity, &self.diagnostics)?;
-        let scores = full.aipw_scores(data)?;
+        let nuisances = full.clone();
         let (used, nuis, trimming) = match self.trim {
             None => (data.clone(), full, None),
             Some(rule) => {
@@ -161,7 +161,7 @@ impl UpliftParams {
             effects,
             tau,
             tau_se,
-            scores,
+            nuisances,
             diagnostics,
             trimming,
             evaluation,
@@ -240,10 +240,10 @@ pub struct UpliftFit {
     pub tau: Mat<f64>,
     /// Bootstrap SE of τ̂ (when `n_boot ≥ 2`).
     pub tau_se: Option<Mat<f64>>,
-    /// Cross-fitted AIPW scores Γ(i, a) of every input row and arm
-    /// (`n × K`, control first), from the untrimmed nuisances: the input of
-    /// doubly robust policy values, profit curves and policy trees.
-    pub scores: Mat<f64>,
+    /// Cross-fitted nuisances (ê and μ̂ per arm) of every input row, before
+    /// trimming: the reward model of off-policy evaluation and, through
+    /// [`UpliftFit::scores`], the AIPW scores of policy values and trees.
+    pub nuisances: Nuisances,
     /// Identification diagnostics (on all rows, before trimming).
     pub diagnostics: Diagnostics,
     /// Trimming applied, if any.
@@ -307,6 +307,11 @@ impl UpliftFit {
     /// Its influence-function SE.
     pub fn ate_se(&self) -> f64 {
         self.effects[0].ate_se
+    }
+    /// Cross-fitted AIPW scores Γ(i, a) of every row of `data` (the data
+    /// this fit was made on) and arm, `n × K` with control first.
+    pub fn scores(&self, data: &CausalData) -> Result<Mat<f64>> {
+        self.nuisances.aipw_scores(data)
     }
     /// Column names for τ̂: `tau` with two arms, `tau_<arm>` with more.
     pub fn tau_columns(&self) -> Vec<String> {

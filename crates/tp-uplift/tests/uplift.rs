@@ -1,5 +1,13 @@
-//! Integration tests of tp-uplift: golden comparisons with scikit-uplift
-//! and recovery of known effects on simulated data.
+//! Integration tests of tp-uplift: golden comparisons with scikit-uplift,
+//! recovery of known effects on simulated data, diagnostics and model files.
 
+#[path = "uplift/diagnose.rs"]
+mod diagnose;
+#[path = "uplift/effects.rs"]
+mod effects;
 #[path = "uplift/golden.rs"]
 mod golden;
+#[path = "uplift/persist.rs"]
+mod persist;
+#[path = "uplift/sim.rs"]
+mod sim;

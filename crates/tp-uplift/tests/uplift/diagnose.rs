@@ -1,0 +1,68 @@
+//! Diagnostics on randomized and confounded campaigns.
+
+use super::sim::world;
+use tp_uplift::diagnostics::{DiagnosticsParams, TrimRule, diagnose, trim};
+use tp_uplift::{LearnerKind, Method, UpliftParams, crossfit_nuisances};
+
+#[test]
+fn randomized_trial_looks_randomized() {
+    let n = 4000;
+    let w = world(n, 4, 2, 0.0, 1.0, 1, |_, _| 1.0);
+    let fit = UpliftParams::new(Method::T).fit(&w.data).unwrap();
+    let d = &fit.diagnostics;
+    assert!(d.known_propensity);
+    // known propensities are all 0.5: AUC exactly 0.5, full overlap
+    assert_eq!(d.ps_auc, 0.5);
+    assert_eq!(d.overlap_share, 1.0);
+    assert_eq!(d.n_covariates, 4);
+    // random imbalance: SMD sd ≈ √(2/(n/2)·…) ≈ 0.03, so |SMD| < 0.1 is 3+ sd
+    assert_eq!(d.balanced, 4);
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+}
+
+#[test]
+fn confounded_campaign_is_flagged_and_weighting_balances() {
+    let w = world(4000, 3, 2, 2.5, 1.0, 2, |_, _| 1.0);
+    let nuis = crossfit_nuisances(
+        &w.data,
+        &LearnerKind::Linear.regressor(),
+        &LearnerKind::Linear.classifier(),
+        5,
+        0.01,
+        2,
+    )
+    .unwrap();
+    assert!(!nuis.known_propensity);
+    let d = diagnose(&w.data, nuis.propensity.as_ref(), false, &DiagnosticsParams::default()).unwrap();
+    assert!(d.ps_auc > 0.9, "AUC {}", d.ps_auc);
+    assert!(d.overlap_share < 0.9);
+    assert!(d.max_abs_smd > 0.5);
+    assert!(d.max_abs_smd_weighted < d.max_abs_smd / 2.0, "{} vs {}", d.max_abs_smd_weighted, d.max_abs_smd);
+    assert!(d.warnings.iter().any(|s| s.contains("overlap is poor")), "{:?}", d.warnings);
+    assert_eq!(d.histograms.len(), 1);
+    let h = &d.histograms[0];
+    assert_eq!(h.treated.iter().sum::<usize>() + h.control.iter().sum::<usize>(), 4000);
+    // trimming keeps the overlap population
+    let t = trim(&w.data, nuis.propensity.as_ref(), TrimRule::Fixed(0.1)).unwrap();
+    assert!((t.kept.len() as f64 / 4000.0 - d.overlap_share).abs() < 1e-12);
+    let c = trim(&w.data, nuis.propensity.as_ref(), TrimRule::Crump).unwrap();
+    assert!(c.alpha > 0.0 && c.kept.len() < 4000);
+    let fit = UpliftParams::new(Method::Dr).trim(TrimRule::Crump).fit(&w.data).unwrap();
+    assert_eq!(fit.summary().n_used, c.kept.len());
+    let e = &fit.effects[0];
+    assert!((e.ate - 1.0).abs() < 4.0 * e.ate_se, "{e:?}");
+}
+
+#[test]
+fn summary_json_has_the_cli_fields() {
+    let w = world(500, 2, 2, 0.5, 1.0, 3, |_, _| 1.0);
+    let fit = UpliftParams::new(Method::Dr).fit(&w.data).unwrap();
+    let v: serde_json::Value = serde_json::to_value(&fit).unwrap();
+    for key in ["ate", "ate_se", "arms", "diagnostics", "effects"] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    for key in ["ps_auc", "overlap_share", "max_abs_smd", "balanced", "n_covariates"] {
+        assert!(v["diagnostics"].get(key).is_some(), "missing diagnostics.{key}: {v}");
+    }
+    assert_eq!(v["ate"].as_f64().unwrap(), fit.ate());
+}
