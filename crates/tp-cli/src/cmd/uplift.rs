@@ -182,7 +182,7 @@ pub fn run(args: Args) -> Result<()> {
         cols.push(Column::f64(name, tau));
     }
     {
-        let g = &fit.scores;
+        let g = fit.scores(&data)?;
         for (a, label) in arms.labels().iter().enumerate() {
             cols.push(Column::f64(format!("gamma_{label}"), g.col(a).iter().copied().collect()));
         }
