@@ -10,6 +10,9 @@
 //! that did not see it (NaN if every tree saw it) — the OOB nuisances that
 //! causal forests and cross-fitting-free scores need.
 //!
+//! Sample weights enter the split statistics and the leaf means; rows are
+//! drawn uniformly (not in proportion to their weights).
+//!
 //! Honesty (`honest(true)`): the distinct sampled rows are shuffled and
 //! split; the first `honesty_fraction` choose the splits, the rest
 //! re-estimate the leaf values ([`Tree::reestimate`]).

@@ -1,18 +1,39 @@
 //! # tp-learn: nuisance learners
 //!
 //! Meta-learners, causal forests and off-policy reward models all stand on
-//! base learners of E\[y | x\] and P(y = 1 | x). This crate builds them once:
+//! base learners of E\[y | x\] and P(y = 1 | x). This crate builds them once;
+//! it depends only on tp-core, and tp-uplift / tp-ope build on it.
 //!
-//! - [`LinearRegression`] (OLS / ridge, Cholesky of the Gram, collinearity is
-//!   a named error) and [`LogisticRegression`] (L2, Newton / IRLS);
-//! - the traits [`Regressor`] / [`Classifier`]: object-safe params that fit
-//!   to a boxed, immutable, `Send + Sync` model, so tp-uplift and tp-ope can
-//!   take "any learner" and fit it once per cross-fitting fold.
+//! - **Traits** [`Regressor`] / [`Classifier`]: object-safe, `Send + Sync`
+//!   params whose `fit(x, y, weights)` returns a boxed, immutable, `Send +
+//!   Sync` fitted model ([`FittedRegressor::predict`],
+//!   [`FittedClassifier::predict_proba`]). A meta-learner holds
+//!   `&dyn Regressor` and fits it once per cross-fitting fold, giving each
+//!   fold its own seed with [`Regressor::with_seed`].
+//! - **Linear**: [`LinearRegression`] (OLS / ridge; Cholesky of the
+//!   row-block-summed Gram; a collinear column is a named
+//!   [`LearnError::Collinear`], not a silent pivot) and
+//!   [`LogisticRegression`] (L2, Newton / IRLS with line search). Both take
+//!   sample weights, an unpenalized intercept and a standardization option,
+//!   and match scikit-learn to 1e-6 on the golden input.
+//! - **One histogram tree engine** ([`tree`]): features quantile-binned into
+//!   ≤ 255 `u8` bins (NaN has its own code and each split learns where NaN
+//!   goes), histograms of per-bin sufficient statistics with the subtraction
+//!   trick, depth-limited growth with `min_samples_leaf`, `min_gain`, mtry;
+//!   a pluggable [`tree::SplitCriterion`] (variance, Gini / entropy, Newton)
+//!   that tp-uplift extends with causal and uplift criteria; honest leaves.
+//! - **On the engine**: [`RandomForestRegressor`] / [`RandomForestClassifier`]
+//!   (bootstrap or subsample, out-of-bag predictions, honesty; rayon over
+//!   trees) and [`GradientBoosting`] (squared or log loss, Newton leaves,
+//!   shrinkage, early stopping on a validation split; rayon over features
+//!   within a node).
 //!
-//! Choices: f64 only, faer views in, owned vectors out; sample weights
-//! everywhere; every stochastic step takes a seed and parallel work draws
-//! from `tp_core::rng::stream(seed, task)`, so the same seed gives the same
-//! model at any thread count.
+//! Choices: f64 only; faer views in, owned vectors out; every stochastic
+//! step takes a seed and parallel work draws from
+//! `tp_core::rng::stream(seed, task)` with results combined in index order,
+//! so the same seed gives the same model, bit for bit, at any thread count.
+//! Memory is the binned matrix (n × p bytes) plus the trees, plus one
+//! histogram per tree level being grown.
 //!
 //! ```
 //! use tp_learn::{LinearRegression, Regressor};

@@ -183,20 +183,20 @@ pub fn grow_tree<C: SplitCriterion>(
         // stable partition of rows[lo..hi]
         let (f, nan_code) = (split.feature, data.nan_code(split.feature));
         let col = data.column(f);
+        // branch-free: every row is written to both sides, the cursors move by the test
         scratch.clear();
-        let mut w = pd.lo;
+        scratch.resize(pd.hi - pd.lo, 0);
+        let (mut w, mut s) = (pd.lo, 0);
         for k in pd.lo..pd.hi {
             let r = rows[k];
             let b = col[r as usize];
-            let left = if b == nan_code { split.nan_left } else { b <= split.bin };
-            if left {
-                rows[w] = r;
-                w += 1;
-            } else {
-                scratch.push(r);
-            }
+            let left = (b <= split.bin && b != nan_code) | (b == nan_code && split.nan_left);
+            rows[w] = r;
+            scratch[s] = r;
+            w += usize::from(left);
+            s += usize::from(!left);
         }
-        rows[w..pd.hi].copy_from_slice(&scratch);
+        rows[w..pd.hi].copy_from_slice(&scratch[..s]);
         let mid = w;
         debug_assert_eq!(mid - pd.lo, split.left.n as usize);
         let (left_id, right_id) = (nodes.len(), nodes.len() + 1);
