@@ -74,12 +74,24 @@ pub struct PolicyParams {
     pub tree: Option<PolicyTreeParams>,
     /// Grid points of the profit curve (default 101).
     pub curve_points: usize,
+    /// Folds for the tree's out-of-fold profit (default 5; 0 skips it).
+    pub tree_folds: usize,
+    /// Seed of the fold split.
+    pub seed: u64,
 }
 
 impl PolicyParams {
-    /// Threshold rule, no risk adjustment, no tree, 101 curve points.
+    /// Threshold rule, no risk adjustment, no tree, 101 curve points, 5 tree folds, seed 0.
     pub fn new(economics: Economics) -> Self {
-        PolicyParams { economics, rule: Rule::Threshold, risk_lambda: 0.0, tree: None, curve_points: 101 }
+        PolicyParams {
+            economics,
+            rule: Rule::Threshold,
+            risk_lambda: 0.0,
+            tree: None,
+            curve_points: 101,
+            tree_folds: 5,
+            seed: 0,
+        }
     }
 }
 
@@ -119,6 +131,11 @@ pub struct TreeReport {
     pub profit: f64,
     /// Its standard error.
     pub profit_se: f64,
+    /// Out-of-fold profit: trees fit on the other folds assign each fold
+    /// (`None` when `tree_folds` is 0 or exceeds the rows).
+    pub cross_fit_profit: Option<f64>,
+    /// Its standard error.
+    pub cross_fit_profit_se: Option<f64>,
     /// Estimated profit of the threshold rule on the same rows, for comparison.
     pub threshold_profit: f64,
     /// Its standard error.
@@ -226,7 +243,14 @@ pub fn plan(params: &PolicyParams, inputs: &PolicyInputs<'_>) -> Result<Plan> {
                     got: format!("{} rows", x.nrows()),
                 });
             }
-            let mut fitted = tp.fit(x, policy_rewards(econ, scores.as_ref())?.as_ref())?;
+            let rewards = policy_rewards(econ, scores.as_ref())?;
+            let mut fitted = tp.fit(x, rewards.as_ref())?;
+            let cross = if params.tree_folds >= 2 && params.tree_folds <= n {
+                let oof = tp.cross_fit(x, rewards.as_ref(), params.tree_folds, params.seed)?;
+                Some(policy_profit(econ, scores.as_ref(), &oof)?)
+            } else {
+                None
+            };
             if let Some(names) = inputs.feature_names {
                 let labels = (0..econ.n_arms()).map(|a| a.to_string()).collect();
                 fitted = fitted.with_names(names.to_vec(), labels)?;
@@ -238,6 +262,8 @@ pub fn plan(params: &PolicyParams, inputs: &PolicyInputs<'_>) -> Result<Plan> {
                 text: fitted.to_string(),
                 profit: tv.value,
                 profit_se: tv.se,
+                cross_fit_profit: cross.map(|e| e.value),
+                cross_fit_profit_se: cross.map(|e| e.se),
                 threshold_profit: th.value,
                 threshold_profit_se: th.se,
                 diagnostics: fitted.diagnostics().clone(),

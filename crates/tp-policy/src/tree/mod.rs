@@ -188,6 +188,52 @@ impl PolicyTreeParams {
         })
     }
 
+    /// Out-of-fold arms: the rows are split into `folds` folds (seeded by
+    /// `seed`), a tree is fit on all other folds and predicts each fold. The DR
+    /// profit of these arms estimates what the fitting *procedure* earns on
+    /// new customers, without the in-sample optimism of the fitted tree's value.
+    pub fn cross_fit(
+        &self,
+        x: MatRef<'_, f64>,
+        rewards: MatRef<'_, f64>,
+        folds: usize,
+        seed: u64,
+    ) -> Result<Vec<usize>> {
+        let n = x.nrows();
+        if folds < 2 || n < folds {
+            return Err(PolicyError::Parameter {
+                name: "tree folds".into(),
+                value: folds as f64,
+                expected: format!("at least 2 and at most the number of rows ({n})"),
+            });
+        }
+        if rewards.nrows() != n {
+            return Err(PolicyError::Shape {
+                what: "rewards".into(),
+                expected: format!("{n} rows (as the covariates)"),
+                got: format!("{} rows", rewards.nrows()),
+            });
+        }
+        let split = tp_core::Folds::kfold(n, folds, seed).map_err(|e| PolicyError::Parameter {
+            name: "tree folds".into(),
+            value: folds as f64,
+            expected: e.to_string(),
+        })?;
+        let mut out = vec![0; n];
+        for f in 0..split.k() {
+            let train = split.train(f);
+            let test = split.test(f);
+            let xt = Mat::from_fn(train.len(), x.ncols(), |r, j| x[(train[r], j)]);
+            let rt = Mat::from_fn(train.len(), rewards.ncols(), |r, a| rewards[(train[r], a)]);
+            let tree = self.fit(xt.as_ref(), rt.as_ref())?;
+            let xs = Mat::from_fn(test.len(), x.ncols(), |r, j| x[(test[r], j)]);
+            for (&i, a) in test.iter().zip(tree.predict(xs.as_ref())?) {
+                out[i] = a;
+            }
+        }
+        Ok(out)
+    }
+
     fn grow(&self, problem: &Problem<'_>, rows: &[usize], depth: usize, exact: &mut bool) -> Node {
         if depth == 0 {
             return leaf_node(problem, rows);
