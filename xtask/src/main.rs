@@ -20,7 +20,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   layers                 check the crate graph against DESIGN.md's layer table
   ci                     run the CI steps (fmt, clippy, tests, docs, layers)
-  bench [TASK] [--quick] run benchmarks against the Python peers and append to docs/benchmarks.md
+  bench [TASK...] [--quick] [--list] [--no-append]
+                         run benchmarks against the Python peers and append to docs/benchmarks.md
                          (tasks: see `cargo xtask bench --list`)";
 
 /// The workspace root (the parent of this crate's directory).

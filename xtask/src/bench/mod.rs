@@ -211,7 +211,13 @@ fn measure(ctx: &Ctx, side: &Side, dir: &Path, who: &str) -> Result<Measured> {
     let max_rss_kib = m["max_rss_kib"].as_u64().context("measure.py printed no max_rss_kib")?;
     let Quality { probe, format } = &side.quality;
     let quality = format(&parse_json(&capture(&mut command(probe))?, &probe.display())?)?;
-    eprintln!("    {who}: {}, {} peak RSS, {quality}", report::seconds(wall_s), report::memory(max_rss_kib));
+    let cpu_s = m["user_s"].as_f64().unwrap_or(0.0) + m["sys_s"].as_f64().unwrap_or(0.0);
+    eprintln!(
+        "    {who}: {} wall, {} cpu, {} peak RSS, {quality}",
+        report::seconds(wall_s),
+        report::seconds(cpu_s),
+        report::memory(max_rss_kib)
+    );
     Ok(Measured { wall_s, max_rss_kib, quality })
 }
 
