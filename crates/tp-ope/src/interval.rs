@@ -92,6 +92,7 @@ impl BootstrapTable {
         let mut start = 0usize;
         let mut word = 0u64;
         let mut left = 0u32;
+        let mut buf = [0u64; 256];
         while start < n && draws_left > 0 {
             let len = block.min(n - start);
             let rows_left = (n - start) as f64;
@@ -102,29 +103,46 @@ impl BootstrapTable {
             };
             draws_left -= k;
             let data = &self.data[start * m..(start + len) * m];
-            let mut next = || -> usize {
-                if len == block {
-                    if left == 0 {
-                        word = rng.next_u64();
-                        left = per_word;
+            if len == block && m == 1 {
+                // hot path: bulk random words, four accumulators to break the add chain
+                let k = k as usize;
+                let mut acc = [0.0f64; 4];
+                let mut done = 0usize;
+                while done < k {
+                    let take = (k - done).min(buf.len() * per_word as usize);
+                    let words = take.div_ceil(per_word as usize);
+                    rng.fill(&mut buf[..words]);
+                    let mut lane = 0usize;
+                    let mut produced = 0usize;
+                    'words: for &w in &buf[..words] {
+                        let mut w = w;
+                        for _ in 0..per_word {
+                            if produced == take {
+                                break 'words;
+                            }
+                            acc[lane & 3] += data[(w & mask) as usize];
+                            w >>= bits;
+                            lane += 1;
+                            produced += 1;
+                        }
                     }
-                    let i = (word & mask) as usize;
-                    word >>= bits;
-                    left -= 1;
-                    i
-                } else {
-                    rng.random_range(0..len as u32) as usize
+                    done += take;
                 }
-            };
-            if m == 1 {
-                let mut s = 0.0;
-                for _ in 0..k {
-                    s += data[next()];
-                }
-                sums[0] += s;
+                sums[0] += (acc[0] + acc[1]) + (acc[2] + acc[3]);
             } else {
                 for _ in 0..k {
-                    let i = next();
+                    let i = if len == block {
+                        if left == 0 {
+                            word = rng.next_u64();
+                            left = per_word;
+                        }
+                        let i = (word & mask) as usize;
+                        word >>= bits;
+                        left -= 1;
+                        i
+                    } else {
+                        rng.random_range(0..len as u32) as usize
+                    };
                     for (s, v) in sums.iter_mut().zip(&data[i * m..(i + 1) * m]) {
                         *s += v;
                     }
