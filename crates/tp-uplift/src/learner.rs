@@ -52,7 +52,8 @@ impl std::fmt::Debug for ClassifierSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LearnerKind {
-    /// OLS for outcomes and effects, logistic regression for propensities.
+    /// OLS for outcomes and effects, L2 logistic regression (λ = 1,
+    /// gradient tolerance 1e-7 per unit weight) for propensities.
     Linear,
     /// Random forests (tp-learn defaults).
     Rf,
@@ -73,7 +74,9 @@ impl LearnerKind {
     /// The classifier of this family.
     pub fn classifier(self) -> ClassifierSpec {
         match self {
-            LearnerKind::Linear => ClassifierSpec::Logistic(LogisticRegression::params()),
+            // A gradient tolerance of 1e-7 per unit weight is far below what a
+            // propensity needs and stops Newton before rounding-level steps.
+            LearnerKind::Linear => ClassifierSpec::Logistic(LogisticRegression::params().tol(1e-7)),
             LearnerKind::Rf => ClassifierSpec::any(RandomForestClassifier::params(), "random forest"),
             LearnerKind::Gbt => ClassifierSpec::any(GradientBoosting::classifier(), "gradient boosting"),
         }

@@ -36,7 +36,8 @@ pub fn world(
     let mut t = Mat::<f64>::zeros(n, k - 1);
     for i in 0..n {
         let row: Vec<f64> = (0..p).map(|j| x[(i, j)]).collect();
-        let logits: Vec<f64> = (0..k).map(|a| if a == 0 { 0.0 } else { confounding * (row[0] - row[1]) }).collect();
+        let logits: Vec<f64> =
+            (0..k).map(|a| if a == 0 { 0.0 } else { confounding * (row[0] - row[1]) }).collect();
         let z: f64 = logits.iter().map(|l| l.exp()).sum();
         for a in 0..k {
             e[(i, a)] = logits[a].exp() / z;
