@@ -127,7 +127,7 @@ impl ProfileState {
                 means.push(shrink(ratio(x, c.w, pop), neff, pop, s));
             }
             // L3 behavior
-            let gaps: Vec<f64> = c.days.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
+            let gaps: Vec<f64> = c.visits.windows(2).map(|w| (w[1].0 - w[0].0) as f64).collect();
             let (mean_gap, gap_cv) = if gaps.is_empty() {
                 (0.0, 0.0)
             } else {
@@ -135,7 +135,7 @@ impl ProfileState {
                 let v = gaps.iter().map(|g| (g - m) * (g - m)).sum::<f64>() / gaps.len() as f64;
                 (m, ratio(v.sqrt(), m, 0.0))
             };
-            let dvisits: f64 = c.days.iter().map(|&d| (-(as_of - d as f64) * ih).exp2()).sum();
+            let dvisits: f64 = c.visits.iter().map(|&(d, _)| (-(as_of - d as f64) * ih).exp2()).sum();
             let variety = variety_field.map_or(0.0, |f| {
                 let fl = &catalog.fields[f];
                 let m = fl.labels.len();
@@ -147,18 +147,27 @@ impl ProfileState {
                 let h: f64 = vals.iter().filter(|&&x| x > 0.0).map(|&x| -(x / tot) * (x / tot).ln()).sum();
                 h / (m as f64).ln()
             });
-            let a = c.spend_short / p.trend_half_lives.0;
-            let b = c.spend_long / p.trend_half_lives.1;
-            let trend = if a + b > 0.0 { ((a - b) / (a + b)).clamp(-1.0, 1.0) } else { 0.0 };
+            let tw = p.trend_window_days;
+            let (mut recent, mut earlier) = (0.0, 0.0);
+            for &(d, v) in &c.visits {
+                let age = as_of - d as f64;
+                if age < tw {
+                    recent += v;
+                } else if age < 2.0 * tw {
+                    earlier += v;
+                }
+            }
+            let (recent, earlier) = (recent.max(0.0), earlier.max(0.0));
+            let trend = if recent + earlier > 0.0 { (recent - earlier) / (recent + earlier) } else { 0.0 };
             let row = [
                 ratio(c.promo_lines, c.lines, 0.0),
                 gap_cv,
                 mean_gap,
                 ratio(c.lines, dvisits, 0.0),
                 variety,
-                c.days.last().map_or(0.0, |&d| as_of - d as f64),
+                c.visits.last().map_or(0.0, |&(d, _)| as_of - d as f64),
                 dvisits,
-                c.days.len() as f64,
+                c.visits.len() as f64,
                 c.spend,
                 c.total_spend,
                 trend,

@@ -70,8 +70,8 @@ pub struct ProfileParams {
     pub weight: Weight,
     /// Empirical-Bayes prior strength `s`, in effective events (default 5).
     pub shrinkage_strength: f64,
-    /// Half-lives (short, long) in days of the two spend averages behind `l3.trend` (default 28, 182).
-    pub trend_half_lives: (f64, f64),
+    /// Window in days of `l3.trend`: spend in the last window vs the one before (default 91).
+    pub trend_window_days: f64,
     /// Unknown item ids are an error instead of counted and skipped (default false).
     pub strict: bool,
     /// Emit nested shares within the parent for hierarchy levels below the top (default true).
@@ -91,7 +91,7 @@ impl Default for ProfileParams {
             as_of: None,
             weight: Weight::Spend,
             shrinkage_strength: 5.0,
-            trend_half_lives: (28.0, 182.0),
+            trend_window_days: 91.0,
             strict: false,
             nested_shares: true,
             lift: true,
@@ -146,8 +146,7 @@ impl ProfileParams {
             }
         };
         pos("half_life_days", self.half_life_days)?;
-        pos("trend_half_lives.0", self.trend_half_lives.0)?;
-        pos("trend_half_lives.1", self.trend_half_lives.1)?;
+        pos("trend_window_days", self.trend_window_days)?;
         if !(self.shrinkage_strength >= 0.0 && self.shrinkage_strength.is_finite()) {
             return Err(ProfileError::Param {
                 name: "shrinkage_strength".into(),
@@ -179,10 +178,6 @@ pub struct CustomerAcc {
     pub promo_lines: f64,
     /// `Σ d·value` (decayed spend, the monetary value).
     pub spend: f64,
-    /// `Σ d_short·value` and `Σ d_long·value` (trend).
-    pub spend_short: f64,
-    /// See `spend_short`.
-    pub spend_long: f64,
     /// Undecayed line count.
     pub n_lines: u64,
     /// Undecayed spend.
@@ -191,8 +186,9 @@ pub struct CustomerAcc {
     pub cat: Vec<f64>,
     /// `Σ d·w·x_j` per numeric attribute.
     pub num: Vec<f64>,
-    /// Sorted distinct visit days (floor of the event day).
-    pub days: Vec<i64>,
+    /// Sorted distinct visit days (floor of the event day) with the
+    /// undecayed spend of that day.
+    pub visits: Vec<(i64, f64)>,
 }
 
 impl CustomerAcc {
@@ -203,13 +199,11 @@ impl CustomerAcc {
             lines: 0.0,
             promo_lines: 0.0,
             spend: 0.0,
-            spend_short: 0.0,
-            spend_long: 0.0,
             n_lines: 0,
             total_spend: 0.0,
             cat: vec![0.0; n_slots],
             num: vec![0.0; n_num],
-            days: Vec::new(),
+            visits: Vec::new(),
         }
     }
 
@@ -219,29 +213,28 @@ impl CustomerAcc {
         self.lines += o.lines;
         self.promo_lines += o.promo_lines;
         self.spend += o.spend;
-        self.spend_short += o.spend_short;
-        self.spend_long += o.spend_long;
         self.n_lines += o.n_lines;
         self.total_spend += o.total_spend;
         self.cat.iter_mut().zip(&o.cat).for_each(|(a, b)| *a += b);
         self.num.iter_mut().zip(&o.num).for_each(|(a, b)| *a += b);
-        self.days = union_sorted(&self.days, &o.days);
+        self.visits = union_sorted(&self.visits, &o.visits);
     }
 }
 
-fn union_sorted(a: &[i64], b: &[i64]) -> Vec<i64> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
+fn union_sorted(a: &[(i64, f64)], b: &[(i64, f64)]) -> Vec<(i64, f64)> {
+    let mut out: Vec<(i64, f64)> = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
-        let x = if j == b.len() || (i < a.len() && a[i] <= b[j]) {
+        let x = if j == b.len() || (i < a.len() && a[i].0 <= b[j].0) {
             i += 1;
             a[i - 1]
         } else {
             j += 1;
             b[j - 1]
         };
-        if out.last() != Some(&x) {
-            out.push(x);
+        match out.last_mut() {
+            Some(last) if last.0 == x.0 => last.1 += x.1,
+            _ => out.push(x),
         }
     }
     out
@@ -322,16 +315,12 @@ impl ProfileState {
             });
         }
         let f = (-(as_of - old) / self.params.half_life_days).exp2();
-        let fs = (-(as_of - old) / self.params.trend_half_lives.0).exp2();
-        let fl = (-(as_of - old) / self.params.trend_half_lives.1).exp2();
         for c in self.customers.values_mut() {
             c.w *= f;
             c.w2 *= f * f;
             c.lines *= f;
             c.promo_lines *= f;
             c.spend *= f;
-            c.spend_short *= fs;
-            c.spend_long *= fl;
             c.cat.iter_mut().for_each(|x| *x *= f);
             c.num.iter_mut().for_each(|x| *x *= f);
         }
@@ -376,8 +365,6 @@ impl ProfileState {
             "different reference days (rebase one of them)"
         } else if a.weight != b.weight {
             "different weighting"
-        } else if a.trend_half_lives != b.trend_half_lives {
-            "different trend half-lives"
         } else if self.layout != o.layout {
             "built against different catalogs"
         } else {
@@ -476,7 +463,7 @@ struct Partial {
 
 fn accumulate(cols: &EventCols<'_>, cat: &Catalog, p: &ProfileParams, s: usize, e: usize) -> Partial {
     let as_of = p.as_of.unwrap_or(0.0);
-    let (ih, is, il) = (1.0 / p.half_life_days, 1.0 / p.trend_half_lives.0, 1.0 / p.trend_half_lives.1);
+    let ih = 1.0 / p.half_life_days;
     let nf = cat.fields.len();
     let nn = cat.numerics.len();
     let mut index: HashMap<i64, usize> = HashMap::new();
@@ -530,8 +517,6 @@ fn accumulate(cols: &EventCols<'_>, cat: &Catalog, p: &ProfileParams, s: usize, 
             a.promo_lines += d;
         }
         a.spend += d * v;
-        a.spend_short += (-age * is).exp2() * v;
-        a.spend_long += (-age * il).exp2() * v;
         a.n_lines += 1;
         a.total_spend += v;
         for &slot in &cat.item_slots[item * nf..(item + 1) * nf] {
@@ -541,15 +526,25 @@ fn accumulate(cols: &EventCols<'_>, cat: &Catalog, p: &ProfileParams, s: usize, 
             *acc += w * x;
         }
         let dd = day.floor() as i64;
-        if a.days.last() != Some(&dd) {
-            a.days.push(dd);
+        match a.visits.last_mut() {
+            Some(last) if last.0 == dd => last.1 += v,
+            _ => a.visits.push((dd, v)),
         }
     }
     let customers = accs
         .into_iter()
         .map(|(id, mut a)| {
-            a.days.sort_unstable();
-            a.days.dedup();
+            if !a.visits.is_sorted_by_key(|x| x.0) {
+                a.visits.sort_by_key(|x| x.0);
+                let mut merged: Vec<(i64, f64)> = Vec::with_capacity(a.visits.len());
+                for x in a.visits.drain(..) {
+                    match merged.last_mut() {
+                        Some(last) if last.0 == x.0 => last.1 += x.1,
+                        _ => merged.push(x),
+                    }
+                }
+                a.visits = merged;
+            }
             (id, a)
         })
         .collect();
