@@ -1,0 +1,330 @@
+//! Honest causal forests in the sense of GRF (Athey, Tibshirani & Wager
+//! 2019; Wager & Athey 2018), on tp-learn's histogram tree engine.
+//!
+//! 1. *Local centering*: Ỹ = Y − m̂(X) and W̃ = W − ê(X) with out-of-bag
+//!    predictions of tp-learn random forests (or user-supplied nuisances;
+//!    known propensities in the data are used for ê).
+//! 2. *Trees*: in groups of `ci_group_size` sharing one half-sample of the
+//!    rows; each tree subsamples without replacement (`sample_fraction` × n
+//!    rows), chooses splits on one half of its rows (honesty) with the
+//!    gradient-based criterion of [`criterion`] (pseudo-outcomes relabeled
+//!    exactly in every node), and fills its leaves with the other half.
+//!    Children need `min_node_size` treated and `min_node_size` control rows
+//!    and at least `alpha` × the parent's rows.
+//! 3. *Prediction*: forest weights αᵢ(x) = mean over trees of
+//!    1{i ∈ leaf(x)}/|leaf(x)| over the estimation rows; τ̂(x) solves the
+//!    weighted moment Σα(W̃ − W̄_α)(Ỹ − Ȳ_α) / Σα(W̃ − W̄_α)². Leaves store the
+//!    means of (W̃, Ỹ, W̃Ỹ, W̃²) of their estimation rows, so α is never
+//!    materialized. Trees whose leaf for x has no estimation row are skipped.
+//! 4. *Variance* by the bootstrap of little bags, as grf computes it: with
+//!    the forest averages Ā, B̄, AB̄, AĀ, D = AĀ − Ā², τ̂ and μ = B̄ − Āτ̂, each
+//!    tree's leaf means give ψ_t = (ab_t − aa_t τ̂ − a_t μ) − Ā(b_t − a_t τ̂ − μ).
+//!    Over the G groups all of whose trees contribute, V_between = mean of
+//!    the squared group means of ψ, V_total = mean of ψ², the group noise
+//!    N = (V_total − V_between)/(g − 1), and Var τ̂ = debias(V_between, N)/D²
+//!    where debias is grf's objective-Bayes correction of V_between − N
+//!    (stays positive): with s = max(V_between, N)·√(2/G) and r = (V_between − N)/s,
+//!    debias = V_between − N + s·φ(r)/Φ(r).
+//!
+//! Trees are grown in parallel with rayon: group g draws its half-sample
+//! from `stream(derive_seed_str(seed, "half"), g)` and tree t its subsample,
+//! honesty split and mtry draws from `stream(seed, t)`; results are
+//! collected in tree order, so the same seed gives the same forest at any
+//! number of threads. Binary treatment only (arm 1 against arm 0).
+
+mod criterion;
+mod model;
+
+pub use model::{CausalForestModel, ForestPrediction};
+
+use crate::{Result, UpliftError};
+use criterion::{CausalCriterion, MomentSums};
+use model::{CausalTree, LeafMeans};
+use rand::seq::SliceRandom;
+use rayon::prelude::*;
+use tp_core::CausalData;
+use tp_core::rng::{derive_seed_str, stream};
+use tp_learn::RandomForestRegressor;
+use tp_learn::tree::{BinMapper, TreeParams, grow_tree};
+
+/// Causal forest parameters (builder). Defaults follow grf: 2,000 trees,
+/// `sample_fraction` 0.5, `min_node_size` 5 (per arm), mtry = min(⌈√p + 20⌉, p),
+/// honesty with half of each tree's rows for splitting, `alpha` 0.05,
+/// `ci_group_size` 2, unlimited depth, 200-tree nuisance forests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CausalForest {
+    n_trees: usize,
+    sample_fraction: f64,
+    min_node_size: usize,
+    mtry: Option<usize>,
+    max_depth: usize,
+    honesty: bool,
+    honesty_fraction: f64,
+    alpha: f64,
+    ci_group_size: usize,
+    nuisance_trees: usize,
+    y_hat: Option<Vec<f64>>,
+    w_hat: Option<Vec<f64>>,
+    seed: u64,
+}
+
+impl Default for CausalForest {
+    fn default() -> Self {
+        Self::params()
+    }
+}
+
+fn invalid(name: &str, value: impl std::fmt::Display, expected: &str) -> UpliftError {
+    UpliftError::InvalidParameter { name: name.into(), value: value.to_string(), expected: expected.into() }
+}
+
+impl CausalForest {
+    /// The defaults listed on the type.
+    pub fn params() -> Self {
+        Self {
+            n_trees: 2000,
+            sample_fraction: 0.5,
+            min_node_size: 5,
+            mtry: None,
+            max_depth: 64,
+            honesty: true,
+            honesty_fraction: 0.5,
+            alpha: 0.05,
+            ci_group_size: 2,
+            nuisance_trees: 200,
+            y_hat: None,
+            w_hat: None,
+            seed: 0,
+        }
+    }
+    /// Number of trees (rounded up to a multiple of `ci_group_size`).
+    pub fn n_trees(mut self, n: usize) -> Self {
+        self.n_trees = n;
+        self
+    }
+    /// Share of the rows each tree draws without replacement, in (0, 1]
+    /// (at most 0.5 when `ci_group_size` > 1).
+    pub fn sample_fraction(mut self, f: f64) -> Self {
+        self.sample_fraction = f;
+        self
+    }
+    /// Minimum treated and minimum control rows (of the splitting half) per child.
+    pub fn min_node_size(mut self, n: usize) -> Self {
+        self.min_node_size = n;
+        self
+    }
+    /// Features tried per split (`None` = min(⌈√p + 20⌉, p)).
+    pub fn mtry(mut self, m: Option<usize>) -> Self {
+        self.mtry = m;
+        self
+    }
+    /// Maximum tree depth.
+    pub fn max_depth(mut self, d: usize) -> Self {
+        self.max_depth = d;
+        self
+    }
+    /// Honest trees (split and estimate on disjoint halves). Default true.
+    pub fn honesty(mut self, yes: bool) -> Self {
+        self.honesty = yes;
+        self
+    }
+    /// Share of each tree's rows used to choose splits when honest. Default 0.5.
+    pub fn honesty_fraction(mut self, f: f64) -> Self {
+        self.honesty_fraction = f;
+        self
+    }
+    /// Minimum share of the parent's rows in each child, in [0, 0.25]. Default 0.05.
+    pub fn alpha(mut self, a: f64) -> Self {
+        self.alpha = a;
+        self
+    }
+    /// Trees per half-sample group for the little-bags variance (≥ 2 for SEs;
+    /// 1 disables them). Default 2.
+    pub fn ci_group_size(mut self, g: usize) -> Self {
+        self.ci_group_size = g;
+        self
+    }
+    /// Trees of each nuisance forest (m̂ and ê). Default 200.
+    pub fn nuisance_trees(mut self, n: usize) -> Self {
+        self.nuisance_trees = n;
+        self
+    }
+    /// User-supplied E[Y|X] for the training rows (should be out-of-fold).
+    pub fn y_hat(mut self, y_hat: Vec<f64>) -> Self {
+        self.y_hat = Some(y_hat);
+        self
+    }
+    /// User-supplied P(W = 1|X) for the training rows (should be out-of-fold).
+    pub fn w_hat(mut self, w_hat: Vec<f64>) -> Self {
+        self.w_hat = Some(w_hat);
+        self
+    }
+    /// Seed of every random draw. Default 0.
+    pub fn seed(mut self, s: u64) -> Self {
+        self.seed = s;
+        self
+    }
+
+    fn validate(&self, data: &CausalData) -> Result<()> {
+        if data.n_arms() != 2 {
+            return Err(invalid(
+                "arms",
+                format!("{} arms", data.n_arms()),
+                "a binary treatment (control = 0, treated = 1); fit one forest per arm against control",
+            ));
+        }
+        let checks = [
+            (self.n_trees >= 1, "n_trees", self.n_trees.to_string(), "at least 1"),
+            (
+                self.sample_fraction > 0.0
+                    && self.sample_fraction <= if self.ci_group_size > 1 { 0.5 } else { 1.0 },
+                "sample_fraction",
+                self.sample_fraction.to_string(),
+                "a value in (0, 0.5] with ci_group_size > 1, (0, 1] otherwise",
+            ),
+            (self.min_node_size >= 1, "min_node_size", self.min_node_size.to_string(), "at least 1"),
+            (self.max_depth >= 1, "max_depth", self.max_depth.to_string(), "at least 1"),
+            (
+                self.honesty_fraction > 0.0 && self.honesty_fraction < 1.0,
+                "honesty_fraction",
+                self.honesty_fraction.to_string(),
+                "a value in (0, 1)",
+            ),
+            ((0.0..=0.25).contains(&self.alpha), "alpha", self.alpha.to_string(), "a value in [0, 0.25]"),
+            (self.ci_group_size >= 1, "ci_group_size", self.ci_group_size.to_string(), "at least 1"),
+            (self.nuisance_trees >= 1, "nuisance_trees", self.nuisance_trees.to_string(), "at least 1"),
+            (self.mtry != Some(0), "mtry", format!("{:?}", self.mtry), "None or at least 1"),
+        ];
+        for (ok, name, value, expected) in checks {
+            if !ok {
+                return Err(invalid(name, value, expected));
+            }
+        }
+        let n = data.n();
+        for (what, v) in [("y_hat", &self.y_hat), ("w_hat", &self.w_hat)] {
+            if let Some(v) = v {
+                if v.len() != n {
+                    return Err(UpliftError::Shape {
+                        what: what.into(),
+                        expected: format!("{n} values (one per row)"),
+                        got: v.len().to_string(),
+                    });
+                }
+                if let Some(row) = v.iter().position(|x| !x.is_finite()) {
+                    return Err(UpliftError::NonFinite { what: what.into(), row, value: v[row] });
+                }
+            }
+        }
+        if n < 4 * self.min_node_size {
+            return Err(UpliftError::NotEnoughSamples {
+                what: "causal forest".into(),
+                needed: 4 * self.min_node_size,
+                got: n,
+            });
+        }
+        Ok(())
+    }
+
+    /// Fits the nuisances, grows the forest and computes the out-of-bag
+    /// effects of the training rows.
+    pub fn fit(&self, data: &CausalData) -> Result<CausalForestModel> {
+        self.validate(data)?;
+        let (n, p) = (data.n(), data.p());
+        let x = data.covariates();
+        let y = data.outcome();
+        let w = data.arm_indicator(1);
+        let oob = |target: &[f64], tag: &str| -> Result<Vec<f64>> {
+            let f = RandomForestRegressor::params()
+                .n_trees(self.nuisance_trees)
+                .seed(derive_seed_str(self.seed, tag))
+                .fit(x, target, None)?;
+            let mean = target.iter().sum::<f64>() / n as f64;
+            Ok(f.oob_predictions().iter().map(|&v| if v.is_nan() { mean } else { v }).collect())
+        };
+        let y_hat = match &self.y_hat {
+            Some(v) => v.clone(),
+            None => oob(y, "y_hat")?,
+        };
+        let w_hat = match (&self.w_hat, data.propensity()) {
+            (Some(v), _) => v.clone(),
+            (None, Some(e)) => (0..n).map(|i| e[(i, 1)]).collect(),
+            (None, None) => oob(&w, "w_hat")?,
+        };
+        let a: Vec<f64> = (0..n).map(|i| w[i] - w_hat[i]).collect();
+        let b: Vec<f64> = (0..n).map(|i| y[i] - y_hat[i]).collect();
+
+        let mapper = BinMapper::fit(x, 255, &mut stream(derive_seed_str(self.seed, "bins"), 0));
+        let binned = mapper.transform(x);
+        let crit = CausalCriterion {
+            w: &w,
+            a: &a,
+            b: &b,
+            min_per_arm: self.min_node_size as f64,
+            alpha: self.alpha,
+        };
+        let mtry = self.mtry.unwrap_or(((p as f64).sqrt() + 20.0).ceil() as usize).min(p);
+        let tree_params = TreeParams {
+            max_depth: self.max_depth,
+            min_samples_leaf: 2 * self.min_node_size,
+            min_gain: 0.0,
+            mtry: Some(mtry),
+            parallel_features: false,
+        };
+        let g = self.ci_group_size;
+        let n_groups = self.n_trees.div_ceil(g);
+        let half_seed = derive_seed_str(self.seed, "half");
+        let trees: Vec<CausalTree> = (0..n_groups)
+            .into_par_iter()
+            .flat_map_iter(|grp| {
+                let half: Vec<u32> = if g > 1 {
+                    let mut rng = stream(half_seed, grp as u64);
+                    rand::seq::index::sample(&mut rng, n, n / 2).into_iter().map(|i| i as u32).collect()
+                } else {
+                    (0..n as u32).collect()
+                };
+                let draws = if g > 1 {
+                    ((2.0 * self.sample_fraction * half.len() as f64).round() as usize).clamp(2, half.len())
+                } else {
+                    ((self.sample_fraction * n as f64).round() as usize).clamp(2, n)
+                };
+                let (half, crit, binned, mapper, tree_params) = (half, &crit, &binned, &mapper, &tree_params);
+                (0..g).map(move |j| {
+                    let t = grp * g + j;
+                    let mut rng = stream(self.seed, t as u64);
+                    let mut rows: Vec<u32> = rand::seq::index::sample(&mut rng, half.len(), draws)
+                        .into_iter()
+                        .map(|k| half[k])
+                        .collect();
+                    let mut in_bag = vec![0u64; n.div_ceil(64)];
+                    for &r in &rows {
+                        in_bag[r as usize / 64] |= 1 << (r % 64);
+                    }
+                    let est = if self.honesty {
+                        rows.shuffle(&mut rng);
+                        let n_split = ((self.honesty_fraction * rows.len() as f64).round() as usize)
+                            .clamp(1, rows.len() - 1);
+                        let mut est = rows.split_off(n_split);
+                        est.sort_unstable();
+                        est
+                    } else {
+                        rows.clone()
+                    };
+                    rows.sort_unstable();
+                    let grown = grow_tree(binned, mapper, crit, rows, tree_params, &mut rng);
+                    let tree = grown.tree;
+                    let mut sums = vec![MomentSums::default(); tree.n_leaves()];
+                    for &r in &est {
+                        sums[tree.leaf_index_binned(binned, r as usize)] += crit_row(crit, r as usize);
+                    }
+                    let leaves = sums.iter().map(LeafMeans::from_sums).collect();
+                    CausalTree { tree, leaves, in_bag }
+                })
+            })
+            .collect();
+        Ok(CausalForestModel::assemble(data, trees, g, &binned, y_hat, w_hat, a, b))
+    }
+}
+
+fn crit_row(c: &CausalCriterion<'_>, r: usize) -> MomentSums {
+    MomentSums::row(c.w[r], c.a[r], c.b[r])
+}
