@@ -482,3 +482,27 @@ fn hcope_bound_holds_on_simulated_logs() {
     // Bernstein bounds are conservative: expect (far) more than 95% to hold
     assert!(held as f64 / reps as f64 >= 0.95, "held {held}/{reps}");
 }
+
+#[test]
+fn estimates_do_not_depend_on_row_order() {
+    let (input, _) = golden_input();
+    let n = input.n();
+    let perm: Vec<usize> = (0..n).map(|i| (i * 1237 + 11) % n).collect(); // 1237 is coprime with 3000
+    let pick = |m: &Mat<f64>| Mat::from_fn(n, m.ncols(), |i, j| m[(perm[i], j)]);
+    let TargetPolicy::Probs(pe) = &input.target else { unreachable!() };
+    let LoggingPropensity::Logged(ps) = &input.propensity else { unreachable!() };
+    let shuffled = OpeInput::new(
+        perm.iter().map(|&i| input.rewards[i]).collect(),
+        perm.iter().map(|&i| input.actions[i]).collect(),
+        LoggingPropensity::Logged(perm.iter().map(|&i| ps[i]).collect()),
+        TargetPolicy::Probs(pick(pe)),
+    )
+    .with_q_hat(pick(input.q_hat.as_ref().unwrap()));
+    let a = evaluate(&input, &OpeParams::default()).unwrap();
+    let b = evaluate(&shuffled, &OpeParams::default()).unwrap();
+    for (name, e) in &a.estimates {
+        assert!((e.value - b.estimates[name].value).abs() < 1e-12, "{name}");
+        assert!((e.se - b.estimates[name].se).abs() < 1e-12, "{name}");
+    }
+    assert!((a.diagnostics.ess - b.diagnostics.ess).abs() < 1e-9);
+}
