@@ -5,6 +5,8 @@
 mod diagnose;
 #[path = "uplift/effects.rs"]
 mod effects;
+#[path = "uplift/forest.rs"]
+mod forest;
 #[path = "uplift/golden.rs"]
 mod golden;
 #[path = "uplift/persist.rs"]
