@@ -53,19 +53,23 @@ fn main() {
             m.predict(x_test.as_ref()).unwrap()
         }
         ("gbdt", true) => {
-            let m = GradientBoosting::classifier().n_rounds(100).fit(x_train.as_ref(), y_train, None).unwrap();
+            let m =
+                GradientBoosting::classifier().n_rounds(100).fit(x_train.as_ref(), y_train, None).unwrap();
             m.predict(x_test.as_ref()).unwrap()
         }
         ("rf", false) => {
-            let m = RandomForestRegressor::params().n_trees(100).fit(x_train.as_ref(), y_train, None).unwrap();
+            let m =
+                RandomForestRegressor::params().n_trees(100).fit(x_train.as_ref(), y_train, None).unwrap();
             m.predict(x_test.as_ref()).unwrap()
         }
         ("rf", true) => {
-            let m = RandomForestClassifier::params().n_trees(100).fit(x_train.as_ref(), y_train, None).unwrap();
+            let m =
+                RandomForestClassifier::params().n_trees(100).fit(x_train.as_ref(), y_train, None).unwrap();
             m.predict(x_test.as_ref()).unwrap()
         }
         ("bin", _) => {
-            let mapper = tp_learn::tree::BinMapper::fit(x_train.as_ref(), 255, &mut tp_core::rng::stream(0, 0));
+            let mapper =
+                tp_learn::tree::BinMapper::fit(x_train.as_ref(), 255, &mut tp_core::rng::stream(0, 0));
             let t = Instant::now();
             let b = mapper.transform(x_train.as_ref());
             eprintln!("transform {:.3}s, {} rows", t.elapsed().as_secs_f64(), b.n_rows());
@@ -75,7 +79,11 @@ fn main() {
             let m = GradientBoosting::regressor().n_rounds(1).fit(x_train.as_ref(), y_train, None).unwrap();
             m.predict(x_test.as_ref()).unwrap()
         }
-        ("ols", _) => LinearRegression::params().fit(x_train.as_ref(), y_train, None).unwrap().predict(x_test.as_ref()).unwrap(),
+        ("ols", _) => LinearRegression::params()
+            .fit(x_train.as_ref(), y_train, None)
+            .unwrap()
+            .predict(x_test.as_ref())
+            .unwrap(),
         _ => panic!("unknown task {task}: expected gbdt, rf or ols"),
     });
     let fit_predict_s = start.elapsed().as_secs_f64();
