@@ -186,6 +186,20 @@ fn candidates(cat: &Catalog, s: &Space) -> Vec<Candidate> {
     out
 }
 
+/// Leave-group-out cosine.
+fn cosine(zc: &[f64], cen: &[f64], group: &[usize], skip: usize) -> f64 {
+    let (mut dot, mut a, mut b) = (0.0, 0.0, 0.0);
+    for ((&x, &y), &g) in zc.iter().zip(cen).zip(group) {
+        if g != skip {
+            dot += x * y;
+            a += x * x;
+            b += y * y;
+        }
+    }
+    let norm = (a * b).sqrt();
+    if norm > 0.0 { dot / norm } else { 0.0 }
+}
+
 /// Leave-group-out cosine with per-feature terms.
 fn cosine_terms(zc: &[f64], cen: &[f64], group: &[usize], skip: usize, terms: &mut Vec<f64>) -> f64 {
     let (mut dot, mut a, mut b) = (0.0, 0.0, 0.0);
@@ -221,11 +235,7 @@ pub fn affinity(profiles: &Profiles, catalog: &Catalog) -> Result<Table> {
         .into_par_iter()
         .map(|c| {
             let zc = customer_z(profiles, catalog, &s, c);
-            let mut terms = Vec::new();
-            cands
-                .iter()
-                .map(|k| cosine_terms(&zc, &k.centroid, &s.group, s.group[k.feature], &mut terms))
-                .collect()
+            cands.iter().map(|k| cosine(&zc, &k.centroid, &s.group, s.group[k.feature])).collect()
         })
         .collect();
     let mut cols = vec![Column::i64("customer_id", profiles.customer_ids.clone())];
@@ -285,7 +295,8 @@ pub fn item_affinity(profiles: &Profiles, catalog: &Catalog, top: usize) -> Resu
 }
 
 /// The top `n` opportunities per customer (score > 0 only), ranked by the
-/// opportunity score (see the module docs), ties by candidate order.
+/// opportunity score (see the module docs), ties by candidate order
+/// (hierarchy levels, then plain categorical attributes, then 0/1 tags).
 pub fn opportunities(profiles: &Profiles, catalog: &Catalog, n: usize) -> Result<Vec<Opportunity>> {
     let s = space(profiles, catalog);
     let cands = candidates(catalog, &s);
@@ -295,22 +306,30 @@ pub fn opportunities(profiles: &Profiles, catalog: &Catalog, n: usize) -> Result
         .map(|c| {
             let zc = customer_z(profiles, catalog, &s, c);
             let mut terms = Vec::with_capacity(m);
-            let mut found: Vec<Opportunity> = Vec::new();
-            for cand in &cands {
+            // scores first (cosine only), drivers for the kept top n
+            let mut scored: Vec<(usize, f64, f64, f64)> = Vec::new();
+            for (k, cand) in cands.iter().enumerate() {
                 let pop = s.pop[cand.feature];
+                if pop <= 0.0 {
+                    continue;
+                }
                 let share = if cand.feature < catalog.n_slots {
                     profiles.shares[c * catalog.n_slots + cand.feature]
                 } else {
                     profiles.means[c * catalog.numerics.len() + cand.feature - catalog.n_slots]
                 };
-                if pop <= 0.0 {
-                    continue;
-                }
-                let aff = cosine_terms(&zc, &cand.centroid, &s.group, s.group[cand.feature], &mut terms);
+                let aff = cosine(&zc, &cand.centroid, &s.group, s.group[cand.feature]);
                 let score = aff.max(0.0) * (1.0 - share / pop).max(0.0);
-                if score <= 0.0 {
-                    continue;
+                if score > 0.0 {
+                    scored.push((k, score, aff, share));
                 }
+            }
+            scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            scored.truncate(n);
+            let mut found: Vec<Opportunity> = Vec::with_capacity(scored.len());
+            for (k, score, aff, share) in scored {
+                let cand = &cands[k];
+                cosine_terms(&zc, &cand.centroid, &s.group, s.group[cand.feature], &mut terms);
                 let mut idx: Vec<usize> = (0..m).filter(|&j| terms[j] > 0.0).collect();
                 idx.sort_by(|&a, &b| terms[b].total_cmp(&terms[a]).then(a.cmp(&b)));
                 idx.truncate(3);
@@ -323,12 +342,10 @@ pub fn opportunities(profiles: &Profiles, catalog: &Catalog, n: usize) -> Result
                     score,
                     affinity: aff,
                     share,
-                    pop_share: pop,
+                    pop_share: s.pop[cand.feature],
                     drivers: idx.into_iter().map(|j| (s.names[j].clone(), terms[j])).collect(),
                 });
             }
-            found.sort_by(|a, b| b.score.total_cmp(&a.score));
-            found.truncate(n);
             for (r, o) in found.iter_mut().enumerate() {
                 o.rank = r + 1;
             }

@@ -1,0 +1,90 @@
+//! Times profiling a simulated world held in memory.
+//!
+//! ```text
+//! cargo run --release -p tp-cli -- simulate --preset retail --seed 7 --out /tmp/world
+//! cargo run --release -p tp-profile --example profile_timing -- /tmp/world
+//! ```
+//!
+//! Reads `events.csv` and `catalog.csv` with a minimal CSV reader (untimed
+//! apart from a separate figure), then times `ProfileState::build`
+//! (sequential and parallel), `finish`, and the top-5 opportunities.
+
+use std::time::Instant;
+use tp_core::{Column, Table};
+use tp_profile::{Catalog, CatalogSpec, ProfileParams, ProfileState, opportunities};
+
+fn read_csv(path: &str) -> Table {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let mut raw: Vec<Vec<&str>> = vec![Vec::new(); header.len()];
+    for l in lines.filter(|l| !l.is_empty()) {
+        for (j, f) in l.split(',').enumerate() {
+            raw[j].push(f);
+        }
+    }
+    let cols = header
+        .iter()
+        .zip(raw)
+        .map(|(name, vals)| {
+            if let Ok(v) = vals.iter().map(|x| x.parse::<i64>()).collect::<Result<Vec<_>, _>>() {
+                Column::i64(*name, v)
+            } else if let Ok(v) = vals.iter().map(|x| x.parse::<f64>()).collect::<Result<Vec<_>, _>>() {
+                Column::f64(*name, v)
+            } else if let Ok(v) = vals.iter().map(|x| x.parse::<bool>()).collect::<Result<Vec<_>, _>>() {
+                Column::bool(*name, v)
+            } else {
+                Column::str(*name, vals.iter().map(|x| x.to_string()).collect())
+            }
+        })
+        .collect();
+    Table::new(cols).expect("table")
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = std::env::args().nth(1).unwrap_or_else(|| "/tmp/world".into());
+    let t0 = Instant::now();
+    let events = read_csv(&format!("{dir}/events.csv"));
+    let cat_t = read_csv(&format!("{dir}/catalog.csv"));
+    let n = events.n_rows();
+    println!("read {n} events (naive CSV) in {:.2} s", t0.elapsed().as_secs_f64());
+    let cat = Catalog::new(&cat_t, &CatalogSpec::infer(&cat_t)?)?;
+    let params = ProfileParams::default();
+    let threads = rayon::current_num_threads();
+    let seq = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+    for (label, pool) in [("1 thread", Some(&seq)), ("all threads", None)] {
+        let mut best = f64::INFINITY;
+        let mut state = None;
+        for _ in 0..3 {
+            let t = Instant::now();
+            let s = match pool {
+                Some(p) => p.install(|| ProfileState::build(&events, &cat, &params))?,
+                None => ProfileState::build(&events, &cat, &params)?,
+            };
+            best = best.min(t.elapsed().as_secs_f64());
+            state = Some(s);
+        }
+        let state = state.expect("state");
+        println!(
+            "build ({label}{}): {:.3} s, {:.1} M events/s, {} customers",
+            if pool.is_none() { format!(", {threads}") } else { String::new() },
+            best,
+            n as f64 / best / 1e6,
+            state.customers.len()
+        );
+        if pool.is_none() {
+            let t = Instant::now();
+            let pr = state.finish(&cat)?;
+            println!(
+                "finish: {:.3} s ({} rows × {} columns)",
+                t.elapsed().as_secs_f64(),
+                pr.table().n_rows(),
+                pr.table().n_cols()
+            );
+            let t = Instant::now();
+            let opps = opportunities(&pr, &cat, 5)?;
+            println!("opportunities (top 5): {:.3} s, {} rows", t.elapsed().as_secs_f64(), opps.len());
+        }
+    }
+    Ok(())
+}
