@@ -17,6 +17,7 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "tp", version, about, long_about = None, after_help = "\
 Examples:
+  tp demo --out demo
   tp simulate --preset retail --customers 2500 --seed 7 --out world
   tp simulate --preset criteo --customers 14000000 --seed 7 --out big --format parquet
   tp design --sd 1 --mde 0.1 --json")]
@@ -27,6 +28,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Simulate the retail world and run the whole pipeline on it, scored against the truth.
+    Demo(cmd::demo::Args),
     /// Write a simulated world with known truth (catalog, events, customers, campaign, truth).
     Simulate(cmd::simulate::Args),
     /// Diagnostics, ATE and CATE per row by meta-learners, with a savable model.
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Simulate(args) => cmd::simulate::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
         Command::Design(args) => cmd::design::run(args),
         Command::Ope(args) => cmd::ope::run(args),
         Command::Policy(args) => cmd::policy::run(args),

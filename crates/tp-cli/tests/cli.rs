@@ -409,3 +409,32 @@ fn uplift_score_evaluate_round_trip() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("x2"), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn demo_runs_the_pipeline_and_scores_it_against_the_truth() {
+    let d = tempdir("demo");
+    let out = tp(&["demo", "--out", s(&d), "--customers", "500", "--seed", "3", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("summary.json")).unwrap())
+        .expect("summary.json is JSON");
+    assert_eq!(v["truth"], file["truth"]);
+    for k in ["policy_profit", "oracle_profit", "treat_all_profit", "current_practice_profit"] {
+        assert!(v["truth"][k].is_number(), "truth.{k} missing");
+    }
+    // the oracle is the best policy there is: no policy beats it in true profit
+    let oracle = v["truth"]["oracle_profit"].as_f64().unwrap();
+    for k in ["policy_profit", "treat_all_profit", "current_practice_profit"] {
+        assert!(v["truth"][k].as_f64().unwrap() <= oracle + 1e-9, "{k} beats the oracle");
+    }
+    assert!(v["uplift"]["diagnostics"]["ps_auc"].as_f64().unwrap() > 0.5);
+    assert_eq!(v["segments"]["kmeans"]["k"], 7);
+    assert!(v["ope"]["estimates"]["dr"]["value"].is_number());
+    assert!(v["design"]["n_per_arm"].as_u64().unwrap() > 0);
+    for f in ["world/events.csv", "world/truth.csv", "segments.csv", "cate.csv", "policy.csv"] {
+        assert!(d.join(f).exists(), "{f} not written");
+    }
+    let policy = tp_io::read_table(d.join("policy.csv"), &tp_io::ReadOptions::new()).unwrap();
+    assert_eq!(policy.n_rows(), 500);
+    std::fs::remove_dir_all(&d).unwrap();
+}

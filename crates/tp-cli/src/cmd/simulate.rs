@@ -5,7 +5,7 @@ use clap::{Args as ClapArgs, ValueEnum};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use tp_sim::{Assignment, CriteoParams, RetailParams};
+use tp_sim::{Assignment, CriteoParams, RetailParams, RetailWorld};
 
 /// Which world to simulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -26,7 +26,8 @@ pub enum FileFormat {
 }
 
 impl FileFormat {
-    fn ext(self) -> &'static str {
+    /// The file extension.
+    pub fn ext(self) -> &'static str {
         match self {
             FileFormat::Csv => "csv",
             FileFormat::Parquet => "parquet",
@@ -77,8 +78,9 @@ pub struct Args {
     json: bool,
 }
 
+/// One file written.
 #[derive(Debug, Serialize)]
-struct FileSummary {
+pub struct FileSummary {
     name: String,
     path: String,
     rows: u64,
@@ -147,16 +149,36 @@ fn retail(args: &Args) -> Result<(Vec<FileSummary>, Option<serde_json::Value>)> 
     };
     params = params.assignment(assignment);
     let world = params.generate().context("invalid simulation parameters")?;
-    let ext = args.format.unwrap_or(FileFormat::Csv).ext();
+    write_retail(&world, &args.out, args.format.unwrap_or(FileFormat::Csv))
+}
+
+/// Writes the five tables of a retail world as `DIR/<name>.<ext>` plus
+/// `DIR/world.json` (economics and calibration); returns the files written
+/// and that JSON.
+pub fn write_retail(
+    world: &RetailWorld,
+    dir: &Path,
+    format: FileFormat,
+) -> Result<(Vec<FileSummary>, Option<serde_json::Value>)> {
+    let ext = format.ext();
     let mut files = Vec::new();
     for (name, table) in world.tables() {
-        let path = args.out.join(format!("{name}.{ext}"));
+        let path = dir.join(format!("{name}.{ext}"));
         tp_io::write_table(&path, table)?;
         files.push(FileSummary { name: name.into(), path: display(&path), rows: table.n_rows() as u64 });
     }
+    let meta = world_json(world);
+    let path = dir.join("world.json");
+    tp_io::write_json(&path, &meta)?;
+    files.push(FileSummary { name: "world".into(), path: display(&path), rows: 1 });
+    Ok((files, Some(meta)))
+}
+
+/// Economics and calibration figures of a retail world.
+pub fn world_json(world: &RetailWorld) -> serde_json::Value {
     let e = world.economics();
     let c = world.calibration();
-    let meta = serde_json::json!({
+    serde_json::json!({
         "economics": {
             "margin": e.margin,
             "arm_labels": e.arm_labels,
@@ -176,11 +198,7 @@ fn retail(args: &Args) -> Result<(Vec<FileSummary>, Option<serde_json::Value>)> 
             "propensity_auc_realized": c.propensity_auc_realized,
             "corr_pre_spend_tau": c.corr_pre_spend_tau,
         },
-    });
-    let path = args.out.join("world.json");
-    tp_io::write_json(&path, &meta)?;
-    files.push(FileSummary { name: "world".into(), path: display(&path), rows: 1 });
-    Ok((files, Some(meta)))
+    })
 }
 
 fn criteo(args: &Args) -> Result<(Vec<FileSummary>, Option<serde_json::Value>)> {
