@@ -256,3 +256,17 @@ fn build_table(
 fn fin(x: f64) -> f64 {
     if x.is_finite() { x } else { 0.0 }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shrinkage_moves_thin_histories_to_the_population() {
+        assert_eq!(shrink(1.0, 0.0, 0.2, 5.0), 0.2);
+        assert_eq!(shrink(1.0, 5.0, 0.2, 5.0), 0.6);
+        assert_eq!(shrink(1.0, 3.0, 0.2, 0.0), 1.0);
+        assert_eq!(shrink(1.0, 0.0, 0.2, 0.0), 0.2);
+        assert!((shrink(1.0, 1e9, 0.2, 5.0) - 1.0).abs() < 1e-8);
+    }
+}

@@ -395,3 +395,61 @@ pub(crate) fn int_column<'a>(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tp_core::Column;
+
+    fn strs(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn ambiguous_leaves_are_labelled_by_path_and_parents_link() {
+        let t = Table::new(vec![
+            Column::i64("item_id", vec![1, 2, 3]),
+            Column::str("department", strs(&["A", "B", "B"])),
+            Column::str("commodity", strs(&["X", "X", "Y"])),
+        ])
+        .unwrap();
+        let c = Catalog::new(&t, &CatalogSpec::infer(&t).unwrap()).unwrap();
+        assert_eq!(c.fields[1].labels, strs(&["A/X", "B/X", "B/Y"]));
+        assert_eq!(c.fields[1].parent_slot, vec![Some(0), Some(1), Some(1)]);
+        assert_eq!(c.n_slots, 5);
+        assert_eq!(c.item_index(3), Some(2));
+        assert_eq!(c.item_index(4), None);
+        assert_eq!(c.slot_field(3), (1, 1));
+    }
+
+    #[test]
+    fn infer_classifies_columns_and_sparse_ids_use_a_map() {
+        let t = Table::new(vec![
+            Column::i64("item_id", vec![5, 1_000_000_000]),
+            Column::str("brand_type", strs(&["national", "private"])),
+            Column::f64("base_price", vec![1.5, 2.0]),
+            Column::i64("fresh", vec![0, 1]),
+        ])
+        .unwrap();
+        let spec = CatalogSpec::infer(&t).unwrap();
+        let want = CatalogSpec::new()
+            .categorical("brand_type", Layer::L1)
+            .numeric("base_price", Layer::L1)
+            .numeric("fresh", Layer::L2);
+        assert_eq!(spec, want);
+        let c = Catalog::new(&t, &spec).unwrap();
+        assert!(matches!(c.index, ItemIndex::Map(_)));
+        assert_eq!(c.item_index(1_000_000_000), Some(1));
+    }
+
+    #[test]
+    fn duplicate_items_are_an_error() {
+        let t = Table::new(vec![
+            Column::i64("item_id", vec![1, 1]),
+            Column::str("department", strs(&["A", "B"])),
+        ])
+        .unwrap();
+        let err = Catalog::new(&t, &CatalogSpec::infer(&t).unwrap()).unwrap_err();
+        assert_eq!(err, ProfileError::DuplicateItem { item_id: 1 });
+    }
+}

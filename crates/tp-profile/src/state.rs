@@ -550,3 +550,25 @@ fn accumulate(cols: &EventCols<'_>, cat: &Catalog, p: &ProfileParams, s: usize, 
         .collect();
     Partial { customers, diag, unknown, first_unknown }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn union_of_visit_days_sums_spend_on_shared_days() {
+        let a = [(1, 1.0), (3, 2.0)];
+        let b = [(0, 5.0), (3, 1.0), (7, 4.0)];
+        assert_eq!(union_sorted(&a, &b), vec![(0, 5.0), (1, 1.0), (3, 3.0), (7, 4.0)]);
+        assert_eq!(union_sorted(&b, &a), union_sorted(&a, &b));
+        assert_eq!(union_sorted(&[], &a), a.to_vec());
+    }
+
+    #[test]
+    fn invalid_params_are_rejected() {
+        assert!(ProfileParams::default().half_life_days(0.0).validate().is_err());
+        assert!(ProfileParams::default().shrinkage_strength(-1.0).validate().is_err());
+        assert!(ProfileParams::default().as_of(f64::NAN).validate().is_err());
+        assert!(ProfileParams::default().validate().is_ok());
+    }
+}
