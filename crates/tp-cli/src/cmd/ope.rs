@@ -6,7 +6,7 @@ use crate::arms::Arms;
 use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tp_core::Table;
 use tp_core::faer::Mat;
 use tp_io::ReadOptions;
@@ -83,11 +83,11 @@ struct Summary {
     comparisons: Vec<Comparison>,
 }
 
-fn read(path: &PathBuf) -> Result<Table> {
+fn read(path: &Path) -> Result<Table> {
     Ok(tp_io::read_table(path, &ReadOptions::new())?)
 }
 
-fn name(path: &PathBuf) -> String {
+fn name(path: &Path) -> String {
     path.display().to_string()
 }
 
@@ -147,7 +147,7 @@ pub fn run(args: Args) -> Result<()> {
     let propensity = log.f64_values(&args.propensity).with_context(|| log_name.clone())?.into_owned();
     let n = log.n_rows();
 
-    let aligned = |t: &Table, path: &PathBuf| -> Result<()> {
+    let aligned = |t: &Table, path: &Path| -> Result<()> {
         if t.n_rows() != n {
             bail!(
                 "{}: has {} rows but the log has {n}; rows must be aligned with the log",
