@@ -7,8 +7,10 @@
 //! 2. *Trees*: in groups of `ci_group_size` sharing one half-sample of the
 //!    rows; each tree subsamples without replacement (`sample_fraction` × n
 //!    rows), chooses splits on one half of its rows (honesty) with the
-//!    gradient-based criterion of [`criterion`] (pseudo-outcomes relabeled
-//!    exactly in every node), and fills its leaves with the other half.
+//!    gradient-based criterion (pseudo-outcomes ρ relabeled exactly in every
+//!    node from mergeable sums of (1, W, W̃, Ỹ, W̃Ỹ, W̃²), so tp-learn's
+//!    histogram engine and its subtraction trick apply unchanged; gain
+//!    Σ_children (Σρ)²/n_child), and fills its leaves with the other half.
 //!    Children need `min_node_size` treated and `min_node_size` control rows
 //!    and at least `alpha` × the parent's rows.
 //! 3. *Prediction*: forest weights αᵢ(x) = mean over trees of
@@ -31,6 +33,24 @@
 //! honesty split and mtry draws from `stream(seed, t)`; results are
 //! collected in tree order, so the same seed gives the same forest at any
 //! number of threads. Binary treatment only (arm 1 against arm 0).
+//!
+//! ```
+//! use tp_core::{CausalData, faer::Mat};
+//! use tp_uplift::CausalForest;
+//!
+//! // a randomized trial where the effect is 2 when x > 0 and 0 otherwise
+//! let n = 800;
+//! let x = Mat::from_fn(n, 2, |i, j| ((i * (7 + 5 * j)) % 97) as f64 / 48.0 - 1.0);
+//! let arms: Vec<usize> = (0..n).map(|i| (i / 3) % 2).collect();
+//! let y: Vec<f64> = (0..n).map(|i| if arms[i] == 1 && x[(i, 0)] > 0.0 { 2.0 } else { 0.0 }).collect();
+//! let data = CausalData::builder(x, vec!["x".into(), "z".into()], arms, y).build().unwrap();
+//! let model = CausalForest::params().n_trees(100).seed(1).fit(&data).unwrap();
+//! let probe = Mat::from_fn(2, 2, |i, _| if i == 0 { -0.5 } else { 0.5 });
+//! let (tau, se) = model.predict(probe.as_ref()).unwrap();
+//! assert!(tau[0] < 0.5 && tau[1] > 1.5 && se[1] > 0.0);
+//! let (ate, ate_se) = model.ate();
+//! assert!(ate > 0.5 && ate < 1.5 && ate_se > 0.0);
+//! ```
 
 mod criterion;
 mod model;
