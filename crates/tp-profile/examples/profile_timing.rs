@@ -81,9 +81,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 pr.table().n_rows(),
                 pr.table().n_cols()
             );
+            let tab = pr.table();
+            let names = tab.names();
+            println!("columns: {} … {}", names[..6].join(", "), names[names.len() - 12..].join(", "));
+            for name in
+                names.iter().filter(|n| n.starts_with("l3.") || n.starts_with("l2.") && !n.ends_with(".lift"))
+            {
+                let v = tab.f64_values(name)?;
+                let mean = v.iter().sum::<f64>() / v.len() as f64;
+                println!("  {name:<22} mean {mean:>10.3}  customer 1: {:>10.3}", v[0]);
+            }
             let t = Instant::now();
             let opps = opportunities(&pr, &cat, 5)?;
             println!("opportunities (top 5): {:.3} s, {} rows", t.elapsed().as_secs_f64(), opps.len());
+            for o in opps.iter().take(3) {
+                println!(
+                    "  customer {} #{} {}={} score {:.3} (aff {:.3}, share {:.3} vs pop {:.3}) drivers {:?}",
+                    o.customer_id,
+                    o.rank,
+                    o.attribute,
+                    o.value,
+                    o.score,
+                    o.affinity,
+                    o.share,
+                    o.pop_share,
+                    o.drivers
+                );
+            }
         }
     }
     Ok(())

@@ -47,7 +47,10 @@ pub struct Opportunity {
     pub share: f64,
     /// The population share.
     pub pop_share: f64,
-    /// Up to three (feature, contribution to the cosine) pairs, largest first.
+    /// Up to three (feature, contribution to the cosine) pairs, largest first;
+    /// the feature name is prefixed `+` when the customer is above the
+    /// population on it, `-` when below (a positive contribution then means
+    /// the value's items are below the population too).
     pub drivers: Vec<(String, f64)>,
 }
 
@@ -298,8 +301,22 @@ pub fn item_affinity(profiles: &Profiles, catalog: &Catalog, top: usize) -> Resu
 /// opportunity score (see the module docs), ties by candidate order
 /// (hierarchy levels, then plain categorical attributes, then 0/1 tags).
 pub fn opportunities(profiles: &Profiles, catalog: &Catalog, n: usize) -> Result<Vec<Opportunity>> {
+    opportunities_for(profiles, catalog, n, &[])
+}
+
+/// Like [`opportunities`], restricted to the values of the named attributes
+/// (e.g. `&["department", "healthy"]`); an empty list means all.
+pub fn opportunities_for(
+    profiles: &Profiles,
+    catalog: &Catalog,
+    n: usize,
+    attributes: &[&str],
+) -> Result<Vec<Opportunity>> {
     let s = space(profiles, catalog);
-    let cands = candidates(catalog, &s);
+    let mut cands = candidates(catalog, &s);
+    if !attributes.is_empty() {
+        cands.retain(|c| attributes.contains(&c.attribute.as_str()));
+    }
     let m = s.names.len();
     let per: Vec<Vec<Opportunity>> = (0..profiles.len())
         .into_par_iter()
@@ -343,7 +360,10 @@ pub fn opportunities(profiles: &Profiles, catalog: &Catalog, n: usize) -> Result
                     affinity: aff,
                     share,
                     pop_share: s.pop[cand.feature],
-                    drivers: idx.into_iter().map(|j| (s.names[j].clone(), terms[j])).collect(),
+                    drivers: idx
+                        .into_iter()
+                        .map(|j| (format!("{}{}", if zc[j] > 0.0 { '+' } else { '-' }, s.names[j]), terms[j]))
+                        .collect(),
                 });
             }
             for (r, o) in found.iter_mut().enumerate() {

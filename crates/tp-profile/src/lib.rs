@@ -76,7 +76,9 @@ mod finish;
 mod spec;
 mod state;
 
-pub use affinity::{Opportunity, affinity, item_affinity, opportunities, opportunities_table};
+pub use affinity::{
+    Opportunity, affinity, item_affinity, opportunities, opportunities_for, opportunities_table,
+};
 pub use error::{ProfileError, Result};
 pub use finish::{L3_FEATURES, Profiles, shrink};
 pub use spec::{AttrKind, AttributeSpec, Catalog, CatalogSpec, Field, HierarchySpec, Layer};

@@ -296,7 +296,7 @@ fn opportunities_on_hand_built_case() {
     assert!(prod.affinity > 0.0 && prod.share < prod.pop_share);
     let want = prod.affinity * (1.0 - prod.share / prod.pop_share);
     assert!((prod.score - want).abs() < 1e-12);
-    assert!(prod.drivers.first().is_some_and(|(n, t)| n == "healthy" && *t > 0.0), "{:?}", prod.drivers);
+    assert!(prod.drivers.first().is_some_and(|(n, t)| n == "+healthy" && *t > 0.0), "{:?}", prod.drivers);
     let dept: Vec<_> = c1.iter().filter(|o| o.attribute == "department").collect();
     assert_eq!(dept[0].value, "PRODUCE");
     assert!(!opps.iter().any(|o| o.customer_id == 2 && o.value == "PRODUCE"));
@@ -304,6 +304,8 @@ fn opportunities_on_hand_built_case() {
     for w in c1.windows(2) {
         assert!(w[0].score >= w[1].score && w[1].rank == w[0].rank + 1);
     }
+    let only = tp_profile::opportunities_for(&pr, &cat, 10, &["department"]).unwrap();
+    assert!(!only.is_empty() && only.iter().all(|o| o.attribute == "department"));
     let t = tp_profile::opportunities_table(&opps).unwrap();
     assert_eq!(t.n_rows(), opps.len());
     let aff = tp_profile::affinity(&pr, &cat).unwrap();
