@@ -93,8 +93,9 @@ impl SplitCriterion for CausalCriterion<'_> {
             let sxx = c.aa - 2.0 * abar * c.a + c.n * abar * abar;
             (sxy - tau * sxx) / var
         };
-        let (rl, rr) = (rho_sum(l), rho_sum(r));
-        rl * rl / l.n + rr * rr / r.n
+        // Σρ over the parent is 0, so Σρ_R = −Σρ_L
+        let rl = rho_sum(l);
+        rl * rl * (1.0 / l.n + 1.0 / r.n)
     }
 
     fn leaf_value(&self, _: &MomentSums) {}

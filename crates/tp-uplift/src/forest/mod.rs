@@ -2,8 +2,9 @@
 //! 2019; Wager & Athey 2018), on tp-learn's histogram tree engine.
 //!
 //! 1. *Local centering*: Ỹ = Y − m̂(X) and W̃ = W − ê(X) with out-of-bag
-//!    predictions of tp-learn random forests (or user-supplied nuisances;
-//!    known propensities in the data are used for ê).
+//!    predictions of tp-learn regression forests on half-subsamples (as grf
+//!    does; W as a 0/1 target for ê), or user-supplied nuisances; known
+//!    propensities in the data are used for ê.
 //! 2. *Trees*: in groups of `ci_group_size` sharing one half-sample of the
 //!    rows; each tree subsamples without replacement (`sample_fraction` × n
 //!    rows), chooses splits on one half of its rows (honesty) with the
@@ -256,6 +257,8 @@ impl CausalForest {
         let oob = |target: &[f64], tag: &str| -> Result<Vec<f64>> {
             let f = RandomForestRegressor::params()
                 .n_trees(self.nuisance_trees)
+                .bootstrap(false)
+                .sample_fraction(0.5)
                 .seed(derive_seed_str(self.seed, tag))
                 .fit(x, target, None)?;
             let mean = target.iter().sum::<f64>() / n as f64;

@@ -64,7 +64,7 @@ fn coverage(n: usize, n_trees: usize, n_test: usize, seed: u64) -> f64 {
 
 #[test]
 fn ninety_percent_intervals_cover_between_85_and_97_percent() {
-    let c = if slow() { coverage(5000, 2000, 2000, 7) } else { coverage(2000, 500, 1000, 7) };
+    let c = if slow() { coverage(5000, 2000, 2000, 7) } else { coverage(2000, 1000, 1000, 7) };
     eprintln!("causal forest 90% interval coverage {c:.3}");
     assert!((0.85..=0.97).contains(&c), "coverage {c:.3}");
 }
