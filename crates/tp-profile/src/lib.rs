@@ -26,7 +26,13 @@
 //!   gaps stay exact across any split of the log.
 //! - [`Profiles`]: the finished profiles ([`ProfileState::finish`]), with the
 //!   wide [`Profiles::table`]: `l1.department.PRODUCE`, `….within`, `….lift`,
-//!   `l2.healthy`, `l3.promo_share`, ….
+//!   `l2.healthy`, `l3.promo_share`, …. L3: promotion share of decayed lines,
+//!   CV and mean of the gaps between visit days, decayed lines per visit,
+//!   normalized entropy over the finest hierarchy level, recency, decayed
+//!   visit count (frequency), decayed spend (monetary), total spend, trend
+//!   `(recent − earlier)/(recent + earlier)` over two windows of
+//!   `trend_window_days`, and the effective number of events.
+//!   [`profile`] does spec inference, compile, build and finish in one call.
 //! - [`affinity`] and [`opportunities`]: cosine similarity between a
 //!   customer's standardized profile and the attribute vectors of items (or of
 //!   the items carrying one attribute value), and the values a customer
@@ -83,3 +89,18 @@ pub use error::{ProfileError, Result};
 pub use finish::{L3_FEATURES, Profiles, shrink};
 pub use spec::{AttrKind, AttributeSpec, Catalog, CatalogSpec, Field, HierarchySpec, Layer};
 pub use state::{CustomerAcc, Diagnostics, EventColumns, ProfileParams, ProfileState, Weight};
+
+/// One call for the CLI: infers the [`CatalogSpec`], compiles the catalog,
+/// builds the state and finishes it. Returns all three so the caller can
+/// save the state ([`ProfileState`] is serde-serializable), write
+/// [`Profiles::table`] and compute [`opportunities`].
+pub fn profile(
+    events: &tp_core::Table,
+    catalog: &tp_core::Table,
+    params: &ProfileParams,
+) -> Result<(Catalog, ProfileState, Profiles)> {
+    let catalog = Catalog::new(catalog, &CatalogSpec::infer(catalog)?)?;
+    let state = ProfileState::build(events, &catalog, params)?;
+    let profiles = state.finish(&catalog)?;
+    Ok((catalog, state, profiles))
+}
