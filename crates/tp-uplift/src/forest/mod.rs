@@ -194,6 +194,13 @@ impl CausalForest {
                 "a binary treatment (control = 0, treated = 1); fit one forest per arm against control",
             ));
         }
+        if data.weights().is_some() {
+            return Err(invalid(
+                "weights",
+                "sample weights",
+                "unweighted data: the causal forest does not use sample weights yet; drop them or use a meta-learner",
+            ));
+        }
         let checks = [
             (self.n_trees >= 1, "n_trees", self.n_trees.to_string(), "at least 1"),
             (
