@@ -38,6 +38,8 @@ enum Command {
     Score(cmd::uplift::ScoreArgs),
     /// Qini, AUUC, uplift@k and RATE of a score.
     Evaluate(cmd::evaluate::Args),
+    /// L1/L2/L3 customer profiles from events and a catalog; incremental with a saved state.
+    Profile(cmd::profile::Args),
     /// NMF latent factors → K-Means segments, with model selection and stability.
     Segment(cmd::segment::Args),
     /// Whom to treat with what: break-even, budgets, several arms, risk adjustment, policy trees.
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         Command::Ope(args) => cmd::ope::run(args),
         Command::Policy(args) => cmd::policy::run(args),
         Command::Segment(args) => cmd::segment::run(args),
+        Command::Profile(args) => cmd::profile::run(args),
         Command::Uplift(args) => cmd::uplift::run(args),
         Command::Score(args) => cmd::uplift::score(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),

@@ -438,3 +438,71 @@ fn demo_runs_the_pipeline_and_scores_it_against_the_truth() {
     assert_eq!(policy.n_rows(), 500);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn profile_incremental_update_equals_profiling_all_events() {
+    let d = tempdir("profile");
+    let out = tp(&["simulate", "--preset", "retail", "--customers", "200", "--seed", "9", "--out", s(&d)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events = tp_io::read_table(d.join("events.csv"), &tp_io::ReadOptions::new()).unwrap();
+    let day = events.f64_values("day").unwrap().into_owned();
+    let last = day.iter().copied().fold(f64::MIN, f64::max);
+    let (early, late): (Vec<usize>, Vec<usize>) = (0..day.len()).partition(|&i| day[i] < 400.0);
+    tp_io::write_table(d.join("early.csv"), &events.take_rows(&early)).unwrap();
+    tp_io::write_table(d.join("late.csv"), &events.take_rows(&late)).unwrap();
+    let as_of = last.to_string();
+    let (cat, all, early_p, state, inc) = (
+        d.join("catalog.csv"),
+        d.join("all.csv"),
+        d.join("early_p.csv"),
+        d.join("state.json"),
+        d.join("inc.csv"),
+    );
+    let run = |args: &[&str]| {
+        let out = tp(args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let ev = d.join("events.csv");
+    run(&["profile", "--events", s(&ev), "--catalog", s(&cat), "--as-of", &as_of, "--out", s(&all)]);
+    let early_ev = d.join("early.csv");
+    run(&[
+        "profile",
+        "--events",
+        s(&early_ev),
+        "--catalog",
+        s(&cat),
+        "--as-of",
+        &as_of,
+        "--out",
+        s(&early_p),
+        "--save-state",
+        s(&state),
+    ]);
+    let late_ev = d.join("late.csv");
+    run(&["profile", "--events", s(&late_ev), "--catalog", s(&cat), "--state", s(&state), "--out", s(&inc)]);
+    let a = tp_io::read_table(&all, &tp_io::ReadOptions::new()).unwrap();
+    let b = tp_io::read_table(&inc, &tp_io::ReadOptions::new()).unwrap();
+    assert_eq!(a.names(), b.names());
+    assert_eq!(a.n_rows(), 200);
+    for name in a.names() {
+        let (x, y) = (a.f64_values(name).unwrap(), b.f64_values(name).unwrap());
+        for (i, (u, v)) in x.iter().zip(y.iter()).enumerate() {
+            assert!((u - v).abs() <= 1e-9 * u.abs().max(1.0), "{name} row {i}: {u} vs {v}");
+        }
+    }
+    // an unreadable state is bad input, not a panic
+    std::fs::write(&state, "{\"not\": \"a state\"}").unwrap();
+    let out = tp(&[
+        "profile",
+        "--events",
+        s(&late_ev),
+        "--catalog",
+        s(&cat),
+        "--state",
+        s(&state),
+        "--out",
+        s(&inc),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&d).unwrap();
+}

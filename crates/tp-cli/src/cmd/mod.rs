@@ -5,6 +5,7 @@ pub mod design;
 pub mod evaluate;
 pub mod ope;
 pub mod policy;
+pub mod profile;
 pub mod segment;
 pub mod simulate;
 pub mod uplift;
