@@ -506,3 +506,52 @@ fn profile_incremental_update_equals_profiling_all_events() {
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn causal_forest_writes_intervals_that_contain_the_estimate() {
+    let d = tempdir("forest");
+    let data = d.join("rct.csv");
+    tp_io::write_table(&data, &rct_table(1500)).unwrap();
+    let cate = d.join("cate.csv");
+    let out = tp(&[
+        "uplift",
+        "--data",
+        s(&data),
+        "--treatment",
+        "arm",
+        "--outcome",
+        "y",
+        "--id-col",
+        "id",
+        "--method",
+        "causal-forest",
+        "--covariates",
+        "x1,x2",
+        "--trees",
+        "400",
+        "--seed",
+        "2",
+        "--out",
+        s(&cate),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = tp_io::read_table(&data, &tp_io::ReadOptions::new()).unwrap();
+    let x1 = t.f64_values("x1").unwrap();
+    let truth = 2.0 + tp_core::stats::mean(&x1);
+    let (ate, se) = (v["ate"].as_f64().unwrap(), v["ate_se"].as_f64().unwrap());
+    assert!((ate - truth).abs() < 4.0 * se, "ate {ate} ± {se} vs {truth}");
+    let c = tp_io::read_table(&cate, &tp_io::ReadOptions::new()).unwrap();
+    let (tau, lo, hi) =
+        (c.f64_values("tau").unwrap(), c.f64_values("tau_lo").unwrap(), c.f64_values("tau_hi").unwrap());
+    for i in 0..tau.len() {
+        assert!(lo[i] <= tau[i] && tau[i] <= hi[i], "row {i}");
+    }
+    // the forest ranks effects: τ̂ correlates with the true τ = 2 + x1
+    let (mt, mx) = (tp_core::stats::mean(&tau), tp_core::stats::mean(&x1));
+    let cov: f64 = tau.iter().zip(x1.iter()).map(|(a, b)| (a - mt) * (b - mx)).sum();
+    let corr = cov / (tp_core::stats::variance(&tau) * tp_core::stats::variance(&x1)).sqrt() / 1499.0;
+    assert!(corr > 0.5, "correlation of τ̂ with τ is {corr}");
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -20,6 +20,9 @@
 //! - [`evaluate`]: uplift and Qini curves and their normalized areas
 //!   (scikit-uplift's conventions, golden-tested), uplift@k, uplift by
 //!   percentile, RATE (grf), BLP calibration and GATEs.
+//! - [`forest`]: the honest GRF causal forest ([`CausalForest`]) —
+//!   locally centered, subsampled, gradient-criterion splits, out-of-bag
+//!   τ̂ with little-bags confidence intervals, doubly robust ATE.
 //! - [`UpliftParams`] → [`UpliftFit`]: the one call behind `tp uplift`.
 //!
 //! Key choices. Every nuisance that feeds a score is cross-fitted on folds

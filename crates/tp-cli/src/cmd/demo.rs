@@ -4,6 +4,7 @@
 
 use crate::causal::{Roles, causal_data};
 use crate::cmd::simulate::{FileFormat, write_retail};
+use crate::cmd::uplift::forest_arm_models;
 use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
 use serde::Serialize;
@@ -17,7 +18,7 @@ use tp_ope::{
 use tp_policy::{Economics, PolicyInputs, PolicyParams, PolicyTreeParams};
 use tp_segment::{Choice, SegmentPipeline};
 use tp_sim::{RetailParams, RetailWorld};
-use tp_uplift::{LearnerKind, Method, UpliftParams};
+use tp_uplift::{CausalForest, LearnerKind, Method, UpliftParams};
 
 /// Pre-period behavior the segments are built from (all non-negative).
 const SEGMENT_FEATURES: [&str; 8] = [
@@ -40,7 +41,8 @@ summary.json's `truth` block compares the learned policy's true profit with the 
 
 Examples:
   tp demo --out demo
-  tp demo --out demo --seed 11 --customers 5000 --learner gbt")]
+  tp demo --out demo --seed 11 --customers 5000
+  tp demo --out demo --meta-learner --learner gbt")]
 pub struct Args {
     /// Output directory.
     #[arg(long)]
@@ -51,8 +53,14 @@ pub struct Args {
     /// Households in the simulated world.
     #[arg(long, default_value_t = 2500)]
     customers: usize,
-    /// Base learners of the uplift stage.
-    #[arg(long, value_enum, default_value_t = crate::cmd::uplift::LearnerArg::Linear)]
+    /// Causal forest trees.
+    #[arg(long, default_value_t = 2000)]
+    trees: usize,
+    /// Use the DR meta-learner (out-of-fold τ̂) instead of the causal forest.
+    #[arg(long)]
+    meta_learner: bool,
+    /// Base learners of the DR meta-learner (with --meta-learner).
+    #[arg(long, value_enum, default_value_t = crate::cmd::uplift::LearnerArg::Linear, requires = "meta_learner")]
     learner: crate::cmd::uplift::LearnerArg,
     /// Print the summary JSON on stdout.
     #[arg(long)]
@@ -176,20 +184,47 @@ pub fn run(args: Args) -> Result<()> {
         propensity_prefix: Some("p_"),
     };
     let (data, arms) = causal_data(&with_factors, &roles, "simulated campaign")?;
-    let kind = match args.learner {
-        crate::cmd::uplift::LearnerArg::Linear => LearnerKind::Linear,
-        crate::cmd::uplift::LearnerArg::Rf => LearnerKind::Rf,
-        crate::cmd::uplift::LearnerArg::Gbt => LearnerKind::Gbt,
+    let (summary_uplift, tau, gamma, q_hat) = if args.meta_learner {
+        let kind = match args.learner {
+            crate::cmd::uplift::LearnerArg::Linear => LearnerKind::Linear,
+            crate::cmd::uplift::LearnerArg::Rf => LearnerKind::Rf,
+            crate::cmd::uplift::LearnerArg::Gbt => LearnerKind::Gbt,
+        };
+        let uplift = UpliftParams::with_learners(Method::Dr, kind).seed(args.seed);
+        let fit = uplift.fit(&data)?;
+        let gamma = fit.scores(&data)?;
+        // τ̂ fitted on the same rows whose DR scores then price the policy overfits their
+        // noise and inflates the estimated profit; use out-of-fold τ̂ instead.
+        let tau = out_of_fold_tau(&uplift, &data, args.seed)?;
+        (serde_json::to_value(fit.summary())?, tau, gamma, fit.nuisances.outcome.clone())
+    } else {
+        let model = CausalForest::params().n_trees(args.trees).seed(args.seed).fit(&data)?;
+        let oob = model.oob_interval(0.9);
+        let (mu, e) = forest_arm_models(&model, &oob.tau);
+        let gamma = tp_core::aipw_scores(data.outcome(), data.arms(), mu.as_ref(), e.as_ref())?;
+        let diagnostics = tp_uplift::diagnostics::diagnose(
+            &data,
+            data.propensity().context("the simulated campaign carries its logging propensities")?,
+            true,
+            &tp_uplift::DiagnosticsParams::default(),
+        )?;
+        let (ate, ate_se) = model.ate();
+        let summary = serde_json::json!({
+            "method": "causal_forest", "trees": model.n_trees(), "ate": ate, "ate_se": ate_se,
+            "tau_interval_level": 0.9,
+            "diagnostics": {
+                "ps_auc": diagnostics.ps_auc, "overlap_share": diagnostics.overlap_share,
+                "max_abs_smd": diagnostics.max_abs_smd, "max_abs_smd_weighted": diagnostics.max_abs_smd_weighted,
+                "balanced": diagnostics.balanced, "n_covariates": diagnostics.n_covariates,
+                "warnings": diagnostics.warnings,
+            },
+        });
+        (summary, Mat::from_fn(n, 1, |i, _| oob.tau[i]), gamma, mu)
     };
-    let uplift = UpliftParams::with_learners(Method::Dr, kind).seed(args.seed);
-    let mut fit = uplift.fit(&data)?;
-    let gamma = fit.scores(&data)?;
-    // τ̂ fitted on the same rows whose DR scores then price the policy overfits their
-    // noise and inflates the estimated profit; use out-of-fold τ̂ instead.
-    fit.tau = out_of_fold_tau(&uplift, &data, args.seed)?;
     let mut cate_cols = vec![table.column("customer_id")?.clone()];
-    for (j, name) in fit.tau_columns().into_iter().enumerate() {
-        cate_cols.push(Column::f64(name, fit.tau.col(j).iter().copied().collect()));
+    for j in 0..tau.ncols() {
+        let name = if tau.ncols() == 1 { "tau".to_string() } else { format!("tau_{}", arms.labels()[j + 1]) };
+        cate_cols.push(Column::f64(name, tau.col(j).iter().copied().collect()));
     }
     for (a, label) in arms.labels().iter().enumerate() {
         cate_cols.push(Column::f64(format!("gamma_{label}"), gamma.col(a).iter().copied().collect()));
@@ -211,7 +246,7 @@ pub fn run(args: Args) -> Result<()> {
     let economics = Economics::new(econ.margin, econ.cost_per_arm[1..].to_vec())?;
     let mut pparams = PolicyParams::new(economics);
     pparams.seed = args.seed;
-    let mut inputs = PolicyInputs::new(fit.tau.as_ref());
+    let mut inputs = PolicyInputs::new(tau.as_ref());
     inputs.gamma = Some(gamma.as_ref());
     inputs.current = Some(&current);
     inputs.segments = Some(&seg_labels);
@@ -239,7 +274,7 @@ pub fn run(args: Args) -> Result<()> {
         LoggingPropensity::Logged(logged),
         TargetPolicy::Arms(plan.assignment.clone()),
     )
-    .with_q_hat(fit.nuisances.outcome.clone())
+    .with_q_hat(q_hat)
     .with_n_arms(n_arms);
     let oparams = OpeParams::default().estimators(&Estimator::ALL).seed(args.seed);
     let ope = tp_ope::evaluate(&input, &oparams)?;
@@ -303,7 +338,7 @@ pub fn run(args: Args) -> Result<()> {
     let summary = serde_json::json!({
         "world": world_meta,
         "segments": seg.report(),
-        "uplift": fit.summary(),
+        "uplift": summary_uplift,
         "gate": gates,
         "policy": plan.report,
         "policy_tree": { "report": tree_plan.report.tree, "true_profit": tree_true_profit },
@@ -314,25 +349,25 @@ pub fn run(args: Args) -> Result<()> {
     });
     tp_io::write_json(dir.join("summary.json"), &summary)?;
     step(args.json, "done", &start);
-    crate::report::emit(args.json, &summary, || human(dir, &fit.summary(), &plan.report, &truth, &summary))
+    crate::report::emit(args.json, &summary, || human(dir, &plan.report, &truth, &summary))
 }
 
-fn human(
-    dir: &Path,
-    uplift: &tp_uplift::UpliftSummary,
-    policy: &tp_policy::PolicyReport,
-    truth: &Truth,
-    summary: &serde_json::Value,
-) -> String {
-    let d = &uplift.diagnostics;
+fn human(dir: &Path, policy: &tp_policy::PolicyReport, truth: &Truth, summary: &serde_json::Value) -> String {
+    let u = &summary["uplift"];
+    let num = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    let overlap = num(&u["diagnostics"]["overlap_share"]);
     let mut s = String::new();
     s.push_str(&format!(
         "overlap: propensity AUC {:.3}, {:.0}% of customers with ê in [0.1, 0.9]{}\n",
-        d.ps_auc,
-        100.0 * d.overlap_share,
-        if d.overlap_share < 0.8 { " — overlap is poor: read these effects as hypotheses" } else { "" }
+        num(&u["diagnostics"]["ps_auc"]),
+        100.0 * overlap,
+        if overlap < 0.8 { " — overlap is poor: read these effects as hypotheses" } else { "" }
     ));
-    s.push_str(&format!("ATE of the coupon on window spend: ${:.2} ± {:.2}\n", uplift.ate, uplift.ate_se));
+    s.push_str(&format!(
+        "ATE of the coupon on window spend: ${:.2} ± {:.2}\n",
+        num(&u["ate"]),
+        num(&u["ate_se"])
+    ));
     s.push_str(&format!(
         "policy: treat {:.1}% (break-even uplift ${:.2}); estimated profit ${:.0} ± {:.0}\n",
         100.0 * policy.treated_share,
