@@ -4,7 +4,7 @@
 
 use crate::causal::{Roles, causal_data};
 use crate::cmd::simulate::{FileFormat, write_retail};
-use crate::cmd::uplift::forest_arm_models;
+use crate::cmd::uplift::{diagnostics_summary, forest_arm_models};
 use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
 use serde::Serialize;
@@ -18,7 +18,7 @@ use tp_ope::{
 use tp_policy::{Economics, PolicyInputs, PolicyParams, PolicyTreeParams};
 use tp_segment::{Choice, SegmentPipeline};
 use tp_sim::{RetailParams, RetailWorld};
-use tp_uplift::{CausalForest, LearnerKind, Method, UpliftParams};
+use tp_uplift::{CausalForest, Method, UpliftParams};
 
 /// Pre-period behavior the segments are built from (all non-negative).
 const SEGMENT_FEATURES: [&str; 8] = [
@@ -185,12 +185,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let (data, arms) = causal_data(&with_factors, &roles, "simulated campaign")?;
     let (summary_uplift, tau, gamma, q_hat) = if args.meta_learner {
-        let kind = match args.learner {
-            crate::cmd::uplift::LearnerArg::Linear => LearnerKind::Linear,
-            crate::cmd::uplift::LearnerArg::Rf => LearnerKind::Rf,
-            crate::cmd::uplift::LearnerArg::Gbt => LearnerKind::Gbt,
-        };
-        let uplift = UpliftParams::with_learners(Method::Dr, kind).seed(args.seed);
+        let uplift = UpliftParams::with_learners(Method::Dr, args.learner.into()).seed(args.seed);
         let fit = uplift.fit(&data)?;
         let gamma = fit.scores(&data)?;
         // τ̂ fitted on the same rows whose DR scores then price the policy overfits their
@@ -212,12 +207,7 @@ pub fn run(args: Args) -> Result<()> {
         let summary = serde_json::json!({
             "method": "causal_forest", "trees": model.n_trees(), "ate": ate, "ate_se": ate_se,
             "tau_interval_level": 0.9,
-            "diagnostics": {
-                "ps_auc": diagnostics.ps_auc, "overlap_share": diagnostics.overlap_share,
-                "max_abs_smd": diagnostics.max_abs_smd, "max_abs_smd_weighted": diagnostics.max_abs_smd_weighted,
-                "balanced": diagnostics.balanced, "n_covariates": diagnostics.n_covariates,
-                "warnings": diagnostics.warnings,
-            },
+            "diagnostics": diagnostics_summary(&diagnostics),
         });
         (summary, Mat::from_fn(n, 1, |i, _| oob.tau[i]), gamma, mu)
     };

@@ -45,6 +45,29 @@ pub enum LearnerArg {
     Gbt,
 }
 
+impl From<LearnerArg> for LearnerKind {
+    fn from(l: LearnerArg) -> LearnerKind {
+        match l {
+            LearnerArg::Linear => LearnerKind::Linear,
+            LearnerArg::Rf => LearnerKind::Rf,
+            LearnerArg::Gbt => LearnerKind::Gbt,
+        }
+    }
+}
+
+/// The headline diagnostics of a JSON summary.
+pub fn diagnostics_summary(d: &tp_uplift::Diagnostics) -> tp_uplift::DiagnosticsSummary {
+    tp_uplift::DiagnosticsSummary {
+        ps_auc: d.ps_auc,
+        overlap_share: d.overlap_share,
+        max_abs_smd: d.max_abs_smd,
+        max_abs_smd_weighted: d.max_abs_smd_weighted,
+        balanced: d.balanced,
+        n_covariates: d.n_covariates,
+        warnings: d.warnings.clone(),
+    }
+}
+
 /// Arguments of `tp uplift`.
 #[derive(Debug, ClapArgs)]
 #[command(after_help = "\
@@ -161,13 +184,10 @@ pub fn run(args: Args) -> Result<()> {
         MethodArg::Dr => Method::Dr,
         MethodArg::CausalForest => unreachable!("handled above"),
     };
-    let kind = match args.learner {
-        LearnerArg::Linear => LearnerKind::Linear,
-        LearnerArg::Rf => LearnerKind::Rf,
-        LearnerArg::Gbt => LearnerKind::Gbt,
-    };
-    let mut params =
-        UpliftParams::with_learners(method, kind).seed(args.seed).folds(args.folds).n_boot(args.bootstrap);
+    let mut params = UpliftParams::with_learners(method, args.learner.into())
+        .seed(args.seed)
+        .folds(args.folds)
+        .n_boot(args.bootstrap);
     if let Some(s) = args.holdout_share {
         params = params.holdout_share(s);
     }
@@ -317,15 +337,7 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
         ate,
         ate_se,
         arms: arms.labels().to_vec(),
-        diagnostics: tp_uplift::DiagnosticsSummary {
-            ps_auc: diagnostics.ps_auc,
-            overlap_share: diagnostics.overlap_share,
-            max_abs_smd: diagnostics.max_abs_smd,
-            max_abs_smd_weighted: diagnostics.max_abs_smd_weighted,
-            balanced: diagnostics.balanced,
-            n_covariates: diagnostics.n_covariates,
-            warnings: diagnostics.warnings.clone(),
-        },
+        diagnostics: diagnostics_summary(&diagnostics),
         variable_importance: data
             .feature_names()
             .iter()
