@@ -123,12 +123,20 @@ pub struct Task {
 }
 
 /// Every task, in the order `cargo xtask bench` runs them.
-pub const TASKS: &[Task] = &[Task {
-    name: "simulate",
-    about: "tp simulate (criteo parquet vs a numpy/pyarrow script; retail csv, ours only)",
-    requirements: &["numpy==2.4.6", "pyarrow==26.0.1"],
-    cases: simulate,
-}];
+pub const TASKS: &[Task] = &[
+    Task {
+        name: "simulate",
+        about: "tp simulate (criteo parquet vs a numpy/pyarrow script; retail csv, ours only)",
+        requirements: &["numpy==2.4.6", "pyarrow==26.0.1"],
+        cases: simulate,
+    },
+    Task {
+        name: "demo",
+        about: "tp demo: the whole pipeline on the retail world, ours only (quality: true profits)",
+        requirements: &[],
+        cases: demo,
+    },
+];
 
 /// The tasks named on the command line (all when none is named).
 pub fn select(names: &[String]) -> Result<Vec<&'static Task>> {
@@ -243,6 +251,41 @@ fn simulate(ctx: &Ctx, scale: Scale) -> Vec<Case> {
     ]
 }
 
+// ---------------------------------------------------------------------------------------------------
+// demo
+// ---------------------------------------------------------------------------------------------------
+
+fn demo(ctx: &Ctx, scale: Scale) -> Vec<Case> {
+    let customers: u64 = match scale {
+        Scale::Full => RETAIL_CUSTOMERS,
+        Scale::Quick => 500,
+    };
+    let out = ctx.dir("demo").join("ours");
+    let n_arg = customers.to_string();
+    vec![Case {
+        label: "demo (simulate → profit)".into(),
+        slug: "demo".into(),
+        size: format!("{} customers", thousands(customers)),
+        prepare: vec![],
+        ours: Side {
+            run: Cmd::new(
+                &ctx.tp,
+                &[&"demo", &"--customers", &n_arg, &"--seed", &SEED, &"--out", &out, &"--json"],
+            ),
+            quality: Quality { probe: ctx.script("demo_quality.py", &[&out]), format: true_profits },
+        },
+        peer: None,
+    }]
+}
+
+/// `policy $1,877 vs oracle $5,412 (35%)` from the demo's truth block.
+fn true_profits(v: &Value) -> Result<String> {
+    let (Some(policy), Some(oracle)) = (number(v, "policy_profit"), number(v, "oracle_profit")) else {
+        bail!("the probe found no policy_profit / oracle_profit: {v}");
+    };
+    Ok(format!("true profit: policy ${policy:.0} vs oracle ${oracle:.0} ({:.0}%)", 100.0 * policy / oracle))
+}
+
 fn number(v: &Value, key: &str) -> Option<f64> {
     v.get(key).and_then(Value::as_f64)
 }
@@ -330,6 +373,13 @@ mod tests {
         for case in &cases {
             assert!(case.ours.run.display().contains(&format!("/r/bench-out/{}/", case.slug)));
         }
+    }
+
+    #[test]
+    fn demo_quality_figure() {
+        let v = serde_json::json!({"policy_profit": 1877.0, "oracle_profit": 5412.0});
+        assert_eq!(true_profits(&v).unwrap(), "true profit: policy $1877 vs oracle $5412 (35%)");
+        assert!(true_profits(&serde_json::json!({})).is_err());
     }
 
     #[test]
