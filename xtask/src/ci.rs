@@ -20,7 +20,11 @@ const STEPS: &[Step] = &[
         args: &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
         env: &[],
     },
-    Step { label: "test", args: &["test", "--workspace"], env: &[("TP_SLOW_TESTS", "1"), ("PROPTEST_RNG_SEED", "20261129")] },
+    Step {
+        label: "test",
+        args: &["test", "--workspace"],
+        env: &[("TP_SLOW_TESTS", "1"), ("PROPTEST_RNG_SEED", "20261129")],
+    },
     Step {
         label: "doc",
         args: &["doc", "--workspace", "--no-deps"],
