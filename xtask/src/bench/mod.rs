@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
 use report::{Measured, Row};
-use tasks::{Case, Cmd, Ctx, Quality, Scale, Side};
+use tasks::{Case, Cmd, Ctx, Quality, Scale, Side, Task};
 
 const USAGE: &str = "usage: cargo xtask bench [TASK...] [--quick] [--list] [--no-append]";
 
@@ -56,9 +56,14 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     }
     let requirements = tasks::requirements(&selected);
     let python = ensure_venv(root, &requirements)?;
-    let tp = build_tp(root)?;
-    let ctx =
-        Ctx { tp, python: python.clone(), peers: root.join("xtask/peers"), out: root.join("bench-out") };
+    let (tp, examples) = build(root, &selected)?;
+    let ctx = Ctx {
+        tp,
+        python: python.clone(),
+        peers: root.join("xtask/peers"),
+        out: root.join("bench-out"),
+        examples,
+    };
     let scale = if opts.quick { Scale::Quick } else { Scale::Full };
 
     let date = report::now();
@@ -124,23 +129,28 @@ fn ensure_venv(root: &Path, requirements: &[&str]) -> Result<PathBuf> {
     Ok(python)
 }
 
-fn build_tp(root: &Path) -> Result<PathBuf> {
-    eprintln!("==> bench: cargo build --release -p tp-cli");
+/// Builds `tp` and the selected tasks' examples in release; returns `tp` and the examples' directory.
+fn build(root: &Path, tasks: &[&Task]) -> Result<(PathBuf, PathBuf)> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--release", "-p", "tp-cli"])
-        .current_dir(root)
-        .status()
-        .context("could not run cargo")?;
-    if !status.success() {
-        bail!("cargo build --release -p tp-cli failed");
+    let mut builds: Vec<Vec<&str>> = vec![vec!["build", "--release", "-p", "tp-cli"]];
+    for (package, example) in tasks.iter().flat_map(|t| t.examples.iter()) {
+        builds.push(vec!["build", "--release", "-p", package, "--example", example]);
+    }
+    builds.dedup();
+    for args in &builds {
+        eprintln!("==> bench: cargo {}", args.join(" "));
+        let status =
+            Command::new(&cargo).args(args).current_dir(root).status().context("could not run cargo")?;
+        if !status.success() {
+            bail!("cargo {} failed", args.join(" "));
+        }
     }
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let tp = target.join("release/tp");
     if !tp.exists() {
         bail!("{} is missing after the release build", tp.display());
     }
-    Ok(tp)
+    Ok((tp, target.join("release/examples")))
 }
 
 fn run_case(ctx: &Ctx, case: &Case) -> Result<Row> {
@@ -256,6 +266,7 @@ mod tests {
             python: "python3".into(),
             peers: root.join("xtask/peers"),
             out: dir.clone(),
+            examples: dir.join("examples"),
         };
         (ctx, dir)
     }

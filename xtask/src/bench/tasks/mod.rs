@@ -8,10 +8,24 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use serde_json::Value;
 
-use super::report::thousands;
+mod demo;
+mod simulate;
+
+use demo::demo;
+use simulate::simulate;
+
+/// The seed every task uses for its data, on both sides.
+pub(crate) const SEED: &str = "7";
+/// DESIGN.md: the retail world has ~2,500 households.
+pub(crate) const RETAIL_CUSTOMERS: u64 = 2_500;
+
+/// A number field of a probe's JSON object.
+pub(crate) fn number(v: &Value, key: &str) -> Option<f64> {
+    v.get(key).and_then(Value::as_f64)
+}
 
 /// Where things are for one benchmark run.
 pub struct Ctx {
@@ -23,6 +37,9 @@ pub struct Ctx {
     pub peers: PathBuf,
     /// `bench-out/`: every case writes below `bench-out/<case slug>/`.
     pub out: PathBuf,
+    /// `target/release/examples/`: the example programs the tasks list in [`Task::examples`].
+    #[allow(dead_code)] // until the first stage task registers an example
+    pub examples: PathBuf,
 }
 
 impl Ctx {
@@ -31,6 +48,12 @@ impl Ctx {
         let mut cmd = Cmd::new(&self.python, &[&self.peers.join(script)]);
         cmd.args.extend(args.iter().map(|a| a.as_ref().to_os_string()));
         cmd
+    }
+
+    /// A release example program (listed in its task's [`Task::examples`]) with its arguments.
+    #[allow(dead_code)] // until the first stage task registers an example
+    pub fn example(&self, name: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Cmd {
+        Cmd::new(&self.examples.join(name), args)
     }
 
     /// The directory of one case.
@@ -118,6 +141,8 @@ pub struct Task {
     pub about: &'static str,
     /// Pinned pip requirements of this task's peers and probes (installed only when it runs).
     pub requirements: &'static [&'static str],
+    /// Release examples the cases run as "ours" besides `tp`: `(package, example)`, built before the run.
+    pub examples: &'static [(&'static str, &'static str)],
     /// Builds the cases.
     pub cases: fn(&Ctx, Scale) -> Vec<Case>,
 }
@@ -128,12 +153,14 @@ pub const TASKS: &[Task] = &[
         name: "simulate",
         about: "tp simulate (criteo parquet vs a numpy/pyarrow script; retail csv, ours only)",
         requirements: &["numpy==2.4.6", "pyarrow==26.0.1"],
+        examples: &[],
         cases: simulate,
     },
     Task {
         name: "demo",
         about: "tp demo: the whole pipeline on the retail world, ours only (quality: true profits)",
         requirements: &[],
+        examples: &[],
         cases: demo,
     },
 ];
@@ -165,156 +192,9 @@ pub fn requirements(tasks: &[&Task]) -> Vec<&'static str> {
     out
 }
 
-// ---------------------------------------------------------------------------------------------------
-// simulate
-// ---------------------------------------------------------------------------------------------------
-
-const SEED: &str = "7";
-/// DESIGN.md: the retail world has ~2,500 households.
-const RETAIL_CUSTOMERS: u64 = 2_500;
-
-fn simulate(ctx: &Ctx, scale: Scale) -> Vec<Case> {
-    let n: u64 = match scale {
-        Scale::Full => 1_000_000,
-        Scale::Quick => 100_000,
-    };
-    let criteo = ctx.dir("simulate-criteo");
-    let retail = ctx.dir("simulate-retail");
-    let (ours_criteo, peer_criteo, ours_retail) =
-        (criteo.join("ours"), criteo.join("peer"), retail.join("ours"));
-    let n_arg = n.to_string();
-    let retail_arg = RETAIL_CUSTOMERS.to_string();
-    let probe =
-        |dir: &Path| Quality { probe: ctx.script("simulate_quality.py", &[&dir]), format: treated_and_tau };
-    vec![
-        Case {
-            label: "simulate criteo (parquet)".into(),
-            slug: "simulate-criteo".into(),
-            size: format!("{} customers", thousands(n)),
-            prepare: vec![],
-            ours: Side {
-                run: Cmd::new(
-                    &ctx.tp,
-                    &[
-                        &"simulate",
-                        &"--preset",
-                        &"criteo",
-                        &"--customers",
-                        &n_arg,
-                        &"--seed",
-                        &SEED,
-                        &"--out",
-                        &ours_criteo,
-                        &"--format",
-                        &"parquet",
-                    ],
-                ),
-                quality: probe(&ours_criteo),
-            },
-            peer: Some(Side {
-                run: ctx.script(
-                    "simulate_criteo.py",
-                    &[&"--customers", &n_arg, &"--seed", &SEED, &"--out", &peer_criteo],
-                ),
-                quality: probe(&peer_criteo),
-            }),
-        },
-        Case {
-            label: "simulate retail (csv)".into(),
-            slug: "simulate-retail".into(),
-            size: format!("{} customers", thousands(RETAIL_CUSTOMERS)),
-            prepare: vec![],
-            ours: Side {
-                run: Cmd::new(
-                    &ctx.tp,
-                    &[
-                        &"simulate",
-                        &"--preset",
-                        &"retail",
-                        &"--customers",
-                        &retail_arg,
-                        &"--seed",
-                        &SEED,
-                        &"--out",
-                        &ours_retail,
-                        &"--format",
-                        &"csv",
-                    ],
-                ),
-                quality: Quality {
-                    probe: ctx.script("simulate_quality.py", &[&ours_retail]),
-                    format: rows_written,
-                },
-            },
-            peer: None,
-        },
-    ]
-}
-
-// ---------------------------------------------------------------------------------------------------
-// demo
-// ---------------------------------------------------------------------------------------------------
-
-fn demo(ctx: &Ctx, scale: Scale) -> Vec<Case> {
-    let customers: u64 = match scale {
-        Scale::Full => RETAIL_CUSTOMERS,
-        Scale::Quick => 500,
-    };
-    let out = ctx.dir("demo").join("ours");
-    let n_arg = customers.to_string();
-    vec![Case {
-        label: "demo (simulate → profit)".into(),
-        slug: "demo".into(),
-        size: format!("{} customers", thousands(customers)),
-        prepare: vec![],
-        ours: Side {
-            run: Cmd::new(
-                &ctx.tp,
-                &[&"demo", &"--customers", &n_arg, &"--seed", &SEED, &"--out", &out, &"--json"],
-            ),
-            quality: Quality { probe: ctx.script("demo_quality.py", &[&out]), format: true_profits },
-        },
-        peer: None,
-    }]
-}
-
-/// `policy $1,877 vs oracle $5,412 (35%)` from the demo's truth block.
-fn true_profits(v: &Value) -> Result<String> {
-    let (Some(policy), Some(oracle)) = (number(v, "policy_profit"), number(v, "oracle_profit")) else {
-        bail!("the probe found no policy_profit / oracle_profit: {v}");
-    };
-    Ok(format!("true profit: policy ${policy:.0} vs oracle ${oracle:.0} ({:.0}%)", 100.0 * policy / oracle))
-}
-
-fn number(v: &Value, key: &str) -> Option<f64> {
-    v.get(key).and_then(Value::as_f64)
-}
-
-/// `treated 0.850, mean τ 0.001625` from the probe's `treated_share` and `mean_tau`.
-fn treated_and_tau(v: &Value) -> Result<String> {
-    let (Some(share), Some(tau)) = (number(v, "treated_share"), number(v, "mean_tau")) else {
-        bail!("the probe found no treatment or tau column: {v}");
-    };
-    Ok(format!("treated {share:.3}, mean τ {tau:.6}"))
-}
-
-/// `events 2,612,000 rows, 5 files` from the probe's `files` map and `rows` total.
-fn rows_written(v: &Value) -> Result<String> {
-    let files = v.get("files").and_then(Value::as_object).context("the probe printed no `files`")?;
-    let rows = v.get("rows").and_then(Value::as_u64).context("the probe printed no `rows`")?;
-    let largest = files.iter().filter_map(|(name, n)| Some((name, n.as_u64()?))).max_by_key(|(_, n)| *n);
-    Ok(match largest {
-        Some((name, n)) => {
-            format!("{} rows in {} files (largest: {name}, {})", thousands(rows), files.len(), thousands(n))
-        }
-        None => "no files written".to_string(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn ctx() -> Ctx {
         Ctx {
@@ -322,6 +202,7 @@ mod tests {
             python: "/r/.venv/bin/python".into(),
             peers: "/r/xtask/peers".into(),
             out: "/r/bench-out".into(),
+            examples: "/r/target/release/examples".into(),
         }
     }
 
@@ -335,8 +216,20 @@ mod tests {
 
     #[test]
     fn requirements_are_per_task_and_deduplicated() {
-        let a = Task { name: "a", about: "", requirements: &["numpy==1", "pyarrow==2"], cases: simulate };
-        let b = Task { name: "b", about: "", requirements: &["numpy==1", "causalml==3"], cases: simulate };
+        let a = Task {
+            name: "a",
+            about: "",
+            requirements: &["numpy==1", "pyarrow==2"],
+            examples: &[],
+            cases: simulate,
+        };
+        let b = Task {
+            name: "b",
+            about: "",
+            requirements: &["numpy==1", "causalml==3"],
+            examples: &[],
+            cases: simulate,
+        };
         assert_eq!(requirements(&[&a]), vec!["numpy==1", "pyarrow==2"]);
         assert_eq!(requirements(&[&a, &b]), vec!["numpy==1", "pyarrow==2", "causalml==3"]);
         // the first task must not wait on the heavy peers
@@ -344,6 +237,12 @@ mod tests {
         assert!(requirements(&sim).iter().all(|r| !r.starts_with("causalml") && !r.starts_with("econml")));
         // every requirement is pinned, so a rerun installs nothing and results are reproducible
         assert!(TASKS.iter().flat_map(|t| t.requirements).all(|r| r.contains("==")));
+    }
+
+    #[test]
+    fn examples_run_from_the_release_examples_directory() {
+        let cmd = ctx().example("learn_bench", &[&"data", &"gbdt"]);
+        assert_eq!(cmd.display(), "/r/target/release/examples/learn_bench data gbdt");
     }
 
     #[test]
@@ -373,22 +272,5 @@ mod tests {
         for case in &cases {
             assert!(case.ours.run.display().contains(&format!("/r/bench-out/{}/", case.slug)));
         }
-    }
-
-    #[test]
-    fn demo_quality_figure() {
-        let v = serde_json::json!({"policy_profit": 1877.0, "oracle_profit": 5412.0});
-        assert_eq!(true_profits(&v).unwrap(), "true profit: policy $1877 vs oracle $5412 (35%)");
-        assert!(true_profits(&serde_json::json!({})).is_err());
-    }
-
-    #[test]
-    fn quality_figures() {
-        let v = json!({ "rows": 10, "treated_share": 0.8512, "mean_tau": 0.01234 });
-        assert_eq!(treated_and_tau(&v).unwrap(), "treated 0.851, mean τ 0.012340");
-        assert!(treated_and_tau(&json!({ "rows": 10 })).is_err());
-        let v = json!({ "rows": 1200, "files": { "events": 1000, "customers": 200 } });
-        assert_eq!(rows_written(&v).unwrap(), "1,200 rows in 2 files (largest: events, 1,000)");
-        assert!(rows_written(&json!({})).is_err());
     }
 }
