@@ -1,19 +1,22 @@
-"""scikit-learn peer of tp-segment's benchmark (`crates/tp-segment/examples/segment_bench.rs`).
+"""scikit-learn peer of tp-segment's benchmark (`cargo xtask bench segment`).
 
-Builds the same inputs from the same SplitMix64 formulas as
-`crates/tp-segment/examples/bench_data.rs`:
+Subcommands (each one process; the bench times whole processes):
 
-- NMF: 20,000 x 300 counts of rank 6 (W, H exponential, H 70 % zeros,
-  X = floor(5 WH + u)); NMF(n_components=6, init="nndsvda") with solver
-  cd (tol 1e-4, 1e-5, 1e-6), mu (Frobenius) and mu (KL), max_iter 1000.
-- K-Means: 1,000,000 x 16 blobs around 8 centers; Lloyd from the first 8 rows
-  (both sides start from the same centers, so the inertia must agree), then a
-  full KMeans(n_init=1) with k-means++.
+    segment_peer.py make kmeans|nmf --rows N --out X.npy   # the shared input (untimed)
+    segment_peer.py init X.npy --k K --seed S --out C.npy  # k-means++ centers both sides start from
+    segment_peer.py kmeans X.npy --k K [--init C.npy] [--n-init N] --seed S --out R.json
+    segment_peer.py nmf X.npy --k K [--solver cd|mu] [--loss frobenius|kl] [--tol T] --out R.json
+    segment_peer.py show R.json                            # quality probe: prints R.json
 
-Prints one JSON line per task with `seconds` (fit only, data generation
-excluded) and the objective / inertia. Run in a fresh process:
+Inputs (float64, C order, numpy .npy; `crates/tp-segment/examples/segment_bench` reads the same file):
 
-    OMP_WAIT_POLICY=PASSIVE python xtask/peers/segment_peer.py [nmf|kmeans|all] [--quick]
+- kmeans: n x 16 blobs around 8 centers (center coordinates 10 (u - 1/2), noise 3 (u1 + u2 + u3 - 3/2),
+  u uniform from SplitMix64 streams);
+- nmf: n x 300 counts of rank 6: W, H exponential (H 70 % zeros), X = floor(5 WH + u).
+
+`R.json` holds the fit-only `fit_seconds` (data loading and imports excluded) next to the quality
+figure (inertia, or scikit-learn's `reconstruction_err_`) and `n_iter`. Run with
+OMP_WAIT_POLICY=PASSIVE, as the bench does.
 """
 
 import argparse
@@ -54,51 +57,95 @@ def kmeans_blobs(n, d, k):
     return centers[c] + 3.0 * s.reshape(n, d)
 
 
-def nmf(quick):
-    from sklearn.decomposition import NMF
-
-    n, m, k = (2000, 300, 6) if quick else (20_000, 300, 6)
-    x = nmf_counts(n, m, k)
-    for name, kw, tols in [("cd", dict(solver="cd"), [1e-4, 1e-5, 1e-6]),
-                           ("mu", dict(solver="mu"), [1e-4]),
-                           ("mu_kl", dict(solver="mu", beta_loss="kullback-leibler"), [1e-4])]:
-        for tol in tols:
-            model = NMF(n_components=k, init="nndsvda", tol=tol, max_iter=1000, random_state=0, **kw)
-            t0, c0 = time.perf_counter(), time.process_time()
-            model.fit_transform(x)
-            secs, cpu = time.perf_counter() - t0, time.process_time() - c0
-            print(json.dumps({"task": "nmf", "solver": name, "rows": n, "cols": m, "k": k, "tol": tol,
-                              "seconds": round(secs, 4), "cpu_seconds": round(cpu, 2), "objective": model.reconstruction_err_,
-                              "n_iter": model.n_iter_}), flush=True)
+def write_json(path, obj):
+    with open(path, "w") as f:
+        json.dump(obj, f)
+        f.write("\n")
 
 
-def kmeans(quick):
+def make(a):
+    x = kmeans_blobs(a.rows, 16, 8) if a.what == "kmeans" else nmf_counts(a.rows, 300, 6)
+    np.save(a.out, np.ascontiguousarray(x, dtype=np.float64))
+
+
+def init(a):
+    from sklearn.cluster import kmeans_plusplus
+
+    x = np.load(a.data)
+    centers, _ = kmeans_plusplus(x, a.k, random_state=a.seed)
+    np.save(a.out, np.ascontiguousarray(centers))
+
+
+def kmeans(a):
     from sklearn.cluster import KMeans
 
-    n, d, k = (100_000, 16, 8) if quick else (1_000_000, 16, 8)
-    x = kmeans_blobs(n, d, k)
-    init = x[:k].copy()
-    t0, c0 = time.perf_counter(), time.process_time()
-    km = KMeans(n_clusters=k, init=init, n_init=1, algorithm="lloyd").fit(x)
-    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
-    print(json.dumps({"task": "kmeans_from_init", "algorithm": "lloyd", "rows": n, "dims": d, "k": k,
-                      "seconds": round(secs, 4), "cpu_seconds": round(cpu, 2), "inertia": km.inertia_, "n_iter": km.n_iter_}), flush=True)
-    t0, c0 = time.perf_counter(), time.process_time()
-    km = KMeans(n_clusters=k, n_init=1, random_state=0).fit(x)
-    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
-    print(json.dumps({"task": "kmeans_full", "algorithm": "kmeans++_lloyd", "n_init": 1, "rows": n,
-                      "seconds": round(secs, 4), "cpu_seconds": round(cpu, 2), "inertia": km.inertia_, "n_iter": km.n_iter_}), flush=True)
+    x = np.load(a.data)
+    if a.init:
+        model = KMeans(n_clusters=a.k, init=np.load(a.init), n_init=1, algorithm="lloyd")
+    else:
+        model = KMeans(n_clusters=a.k, n_init=a.n_init, random_state=a.seed, algorithm="lloyd")
+    t0 = time.perf_counter()
+    model.fit(x)
+    secs = time.perf_counter() - t0
+    write_json(a.out, {"side": "scikit-learn", "fit_seconds": secs, "inertia": float(model.inertia_),
+                       "n_iter": int(model.n_iter_)})
+
+
+def nmf(a):
+    from sklearn.decomposition import NMF
+
+    x = np.load(a.data)
+    loss = "kullback-leibler" if a.loss == "kl" else "frobenius"
+    model = NMF(n_components=a.k, init="nndsvda", solver=a.solver, beta_loss=loss, tol=a.tol,
+                max_iter=a.max_iter, random_state=0)
+    t0 = time.perf_counter()
+    model.fit_transform(x)
+    secs = time.perf_counter() - t0
+    write_json(a.out, {"side": "scikit-learn", "fit_seconds": secs, "objective": float(model.reconstruction_err_),
+                       "n_iter": int(model.n_iter_)})
+
+
+def show(a):
+    with open(a.path) as f:
+        print(json.dumps(json.load(f)))
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("task", nargs="?", default="all", choices=["nmf", "kmeans", "all"])
-    p.add_argument("--quick", action="store_true")
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("make")
+    s.add_argument("what", choices=["kmeans", "nmf"])
+    s.add_argument("--rows", type=int, required=True)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=make)
+    s = sub.add_parser("init")
+    s.add_argument("data")
+    s.add_argument("--k", type=int, required=True)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=init)
+    s = sub.add_parser("kmeans")
+    s.add_argument("data")
+    s.add_argument("--k", type=int, required=True)
+    s.add_argument("--init")
+    s.add_argument("--n-init", type=int, default=1)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=kmeans)
+    s = sub.add_parser("nmf")
+    s.add_argument("data")
+    s.add_argument("--k", type=int, required=True)
+    s.add_argument("--solver", choices=["cd", "mu"], default="cd")
+    s.add_argument("--loss", choices=["frobenius", "kl"], default="frobenius")
+    s.add_argument("--tol", type=float, default=1e-4)
+    s.add_argument("--max-iter", type=int, default=1000)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=nmf)
+    s = sub.add_parser("show")
+    s.add_argument("path")
+    s.set_defaults(func=show)
     a = p.parse_args()
-    if a.task in ("nmf", "all"):
-        nmf(a.quick)
-    if a.task in ("kmeans", "all"):
-        kmeans(a.quick)
+    a.func(a)
 
 
 if __name__ == "__main__":

@@ -50,8 +50,7 @@ fn check(x: MatRef<'_, f64>, labels: &[usize], what: &str) -> Result<(Vec<usize>
 }
 
 fn rows_of(x: MatRef<'_, f64>) -> (Vec<f64>, usize) {
-    let r = crate::kmeans::rows::Rows::from_mat(x);
-    (r.data, r.d)
+    (crate::kmeans::rows::row_major(x), x.ncols())
 }
 
 #[inline]

@@ -49,6 +49,7 @@ fn assign_block(
     labels: &mut [usize],
     bounds: Option<(&mut [f64], &mut [f64])>,
     hamerly: Option<(&[f64], &[f64], bool)>,
+    want_inertia: bool,
 ) -> Partial {
     let d = x.d;
     let cs = CenterSet::new(centers, k, d);
@@ -85,6 +86,9 @@ fn assign_block(
                 }
                 labels[o] = a;
                 let wi = w[i];
+                if want_inertia {
+                    p.inertia += wi * sq_dist(xi, cs.center(a));
+                }
                 if full_pass {
                     // first pass: the block's full sums
                     p.changed += usize::from(a != old);
@@ -158,6 +162,7 @@ type HamerlyChunk<'a> = (usize, ((&'a mut [usize], &'a mut [f64]), &'a mut [f64]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     x: &Rows,
+    xn: &[f64],
     w: &[f64],
     init: &[f64],
     k: usize,
@@ -168,7 +173,6 @@ pub(crate) fn run(
 ) -> Run {
     let (n, d) = (x.n, x.d);
     let mut centers = init.to_vec();
-    let xn = x.sq_norms();
     let mut labels = vec![usize::MAX; n];
     let mut bounds = Bounds {
         upper: if hamerly { vec![0.0; n] } else { Vec::new() },
@@ -186,7 +190,7 @@ pub(crate) fn run(
         let half_sep = if hamerly { half_separation(&centers, k, d) } else { Vec::new() };
         let parts = assign_pass(
             x,
-            &xn,
+            xn,
             w,
             &centers,
             k,
@@ -196,6 +200,7 @@ pub(crate) fn run(
             &half_sep,
             &drift,
             parallel,
+            false,
         );
         let incremental = bounds.valid;
         bounds.valid = hamerly;
@@ -236,10 +241,31 @@ pub(crate) fn run(
             break;
         }
     }
-    if !strict {
-        labels = super::rows::assign_all(x, &centers, parallel);
-    }
-    let inertia = super::rows::inertia(x, w, &centers, &labels, parallel);
+    let inertia = if hamerly {
+        // one more bounded pass: re-assigns to the final centers (when stopped on
+        // the tolerance; after strict convergence nothing moves) and sums the inertia
+        let half_sep = half_separation(&centers, k, d);
+        let parts = assign_pass(
+            x,
+            xn,
+            w,
+            &centers,
+            k,
+            &mut labels,
+            &mut bounds,
+            true,
+            &half_sep,
+            &drift,
+            parallel,
+            true,
+        );
+        parts.iter().map(|p| p.inertia).sum()
+    } else {
+        if !strict {
+            labels = super::rows::assign_all(x, &centers, parallel);
+        }
+        super::rows::inertia(x, w, &centers, &labels, parallel)
+    };
     Run { centers, labels, inertia, n_iter, converged, inertia_trace: trace }
 }
 
@@ -256,11 +282,23 @@ fn assign_pass(
     half_sep: &[f64],
     drift: &[f64],
     parallel: bool,
+    want_inertia: bool,
 ) -> Vec<Partial> {
     let valid = bounds.valid;
     if hamerly {
         let work = |(b, ((l, u), lo)): HamerlyChunk<'_>| {
-            assign_block(x, xn, w, centers, k, b * BLOCK, l, Some((u, lo)), Some((half_sep, drift, valid)))
+            assign_block(
+                x,
+                xn,
+                w,
+                centers,
+                k,
+                b * BLOCK,
+                l,
+                Some((u, lo)),
+                Some((half_sep, drift, valid)),
+                want_inertia,
+            )
         };
         if parallel && x.n > BLOCK {
             labels
@@ -280,8 +318,9 @@ fn assign_pass(
                 .collect()
         }
     } else {
-        let work =
-            |(b, l): (usize, &mut [usize])| assign_block(x, xn, w, centers, k, b * BLOCK, l, None, None);
+        let work = |(b, l): (usize, &mut [usize])| {
+            assign_block(x, xn, w, centers, k, b * BLOCK, l, None, None, false)
+        };
         if parallel && x.n > BLOCK {
             labels.par_chunks_mut(BLOCK).enumerate().map(work).collect()
         } else {

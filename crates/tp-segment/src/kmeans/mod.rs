@@ -125,7 +125,7 @@ impl KMeans {
         }
         check_finite("predict input", x)?;
         let rows = Rows::from_mat(x);
-        Ok(rows::assign_all(&rows, &Rows::from_mat(self.centers.as_ref()).data, self.params.parallel))
+        Ok(rows::assign_all(&rows, &rows::row_major(self.centers.as_ref()), self.params.parallel))
     }
 }
 
@@ -204,7 +204,6 @@ impl KMeansParams {
                 got: "0".into(),
             });
         }
-        check_finite("k-means input", x)?;
         if let Some(w) = w {
             if w.len() != x.nrows() {
                 return Err(SegmentError::Shape {
@@ -236,8 +235,9 @@ impl KMeansParams {
     pub fn fit_weighted(&self, x: MatRef<'_, f64>, weights: Option<&[f64]>) -> Result<KMeans> {
         self.validate(x, weights)?;
         let rows = Rows::from_mat(x);
+        let (xn, var) = input_stats(&rows)?;
         let w = weights.map_or_else(|| vec![1.0; rows.n], <[f64]>::to_vec);
-        let tol = self.tol * mean_variance(&rows);
+        let tol = self.tol * var;
         let one = |r: usize| {
             let mut rng = tp_core::rng::stream(self.seed, r as u64);
             let init = match self.algorithm {
@@ -247,11 +247,12 @@ impl KMeansParams {
                     let idx = sample_without_replacement(rows.n, m, &mut rng);
                     let sub = rows.subset(&idx);
                     let sw: Vec<f64> = idx.iter().map(|&i| w[i]).collect();
-                    init::kmeans_plusplus(&sub, &sw, self.k, &mut rng, self.parallel)
+                    let sn: Vec<f64> = idx.iter().map(|&i| xn[i]).collect();
+                    init::kmeans_plusplus(&sub, &sn, &sw, self.k, &mut rng, self.parallel)
                 }
-                _ => init::kmeans_plusplus(&rows, &w, self.k, &mut rng, self.parallel),
+                _ => init::kmeans_plusplus(&rows, &xn, &w, self.k, &mut rng, self.parallel),
             };
-            self.run_from(&rows, &w, &init, tol, &mut rng)
+            self.run_from(&rows, &xn, &w, &init, tol, &mut rng)
         };
         let runs: Vec<engine::Run> = if self.parallel && self.n_init > 1 {
             (0..self.n_init).into_par_iter().map(one).collect()
@@ -279,25 +280,31 @@ impl KMeansParams {
         }
         check_finite("initial centers", centers)?;
         let rows = Rows::from_mat(x);
+        let (xn, var) = input_stats(&rows)?;
         let w = weights.map_or_else(|| vec![1.0; rows.n], <[f64]>::to_vec);
-        let tol = self.tol * mean_variance(&rows);
-        let init = Rows::from_mat(centers).data;
+        let tol = self.tol * var;
+        let init = rows::row_major(centers);
         let mut rng = tp_core::rng::stream(self.seed, 0);
-        let run = self.run_from(&rows, &w, &init, tol, &mut rng);
+        let run = self.run_from(&rows, &xn, &w, &init, tol, &mut rng);
         Ok(self.keep_best(vec![run], rows.d))
     }
 
     fn run_from(
         &self,
         rows: &Rows,
+        xn: &[f64],
         w: &[f64],
         init: &[f64],
         tol: f64,
         rng: &mut tp_core::rng::TpRng,
     ) -> engine::Run {
         match self.algorithm {
-            Algorithm::Lloyd => engine::run(rows, w, init, self.k, self.max_iter, tol, false, self.parallel),
-            Algorithm::Hamerly => engine::run(rows, w, init, self.k, self.max_iter, tol, true, self.parallel),
+            Algorithm::Lloyd => {
+                engine::run(rows, xn, w, init, self.k, self.max_iter, tol, false, self.parallel)
+            }
+            Algorithm::Hamerly => {
+                engine::run(rows, xn, w, init, self.k, self.max_iter, tol, true, self.parallel)
+            }
             Algorithm::MiniBatch { batch_size } => {
                 minibatch::run(rows, w, init, self.k, batch_size, self.max_iter, rng, self.parallel)
             }
@@ -325,37 +332,15 @@ impl KMeansParams {
     }
 }
 
-/// Mean over features of the (population) variance: scikit-learn's tolerance
-/// scale. Per-block (count, mean, M2) merged in block order (Chan et al.).
-fn mean_variance(x: &Rows) -> f64 {
-    let d = x.d;
-    let part = |b: usize| {
-        let (lo, hi) = (b * rows::BLOCK, ((b + 1) * rows::BLOCK).min(x.n));
-        let cnt = (hi - lo) as f64;
-        let mut mean = vec![0.0; d];
-        for i in lo..hi {
-            mean.iter_mut().zip(x.row(i)).for_each(|(m, v)| *m += v);
-        }
-        mean.iter_mut().for_each(|m| *m /= cnt);
-        let mut m2 = vec![0.0; d];
-        for i in lo..hi {
-            m2.iter_mut().zip(x.row(i)).zip(&mean).for_each(|((s, v), m)| *s += (v - m) * (v - m));
-        }
-        (cnt, mean, m2)
-    };
-    let parts: Vec<(f64, Vec<f64>, Vec<f64>)> =
-        (0..x.n.div_ceil(rows::BLOCK)).into_par_iter().map(part).collect();
-    let (mut n, mut mean, mut m2) = (0.0, vec![0.0; d], vec![0.0; d]);
-    for (cb, mb, sb) in parts {
-        let tot = n + cb;
-        for t in 0..d {
-            let delta = mb[t] - mean[t];
-            mean[t] += delta * cb / tot;
-            m2[t] += sb[t] + delta * delta * n * cb / tot;
-        }
-        n = tot;
-    }
-    m2.iter().sum::<f64>() / n / d as f64
+/// ‖x_i‖² of every row and the mean feature variance (scikit-learn's
+/// tolerance scale), or the first non-finite entry as an error.
+fn input_stats(rows: &Rows) -> Result<(Vec<f64>, f64)> {
+    rows.stats().map_err(|(row, column, value)| SegmentError::NonFinite {
+        input: "k-means input".into(),
+        row,
+        column,
+        value,
+    })
 }
 
 /// `m` distinct indices of 0..n in random order (partial Fisher–Yates).

@@ -6,64 +6,129 @@
 //! the number of threads.
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Accum, ContiguousFwd, Mat, MatRef, Par};
 use rayon::prelude::*;
 
 /// Rows per parallel block (fixed, so results are thread-count independent).
 pub(crate) const BLOCK: usize = 4096;
 
-/// A row-major copy of an n × d matrix.
-#[derive(Debug, Clone)]
-pub(crate) struct Rows {
-    pub data: Vec<f64>,
+/// A row-major copy of an n × d matrix (block-wise transposition, parallel).
+pub(crate) fn row_major(x: MatRef<'_, f64>) -> Vec<f64> {
+    let (n, d) = (x.nrows(), x.ncols());
+    let mut data = vec![0.0; n * d];
+    if d > 0 {
+        // fill block by block: each block reads d short column runs and writes within L2
+        data.par_chunks_mut(BLOCK * d).enumerate().for_each(|(b, chunk)| {
+            let lo = b * BLOCK;
+            let rows = chunk.len() / d;
+            let cols: Vec<Vec<f64>> =
+                (0..d).map(|j| x.col(j).subrows(lo, rows).iter().copied().collect()).collect();
+            for (o, row) in chunk.chunks_exact_mut(d).enumerate() {
+                for (v, c) in row.iter_mut().zip(&cols) {
+                    *v = c[o];
+                }
+            }
+        });
+    }
+    data
+}
+
+enum Store<'a> {
+    Owned(Vec<f64>),
+    Borrowed(MatRef<'a, f64, usize, usize, isize, ContiguousFwd>),
+}
+
+/// The K-Means input as rows: borrowed when the caller's matrix already has
+/// contiguous rows (e.g. a row-major view of a C-order array), else a
+/// row-major copy.
+pub(crate) struct Rows<'a> {
+    store: Store<'a>,
     pub n: usize,
     pub d: usize,
 }
 
-impl Rows {
-    pub fn from_mat(x: MatRef<'_, f64>) -> Self {
+impl<'a> Rows<'a> {
+    pub fn from_mat(x: MatRef<'a, f64>) -> Self {
         let (n, d) = (x.nrows(), x.ncols());
-        let mut data = vec![0.0; n * d];
-        if d > 0 {
-            // fill block by block: each block reads d short column runs and writes within L2
-            data.par_chunks_mut(BLOCK * d).enumerate().for_each(|(b, chunk)| {
-                let lo = b * BLOCK;
-                let rows = chunk.len() / d;
-                let cols: Vec<Vec<f64>> =
-                    (0..d).map(|j| x.col(j).subrows(lo, rows).iter().copied().collect()).collect();
-                for (o, row) in chunk.chunks_exact_mut(d).enumerate() {
-                    for (v, c) in row.iter_mut().zip(&cols) {
-                        *v = c[o];
-                    }
-                }
-            });
-        }
-        Self { data, n, d }
+        let store = match x.try_as_row_major() {
+            Some(v) if n > 0 => Store::Borrowed(v),
+            _ => Store::Owned(row_major(x)),
+        };
+        Self { store, n, d }
     }
 
-    /// ‖x_i‖² of every row.
-    pub fn sq_norms(&self) -> Vec<f64> {
-        let mut out = vec![0.0; self.n];
-        out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, chunk)| {
-            for (o, v) in chunk.iter_mut().enumerate() {
-                *v = self.row(b * BLOCK + o).iter().map(|a| a * a).sum();
-            }
-        });
-        out
-    }
-
-    pub fn subset(&self, idx: &[usize]) -> Self {
+    /// The rows idx (in that order), copied.
+    pub fn subset(&self, idx: &[usize]) -> Rows<'static> {
         let d = self.d;
         let mut data = Vec::with_capacity(idx.len() * d);
         for &i in idx {
             data.extend_from_slice(self.row(i));
         }
-        Self { data, n: idx.len(), d }
+        Rows { store: Store::Owned(data), n: idx.len(), d }
     }
 
     #[inline]
     pub fn row(&self, i: usize) -> &[f64] {
-        &self.data[i * self.d..(i + 1) * self.d]
+        match &self.store {
+            Store::Owned(v) => &v[i * self.d..(i + 1) * self.d],
+            Store::Borrowed(m) => m.row(i).as_slice(),
+        }
+    }
+
+    /// Rows lo..hi as a matrix view.
+    pub fn block(&self, lo: usize, hi: usize) -> MatRef<'_, f64> {
+        match &self.store {
+            Store::Owned(v) => MatRef::from_row_major_slice(&v[lo * self.d..hi * self.d], hi - lo, self.d),
+            Store::Borrowed(m) => m.subrows(lo, hi - lo).as_dyn_stride(),
+        }
+    }
+
+    /// One pass over the data: the first non-finite entry (row, column,
+    /// value), else ‖x_i‖² of every row and scikit-learn's tolerance scale
+    /// (the mean over features of the population variance; per-block count,
+    /// mean and M2 merged in block order, Chan et al.).
+    pub fn stats(&self) -> std::result::Result<(Vec<f64>, f64), (usize, usize, f64)> {
+        let d = self.d;
+        let mut norms = vec![0.0; self.n];
+        type Part = std::result::Result<(f64, Vec<f64>, Vec<f64>), (usize, usize, f64)>;
+        let parts: Vec<Part> = norms
+            .par_chunks_mut(BLOCK)
+            .enumerate()
+            .map(|(b, out)| {
+                let lo = b * BLOCK;
+                let cnt = out.len() as f64;
+                let mut mean = vec![0.0; d];
+                for (o, nrm) in out.iter_mut().enumerate() {
+                    let row = self.row(lo + o);
+                    if let Some(t) = row.iter().position(|v| !v.is_finite()) {
+                        return Err((lo + o, t, row[t]));
+                    }
+                    mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
+                    *nrm = row.iter().map(|a| a * a).sum();
+                }
+                mean.iter_mut().for_each(|m| *m /= cnt);
+                let mut m2 = vec![0.0; d];
+                for o in 0..out.len() {
+                    m2.iter_mut()
+                        .zip(self.row(lo + o))
+                        .zip(&mean)
+                        .for_each(|((s, v), m)| *s += (v - m) * (v - m));
+                }
+                Ok((cnt, mean, m2))
+            })
+            .collect();
+        let (mut n, mut mean, mut m2) = (0.0, vec![0.0; d], vec![0.0; d]);
+        for part in parts {
+            let (cb, mb, sb) = part?;
+            let tot = n + cb;
+            for t in 0..d {
+                let delta = mb[t] - mean[t];
+                mean[t] += delta * cb / tot;
+                m2[t] += sb[t] + delta * delta * n * cb / tot;
+            }
+            n = tot;
+        }
+        Ok((norms, m2.iter().sum::<f64>() / n / d as f64))
     }
 }
 
@@ -158,7 +223,7 @@ impl CenterSet {
 /// for full assignment passes.
 pub(crate) fn block_scores(x: &Rows, lo: usize, hi: usize, centers: &[f64], k: usize) -> Mat<f64> {
     let d = x.d;
-    let xb = MatRef::from_row_major_slice(&x.data[lo * d..hi * d], hi - lo, d);
+    let xb = x.block(lo, hi);
     let c = MatRef::from_row_major_slice(centers, k, d);
     let mut g = Mat::<f64>::zeros(hi - lo, k);
     matmul(g.as_mut(), Accum::Replace, xb, c.transpose(), -2.0, Par::Seq);
