@@ -20,11 +20,13 @@ use crate::traits::{Classifier, FittedClassifier, FittedRegressor, Regressor};
 use crate::tree::{BinMapper, NewtonCriterion, Tree, TreeParams, grow_tree};
 use crate::validate::{check_binary, check_predict, check_train, param};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use tp_core::faer::MatRef;
 use tp_core::rng::{derive_seed_str, stream};
 
-/// The loss a booster minimizes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The loss a booster minimizes (serialized as `"squared"` / `"log_loss"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BoostLoss {
     /// ½(y − F)²; the score is the prediction.
     Squared,
@@ -289,6 +291,36 @@ impl GradientBoosting {
     }
 }
 
+/// The unchecked on-disk form of a [`BoostingModel`].
+#[derive(Deserialize)]
+struct BoostingForm {
+    loss: BoostLoss,
+    base: f64,
+    mapper: BinMapper,
+    trees: Vec<Tree<f64>>,
+    valid_loss: Vec<f64>,
+    n_features: usize,
+}
+
+impl TryFrom<BoostingForm> for BoostingModel {
+    type Error = String;
+
+    fn try_from(f: BoostingForm) -> std::result::Result<Self, String> {
+        if f.mapper.n_features() != f.n_features {
+            return Err(format!(
+                "boosting: mapper has {} features, model {}",
+                f.mapper.n_features(),
+                f.n_features
+            ));
+        }
+        for (t, tree) in f.trees.iter().enumerate() {
+            tree.check_features(&f.mapper).map_err(|e| format!("boosting tree {t}: {e}"))?;
+        }
+        let BoostingForm { loss, base, mapper, trees, valid_loss, n_features } = f;
+        Ok(Self { loss, base, mapper, trees, valid_loss, n_features })
+    }
+}
+
 fn point_loss(loss: BoostLoss, y: f64, f: f64) -> f64 {
     match loss {
         BoostLoss::Squared => 0.5 * (y - f) * (y - f),
@@ -300,7 +332,12 @@ fn point_loss(loss: BoostLoss, y: f64, f: f64) -> f64 {
 }
 
 /// A fitted boosted ensemble: score = base + Σ trees.
-#[derive(Debug, Clone)]
+///
+/// Serialized as `{"loss", "base", "mapper": BinMapper, "trees":
+/// [Tree<f64>], "valid_loss": [..], "n_features"}` (see [`Tree`] for the flat
+/// node form; leaf values include the learning rate).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "BoostingForm")]
 pub struct BoostingModel {
     loss: BoostLoss,
     base: f64,
@@ -380,6 +417,9 @@ impl FittedRegressor for BoostingModel {
     fn n_features(&self) -> usize {
         self.n_features
     }
+    fn to_saved(&self) -> Option<crate::SavedRegressor> {
+        Some(crate::SavedRegressor::Boosting(self.clone()))
+    }
 }
 
 impl Classifier for GradientBoosting {
@@ -400,5 +440,8 @@ impl FittedClassifier for BoostingModel {
     }
     fn n_features(&self) -> usize {
         self.n_features
+    }
+    fn to_saved(&self) -> Option<crate::SavedClassifier> {
+        Some(crate::SavedClassifier::Boosting(self.clone()))
     }
 }

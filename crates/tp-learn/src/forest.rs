@@ -26,6 +26,7 @@ use crate::tree::{
 use crate::validate::{check_binary, check_predict, check_train, param};
 use rand::Rng;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use tp_core::faer::MatRef;
 use tp_core::rng::{derive_seed_str, stream};
 
@@ -294,13 +295,58 @@ fn oob_predictions(trees: &[Tree<f64>], in_bag: &[Vec<u64>], data: &BinnedMatrix
 
 /// A fitted random forest (regression: mean of tree means; classification:
 /// mean of tree leaf probabilities).
-#[derive(Debug, Clone)]
+///
+/// Serialized as `{"mapper": BinMapper, "trees": [Tree<f64>], "n_features"}`
+/// (see [`Tree`] for the flat node form). The training-row diagnostics —
+/// which rows each tree drew and the out-of-bag predictions — belong to the
+/// training set, not to the model, and are not written: after reading,
+/// [`ForestModel::oob_predictions`] is empty and [`ForestModel::in_bag`] is
+/// `None`. Predictions are identical, bit for bit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "ForestForm")]
 pub struct ForestModel {
     mapper: BinMapper,
     trees: Vec<Tree<f64>>,
+    #[serde(skip)]
     in_bag: Vec<Vec<u64>>,
+    #[serde(skip)]
     oob: Vec<f64>,
     n_features: usize,
+}
+
+/// The unchecked on-disk form of a [`ForestModel`].
+#[derive(Deserialize)]
+struct ForestForm {
+    mapper: BinMapper,
+    trees: Vec<Tree<f64>>,
+    n_features: usize,
+}
+
+impl TryFrom<ForestForm> for ForestModel {
+    type Error = String;
+
+    fn try_from(f: ForestForm) -> std::result::Result<Self, String> {
+        if f.mapper.n_features() != f.n_features {
+            return Err(format!(
+                "forest: mapper has {} features, model {}",
+                f.mapper.n_features(),
+                f.n_features
+            ));
+        }
+        if f.trees.is_empty() {
+            return Err("forest: no trees".into());
+        }
+        for (t, tree) in f.trees.iter().enumerate() {
+            tree.check_features(&f.mapper).map_err(|e| format!("forest tree {t}: {e}"))?;
+        }
+        Ok(Self {
+            mapper: f.mapper,
+            trees: f.trees,
+            in_bag: Vec::new(),
+            oob: Vec::new(),
+            n_features: f.n_features,
+        })
+    }
 }
 
 impl ForestModel {
@@ -324,14 +370,18 @@ impl ForestModel {
     }
 
     /// Out-of-bag prediction of each training row: the mean over trees that
-    /// did not draw it (NaN when every tree drew it).
+    /// did not draw it (NaN when every tree drew it). Empty for a model read
+    /// from disk (the diagnostics are not serialized).
     pub fn oob_predictions(&self) -> &[f64] {
         &self.oob
     }
 
-    /// Whether tree `t` drew training row `i` (in either honest half).
-    pub fn in_bag(&self, t: usize, i: usize) -> bool {
-        self.in_bag[t][i / 64] & (1 << (i % 64)) != 0
+    /// Whether tree `t` drew training row `i` (in either honest half);
+    /// `None` when `t` or `i` is out of range or the model was read from
+    /// disk (the bag record is not serialized).
+    pub fn in_bag(&self, t: usize, i: usize) -> Option<bool> {
+        let word = self.in_bag.get(t)?.get(i / 64)?;
+        (i < self.oob.len()).then_some(word & (1 << (i % 64)) != 0)
     }
 
     /// The trees.
@@ -369,6 +419,9 @@ impl FittedRegressor for ForestModel {
     fn n_features(&self) -> usize {
         self.n_features
     }
+    fn to_saved(&self) -> Option<crate::SavedRegressor> {
+        Some(crate::SavedRegressor::Forest(self.clone()))
+    }
 }
 
 impl Classifier for RandomForestClassifier {
@@ -389,5 +442,8 @@ impl FittedClassifier for ForestModel {
     }
     fn n_features(&self) -> usize {
         self.n_features
+    }
+    fn to_saved(&self) -> Option<crate::SavedClassifier> {
+        Some(crate::SavedClassifier::Forest(self.clone()))
     }
 }

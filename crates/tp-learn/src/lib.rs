@@ -28,6 +28,13 @@
 //!   shrinkage, early stopping on a validation split; rayon over features
 //!   within a node).
 //!
+//! - **Saving**: every fitted model is serde `Serialize` / `Deserialize`
+//!   with stable field names (trees as flat per-node vectors, bin cut points
+//!   with the model); [`FittedRegressor::to_saved`] /
+//!   [`FittedClassifier::to_saved`] turn a boxed model into a
+//!   [`SavedRegressor`] / [`SavedClassifier`] enum that serializes and
+//!   predicts.
+//!
 //! Choices: f64 only; faer views in, owned vectors out; every stochastic
 //! step takes a seed and parallel work draws from
 //! `tp_core::rng::stream(seed, task)` with results combined in index order,
@@ -53,6 +60,7 @@ mod forest;
 mod linalg;
 mod linear;
 mod logistic;
+mod saved;
 mod traits;
 pub mod tree;
 mod validate;
@@ -62,4 +70,5 @@ pub use error::{LearnError, Result};
 pub use forest::{ForestModel, RandomForestClassifier, RandomForestRegressor};
 pub use linear::{LinearModel, LinearRegression};
 pub use logistic::{LogisticModel, LogisticRegression};
+pub use saved::{SavedClassifier, SavedRegressor};
 pub use traits::{Classifier, FittedClassifier, FittedRegressor, Regressor};

@@ -19,10 +19,11 @@ use crate::linalg::{cholesky, cholesky_solve, column_moments, weighted_gram};
 use crate::traits::{FittedRegressor, Regressor};
 use crate::validate::{check_predict, check_train, param};
 use crate::{LearnError, Result};
+use serde::{Deserialize, Serialize};
 use tp_core::faer::{Mat, MatRef};
 
 /// Params of ordinary least squares / ridge regression.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinearRegression {
     alpha: f64,
     fit_intercept: bool,
@@ -95,8 +96,9 @@ impl LinearRegression {
     }
 }
 
-/// A fitted linear model ŷ = b + xᵀβ.
-#[derive(Debug, Clone, PartialEq)]
+/// A fitted linear model ŷ = b + xᵀβ. Serialized as `{"params": {"alpha",
+/// "fit_intercept", "standardize"}, "coef": [..], "intercept"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinearModel {
     params: LinearRegression,
     coef: Vec<f64>,
@@ -159,6 +161,10 @@ impl FittedRegressor for LinearModel {
 
     fn n_features(&self) -> usize {
         self.coef.len()
+    }
+
+    fn to_saved(&self) -> Option<crate::SavedRegressor> {
+        Some(crate::SavedRegressor::Linear(self.clone()))
     }
 }
 

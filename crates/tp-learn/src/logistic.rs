@@ -14,10 +14,11 @@ use crate::linear::linear_predictor;
 use crate::traits::{Classifier, FittedClassifier};
 use crate::validate::{check_binary, check_predict, check_train, param};
 use crate::{LearnError, Result};
+use serde::{Deserialize, Serialize};
 use tp_core::faer::{Mat, MatRef};
 
 /// Params of L2-penalized logistic regression.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogisticRegression {
     l2: f64,
     fit_intercept: bool,
@@ -176,8 +177,10 @@ pub(crate) fn sigmoid(e: f64) -> f64 {
     }
 }
 
-/// A fitted logistic model P(y = 1 | x) = σ(b + xᵀβ).
-#[derive(Debug, Clone, PartialEq)]
+/// A fitted logistic model P(y = 1 | x) = σ(b + xᵀβ). Serialized as
+/// `{"params": {"l2", "fit_intercept", "standardize", "max_iter", "tol"},
+/// "coef": [..], "intercept", "converged", "n_iter"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogisticModel {
     params: LogisticRegression,
     coef: Vec<f64>,
@@ -246,6 +249,10 @@ impl FittedClassifier for LogisticModel {
 
     fn n_features(&self) -> usize {
         self.coef.len()
+    }
+
+    fn to_saved(&self) -> Option<crate::SavedClassifier> {
+        Some(crate::SavedClassifier::Logistic(self.clone()))
     }
 }
 

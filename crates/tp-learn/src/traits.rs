@@ -8,6 +8,7 @@
 //! possibly from several rayon tasks at once.
 
 use crate::Result;
+use crate::{SavedClassifier, SavedRegressor};
 use tp_core::faer::MatRef;
 
 /// A learner of E\[y | x\]: params that fit to a [`FittedRegressor`].
@@ -38,6 +39,12 @@ pub trait FittedRegressor: Send + Sync {
 
     /// Number of input columns the model was fitted on.
     fn n_features(&self) -> usize;
+
+    /// A serializable copy of this model (every tp-learn model gives one;
+    /// models defined elsewhere may return `None`).
+    fn to_saved(&self) -> Option<SavedRegressor> {
+        None
+    }
 }
 
 /// A learner of P(y = 1 | x) for a binary 0/1 target.
@@ -69,6 +76,12 @@ pub trait FittedClassifier: Send + Sync {
 
     /// Number of input columns the model was fitted on.
     fn n_features(&self) -> usize;
+
+    /// A serializable copy of this model (every tp-learn model gives one;
+    /// models defined elsewhere may return `None`).
+    fn to_saved(&self) -> Option<SavedClassifier> {
+        None
+    }
 }
 
 impl Clone for Box<dyn Regressor> {

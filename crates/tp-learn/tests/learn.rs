@@ -5,5 +5,7 @@
 mod golden;
 #[path = "learn/properties.rs"]
 mod properties;
+#[path = "learn/saving.rs"]
+mod saving;
 #[path = "learn/trees.rs"]
 mod trees;

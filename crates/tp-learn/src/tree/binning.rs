@@ -11,6 +11,7 @@
 
 use rand::Rng;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use tp_core::faer::MatRef;
 use tp_core::rng::TpRng;
 
@@ -18,9 +19,39 @@ use tp_core::rng::TpRng;
 pub(crate) const BIN_SAMPLE: usize = 200_000;
 
 /// Cut points of every feature: the map from raw values to bin codes.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serialized as `{"cuts": [[c₀, c₁, …], …]}`, one strictly increasing list
+/// of finite cut points (at most 254) per feature; deserialization checks
+/// exactly that.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "BinMapperForm")]
 pub struct BinMapper {
     cuts: Vec<Vec<f64>>,
+}
+
+/// The unchecked on-disk form of a [`BinMapper`].
+#[derive(Deserialize)]
+struct BinMapperForm {
+    cuts: Vec<Vec<f64>>,
+}
+
+impl TryFrom<BinMapperForm> for BinMapper {
+    type Error = String;
+
+    fn try_from(form: BinMapperForm) -> std::result::Result<Self, String> {
+        for (f, cuts) in form.cuts.iter().enumerate() {
+            if cuts.len() > 254 {
+                return Err(format!("bin mapper: feature {f} has {} cut points (at most 254)", cuts.len()));
+            }
+            if let Some(c) = cuts.iter().find(|c| !c.is_finite()) {
+                return Err(format!("bin mapper: feature {f} has a non-finite cut point {c}"));
+            }
+            if cuts.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(format!("bin mapper: cut points of feature {f} are not strictly increasing"));
+            }
+        }
+        Ok(Self { cuts: form.cuts })
+    }
 }
 
 impl BinMapper {

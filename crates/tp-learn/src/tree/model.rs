@@ -2,6 +2,7 @@
 
 use super::binning::BinnedMatrix;
 use super::criterion::SplitCriterion;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tp_core::faer::MatRef;
 
 /// Marks a leaf in [`Node::feature`].
@@ -39,6 +40,24 @@ impl Node {
 
 /// A binary tree over binned features; leaf `k` stores `leaves[k]`.
 /// Node 0 is the root.
+///
+/// # On-disk form
+///
+/// Serde writes a tree as flat per-node vectors plus the leaf values:
+///
+/// ```text
+/// { "feature":   [i64],        split feature, -1 for a leaf
+///   "bin":       [u8],         last bin code on the left side (0 for a leaf)
+///   "threshold": [f64 | null], left edge on the raw scale; null = +inf (or a leaf)
+///   "nan_left":  [bool],       where NaN goes (false for a leaf)
+///   "left":      [u32],        left child, or the leaf index for a leaf
+///   "right":     [u32],        right child (0 for a leaf)
+///   "leaves":    [L] }
+/// ```
+///
+/// These names are stable. Deserialization checks that the vectors have
+/// equal lengths, that children come after their parent (so routing always
+/// ends) and that leaf indices exist.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tree<L> {
     pub(crate) nodes: Vec<Node>,
@@ -59,6 +78,24 @@ impl<L: Clone + Send + Sync> Tree<L> {
     /// Number of leaves.
     pub fn n_leaves(&self) -> usize {
         self.leaves.len()
+    }
+
+    /// Checks that every split uses a feature below `n_features` whose bin
+    /// code fits `mapper` (for models read from disk).
+    pub(crate) fn check_features(&self, mapper: &super::BinMapper) -> std::result::Result<(), String> {
+        for (k, n) in self.nodes.iter().enumerate() {
+            if n.is_leaf() {
+                continue;
+            }
+            let f = n.feature as usize;
+            if f >= mapper.n_features() {
+                return Err(format!("tree node {k} splits on feature {f} of {}", mapper.n_features()));
+            }
+            if n.bin as usize >= mapper.n_finite_bins(f) {
+                return Err(format!("tree node {k} splits feature {f} at bin {} (it has fewer bins)", n.bin));
+            }
+        }
+        Ok(())
     }
 
     /// Depth (a single leaf has depth 0).
@@ -161,5 +198,94 @@ impl<L: Clone + Send + Sync> Tree<L> {
     /// The same tree with every leaf value mapped by `f`.
     pub fn map_leaves<M: Clone + Send + Sync>(&self, f: impl Fn(&L) -> M) -> Tree<M> {
         Tree { nodes: self.nodes.clone(), leaves: self.leaves.iter().map(f).collect() }
+    }
+}
+
+/// The on-disk form of a [`Tree`] (see there), owned for reading.
+#[derive(Serialize, Deserialize)]
+struct TreeForm<V> {
+    feature: Vec<i64>,
+    bin: Vec<u8>,
+    threshold: Vec<Option<f64>>,
+    nan_left: Vec<bool>,
+    left: Vec<u32>,
+    right: Vec<u32>,
+    leaves: V,
+}
+
+impl<L: Serialize> Serialize for Tree<L> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let nodes = &self.nodes;
+        TreeForm {
+            feature: nodes.iter().map(|n| if n.is_leaf() { -1 } else { i64::from(n.feature) }).collect(),
+            bin: nodes.iter().map(|n| n.bin).collect(),
+            threshold: nodes
+                .iter()
+                .map(|n| if n.is_leaf() || !n.threshold.is_finite() { None } else { Some(n.threshold) })
+                .collect(),
+            nan_left: nodes.iter().map(|n| n.nan_left).collect(),
+            left: nodes.iter().map(|n| n.left).collect(),
+            right: nodes.iter().map(|n| n.right).collect(),
+            leaves: &self.leaves,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de, L: Deserialize<'de>> Deserialize<'de> for Tree<L> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let form = TreeForm::<Vec<L>>::deserialize(deserializer)?;
+        Tree::from_form(form).map_err(serde::de::Error::custom)
+    }
+}
+
+impl<L> Tree<L> {
+    fn from_form(f: TreeForm<Vec<L>>) -> std::result::Result<Self, String> {
+        let m = f.feature.len();
+        if m == 0 {
+            return Err("tree: no nodes".into());
+        }
+        let lens = [f.bin.len(), f.threshold.len(), f.nan_left.len(), f.left.len(), f.right.len()];
+        if lens.iter().any(|&l| l != m) {
+            return Err(format!(
+                "tree: per-node vectors differ in length (feature {m}, bin/threshold/nan_left/left/right {lens:?})"
+            ));
+        }
+        let mut nodes = Vec::with_capacity(m);
+        for k in 0..m {
+            let (feature, left, right) = (f.feature[k], f.left[k], f.right[k]);
+            if feature < 0 {
+                if left as usize >= f.leaves.len() {
+                    return Err(format!("tree: node {k} names leaf {left} of {}", f.leaves.len()));
+                }
+                nodes.push(Node::leaf(left as usize));
+                continue;
+            }
+            if feature >= i64::from(LEAF) {
+                return Err(format!("tree: node {k} has feature {feature} (too large)"));
+            }
+            for child in [left, right] {
+                if child as usize <= k || child as usize >= m {
+                    return Err(format!(
+                        "tree: node {k} has child {child}; children must lie in {}..{m}",
+                        k + 1
+                    ));
+                }
+            }
+            let threshold = match f.threshold[k] {
+                Some(t) if t.is_nan() => return Err(format!("tree: node {k} has a NaN threshold")),
+                Some(t) => t,
+                None => f64::INFINITY,
+            };
+            nodes.push(Node {
+                threshold,
+                left,
+                right,
+                feature: feature as u32,
+                bin: f.bin[k],
+                nan_left: f.nan_left[k],
+            });
+        }
+        Ok(Self { nodes, leaves: f.leaves })
     }
 }

@@ -99,7 +99,7 @@ fn oob_prediction_uses_only_trees_that_did_not_see_the_row() {
         let mut used = 0;
         for (i, &oob_i) in oob.iter().enumerate() {
             let preds: Vec<f64> = (0..m.n_trees())
-                .filter(|&t| !m.in_bag(t, i))
+                .filter(|&t| !m.in_bag(t, i).unwrap())
                 .map(|t| *m.trees()[t].predict_row(x.as_ref(), i))
                 .collect();
             if preds.is_empty() {
