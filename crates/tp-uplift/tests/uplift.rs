@@ -9,6 +9,8 @@ mod effects;
 mod forest;
 #[path = "uplift/golden.rs"]
 mod golden;
+#[path = "uplift/hillstrom.rs"]
+mod hillstrom;
 #[path = "uplift/nhefs.rs"]
 mod nhefs;
 #[path = "uplift/persist.rs"]
