@@ -8,6 +8,12 @@
 //! ```text
 //! cargo run --release -p tp-ope --example dr_bootstrap -- [ROWS] [ARMS] [BOOTSTRAP] [THREADS]
 //! ```
+//!
+//! Exact output at the defaults (1M × 5, 1000 replicates, seed 7), the same
+//! at any thread count: value 0.0902946225000762, 95 % percentile interval
+//! [0.08954822513750017, 0.09108750651250039]. (Session 1, before the
+//! bootstrap's in-block picks moved from ChaCha8 to wyrand, printed the same
+//! value with [0.08949559287499986, 0.09108158021250004].)
 
 use rand::Rng;
 use tp_core::faer::Mat;
