@@ -8,7 +8,8 @@
 //! - [`Nmf`] / [`NmfParams`]: X ≈ WH with W, H ≥ 0; Frobenius loss by HALS /
 //!   coordinate descent ([`Solver::Cd`]) or multiplicative updates
 //!   ([`Solver::Mu`]), Kullback–Leibler by MU; NNDSVD(a/ar) or random init;
-//!   L1/L2 penalties; `transform` of new rows with H fixed; the objective on
+//!   L1/L2 penalties; dense or sparse ([`Csr`]) input; `transform` of new
+//!   rows with H fixed; the objective on
 //!   scikit-learn's `reconstruction_err_` scale and explained variance two ways.
 //! - [`KMeans`] / [`KMeansParams`]: greedy k-means++, Lloyd or Hamerly
 //!   (identical results, Hamerly skips most distance computations), mini-batch
@@ -24,19 +25,25 @@
 //! - [`SegmentPipeline`]: the one call behind `tp segment`, returning a
 //!   [`SegmentResult`] whose [`SegmentResult::report`] is the `--json` object.
 //!
-//! Key choices. The NMF hot loop is four faer GEMMs per iteration (XHᵀ, HHᵀ,
-//! WᵀX, WᵀW, with `Par` chosen by size); factors are kept as k × p
-//! column-major buffers so each row of W / column of H is a contiguous
-//! k-vector and the per-column coordinate-descent solves run in parallel
-//! blocks, with several cheap sweeps per pair of GEMMs. K-Means copies X once
-//! into row-major order and works on fixed 4096-row blocks whose partial sums
-//! merge in block order, so results are identical at any thread count;
-//! restarts run in parallel on `tp_core::rng::stream(seed, restart)`. The
+//! Key choices. The NMF hot loop is four faer GEMM products per iteration
+//! (XHᵀ, HHᵀ, WᵀX, WᵀW), fused into one pass over the rows of X: each block
+//! of 128 rows computes H·X_bᵀ, updates its W rows (W's update is row-local),
+//! then adds W_bᵀ·X_b and W_bᵀW_b while the block is still in cache, so X is
+//! read once per iteration and the long-inner-dimension WᵀX never runs as
+//! one badly shaped GEMM; blocks form parallel chunks merged in chunk order
+//! (`Par::Seq` inside, results independent of the thread count). Factors are
+//! k × p column-major buffers (each row of W / column of H a contiguous
+//! k-vector); HALS does a few cheap sweeps per pass. The same passes serve
+//! sparse input ([`Csr`], via [`NmfParams::fit_sparse`]) and the randomized
+//! SVD behind NNDSVD. K-Means reads row-major input in place (else copies it
+//! once), works on fixed 4096-row blocks whose partial sums merge in block
+//! order, computes full distance passes as one GEMM per block
+//! (‖x‖² − 2x·c + ‖c‖²), seeds k-means++ with one such pass per center, and
+//! runs restarts in parallel on `tp_core::rng::stream(seed, restart)`. The
 //! K-Means iteration follows scikit-learn exactly (strict convergence when no
 //! label changes, tolerance on the squared center shift scaled by the mean
 //! feature variance, empty clusters take the farthest rows), so from the same
-//! initial centers the labels, centers and inertia agree to 1e-9. Sparse (CSR)
-//! input is not supported yet: densify first.
+//! initial centers the labels, centers and inertia agree to 1e-9.
 //!
 //! ```
 //! use tp_segment::{Choice, KMeans, Nmf, SegmentPipeline, metrics};
@@ -62,6 +69,7 @@
 //! assert!(result.report().stability_ari.unwrap().mean > 0.9);
 //! ```
 
+mod csr;
 mod error;
 mod kmeans;
 pub mod metrics;
@@ -71,6 +79,7 @@ mod select;
 mod stability;
 mod summary;
 
+pub use csr::Csr;
 pub use error::{Result, SegmentError};
 pub use kmeans::{Algorithm, KMeans, KMeansDiagnostics, KMeansParams};
 pub use nmf::{Init, Loss, Nmf, NmfDiagnostics, NmfParams, Solver};

@@ -1,17 +1,16 @@
 //! NMF initialisation: random, and NNDSVD with its two zero-filling variants
 //! (Boutsidis & Gallopoulos 2008).
 //!
-//! The rank-k truncated SVD comes from the eigen-decomposition of the smaller
-//! Gram matrix (XᵀX or XXᵀ, one faer GEMM and an m × m or n × n
-//! eigen-solve), which is much cheaper than a full SVD of a tall X and exact
-//! enough for the leading singular pairs NNDSVD uses. NNDSVD is invariant to
-//! the sign of each singular pair, so the eigen-solver's sign convention does
-//! not matter.
+//! The rank-k truncated SVD is a Rayleigh–Ritz step on XᵀX (see
+//! `truncated_svd`): exact for narrow X, a randomized subspace iteration
+//! otherwise. NNDSVD is invariant to the sign of each singular pair, so the
+//! eigen-solver's sign convention does not matter.
 
 use super::Init;
+use super::pass::{self, Source};
 use crate::error::{Result, SegmentError};
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::{Accum, Mat, Par, Side};
 use rand::Rng;
 use tp_core::rng::TpRng;
 
@@ -22,23 +21,23 @@ pub(crate) fn std_normal(rng: &mut TpRng) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
-/// Initial (Wᵀ as k × n, H as k × m), both column-major.
+/// Initial (Wᵀ as k × n, H as k × m), both column-major; `mean` is mean(X).
 pub(crate) fn initialize(
-    x: MatRef<'_, f64>,
+    src: &Source<'_>,
     k: usize,
     init: Init,
     rng: &mut TpRng,
-    par: Par,
+    mean: f64,
+    parallel: bool,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
-    let (n, m) = (x.nrows(), x.ncols());
-    let mean = x.sum() / (n * m) as f64;
+    let (n, m) = (src.nrows(), src.ncols());
     if init == Init::Random {
         let avg = (mean / k as f64).sqrt();
         let h: Vec<f64> = (0..k * m).map(|_| (avg * std_normal(rng)).abs()).collect();
         let wt: Vec<f64> = (0..k * n).map(|_| (avg * std_normal(rng)).abs()).collect();
         return Ok((wt, h));
     }
-    let (u, s, v) = truncated_svd(x, k, par)?;
+    let (u, s, v) = truncated_svd(src, k, rng, parallel)?;
     let mut wt = vec![0.0; k * n];
     let mut h = vec![0.0; k * m];
     for j in 0..k {
@@ -95,37 +94,59 @@ pub(crate) fn initialize(
     Ok((wt, h))
 }
 
-/// Leading k singular triplets (U n × k, S, V m × k) from the smaller Gram matrix.
-fn truncated_svd(x: MatRef<'_, f64>, k: usize, par: Par) -> Result<(Mat<f64>, Vec<f64>, Mat<f64>)> {
-    let (n, m) = (x.nrows(), x.ncols());
-    let tall = n >= m;
-    let p = if tall { m } else { n };
-    let mut g = Mat::<f64>::zeros(p, p);
-    if tall {
-        matmul(g.as_mut(), Accum::Replace, x.transpose(), x, 1.0, par);
+/// Columns of the right-singular subspace kept for small m (exact: V = I).
+const EXACT_COLS: usize = 64;
+/// Power iterations of the randomized range finder.
+const POWER_ITERS: usize = 2;
+/// Extra columns of the randomized range finder.
+const OVERSAMPLE: usize = 4;
+
+/// Leading k singular triplets (U n × k, S, V m × k) by Rayleigh–Ritz on a
+/// subspace of the column space: for small m the whole space (V = I, so the
+/// eigen-decomposition of XᵀX: exact); otherwise a randomized subspace
+/// iteration (Halko, Martinsson & Tropp 2011: Gaussian start with
+/// `OVERSAMPLE` extra columns, `POWER_ITERS` steps V ← orth(XᵀX V)), as
+/// scikit-learn's NNDSVD does with `randomized_svd`. Each XᵀX V is one fused
+/// pass over the rows of X (dense or sparse); U = X V / s is one more.
+fn truncated_svd(
+    src: &Source<'_>,
+    k: usize,
+    rng: &mut TpRng,
+    parallel: bool,
+) -> Result<(Mat<f64>, Vec<f64>, Mat<f64>)> {
+    let m = src.ncols();
+    let exact = m <= EXACT_COLS.max(2 * (k + OVERSAMPLE));
+    let fail = || SegmentError::Decomposition { what: "eigen-decomposition for nndsvd".into() };
+    let basis = if exact {
+        Mat::<f64>::identity(m, m)
     } else {
-        matmul(g.as_mut(), Accum::Replace, x, x.transpose(), 1.0, par);
-    }
-    let evd = g
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|_| SegmentError::Decomposition { what: "eigen-decomposition for nndsvd".into() })?;
+        let l = (k + OVERSAMPLE).min(m);
+        let omega = Mat::from_fn(m, l, |_, _| std_normal(rng));
+        let mut q = omega.qr().compute_thin_Q();
+        for _ in 0..POWER_ITERS {
+            q = pass::gram_times(src, q.as_ref(), parallel).qr().compute_thin_Q();
+        }
+        q
+    };
+    let z = pass::gram_times(src, basis.as_ref(), parallel);
+    let mut t = Mat::<f64>::zeros(basis.ncols(), basis.ncols());
+    matmul(t.as_mut(), Accum::Replace, basis.transpose(), z.as_ref(), 1.0, Par::Seq);
+    let l = t.nrows();
+    let t = Mat::from_fn(l, l, |i, j| 0.5 * (t[(i, j)] + t[(j, i)]));
+    let evd = t.self_adjoint_eigen(Side::Lower).map_err(|_| fail())?;
     let (vecs, vals) = (evd.U(), evd.S().column_vector());
-    let top: Vec<usize> = (0..k).map(|j| p - 1 - j).collect();
+    let top: Vec<usize> = (0..k).map(|j| l - 1 - j).collect();
     let s: Vec<f64> = top.iter().map(|&c| vals[c].max(0.0).sqrt()).collect();
-    let small = Mat::from_fn(p, k, |i, j| vecs[(i, top[j])]);
-    // the other side: X V / s (tall) or Xᵀ U / s (wide)
-    let mut other = if tall { Mat::<f64>::zeros(n, k) } else { Mat::<f64>::zeros(m, k) };
-    if tall {
-        matmul(other.as_mut(), Accum::Replace, x, small.as_ref(), 1.0, par);
-    } else {
-        matmul(other.as_mut(), Accum::Replace, x.transpose(), small.as_ref(), 1.0, par);
-    }
+    let e = Mat::from_fn(l, k, |i, j| vecs[(i, top[j])]);
+    let mut v = Mat::<f64>::zeros(m, k);
+    matmul(v.as_mut(), Accum::Replace, basis.as_ref(), e.as_ref(), 1.0, Par::Seq);
+    let mut u = pass::times(src, v.as_ref(), parallel);
     let tiny = s[0] * 1e-12;
     for j in 0..k {
         let inv = if s[j] > tiny { 1.0 / s[j] } else { 0.0 };
-        for i in 0..other.nrows() {
-            other[(i, j)] *= inv;
+        for i in 0..u.nrows() {
+            u[(i, j)] *= inv;
         }
     }
-    Ok(if tall { (other, s, small) } else { (small, s, other) })
+    Ok((u, s, v))
 }

@@ -21,11 +21,14 @@
 //! and total, 1 − ‖X − WH‖²_F / ‖X‖²_F (the share of the raw sum of squares).
 
 mod init;
+mod pass;
 mod solve;
 
+use crate::csr::Csr;
 use crate::error::{Result, SegmentError, param};
 use faer::{Mat, MatRef, Par};
-use solve::{gram, view};
+use pass::{Source, WStep};
+use solve::gram;
 
 /// The NMF loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -160,24 +163,39 @@ impl Nmf {
     /// W for new rows with H fixed: the same loss and solver, W started at
     /// √(mean(X)/k), iterated until the same tolerance rule or `max_iter`.
     pub fn transform(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        self.check_cols(x.ncols())?;
+        let dense = Dense::new(x)?;
+        self.transform_source(&dense.source())
+    }
+
+    /// [`Nmf::transform`] for sparse rows.
+    pub fn transform_sparse(&self, x: &Csr) -> Result<Mat<f64>> {
+        self.check_cols(x.ncols())?;
+        check_sparse(x)?;
+        self.transform_source(&Source::Sparse(x))
+    }
+
+    fn check_cols(&self, got: usize) -> Result<()> {
         let m = self.h.ncols();
-        if x.ncols() != m {
+        if got != m {
             return Err(SegmentError::Shape {
                 what: "nmf transform input columns".into(),
                 expected: m.to_string(),
-                got: x.ncols().to_string(),
+                got: got.to_string(),
             });
         }
-        validate_x(x)?;
-        let (n, k) = (x.nrows(), self.params.k);
-        let xm = x.to_owned();
-        let h: Vec<f64> =
+        Ok(())
+    }
+
+    fn transform_source(&self, src: &Source<'_>) -> Result<Mat<f64>> {
+        let (n, m, k) = (src.nrows(), src.ncols(), self.params.k);
+        let mut h: Vec<f64> =
             (0..m).flat_map(|j| (0..k).map(move |t| (j, t))).map(|(j, t)| self.h[(t, j)]).collect();
-        let avg = (xm.sum() / (n * m).max(1) as f64 / k as f64).sqrt();
+        let (xx, xsum) = src.sq_norm_and_sum();
+        let avg = (xsum / (n * m).max(1) as f64 / k as f64).sqrt();
         let mut wt = vec![avg; k * n];
-        let par = self.params.par_for(n, m);
-        let mut fit = Fit { p: &self.params, x: xm.as_ref(), n, m, k, par, parallel: par != Par::Seq };
-        let (_, _) = fit.iterate(&mut wt, &mut h.clone(), false)?;
+        let fit = Fit { p: &self.params, src, k, xx, parallel: self.params.parallel(n, m) };
+        fit.iterate(&mut wt, &mut h, false);
         Ok(Mat::from_fn(n, k, |i, t| wt[i * k + t]))
     }
 }
@@ -226,14 +244,17 @@ impl NmfParams {
         self.l2_h = l2;
         self
     }
-    /// Coordinate-descent sweeps per factor update (default: 1 + m / (2k),
-    /// capped at 30, balancing sweep cost against the GEMMs; 1 = scikit-learn's `cd`).
+    /// Coordinate-descent sweeps per factor update (default: W gets
+    /// 1 + m / (8k) capped at 2, H gets 1 + n / (2k) capped at 30 — a sweep over
+    /// W's n rows costs about as much as the GEMMs, one over H's m columns
+    /// almost nothing; 1 = scikit-learn's `cd`).
     pub fn inner_sweeps(mut self, sweeps: usize) -> Self {
         self.inner_sweeps = Some(sweeps);
         self
     }
-    /// faer parallelism of the GEMMs and factor updates (default: rayon
-    /// when n·m·k ≥ 2²⁰, else sequential). Use `Par::Seq` inside rayon tasks.
+    /// Parallelism of the row-block passes (default: rayon when n·m·k ≥ 2¹⁸
+    /// and n > 1024, else sequential; any value other than `Par::Seq` means
+    /// rayon). Results do not depend on it. Use `Par::Seq` inside rayon tasks.
     pub fn par(mut self, par: Par) -> Self {
         self.par = Some(par);
         self
@@ -254,13 +275,37 @@ impl NmfParams {
         Self { k, ..self.clone() }
     }
 
-    fn par_for(&self, n: usize, m: usize) -> Par {
-        self.par.unwrap_or(if n * m * self.k >= 1 << 20 { Par::rayon(0) } else { Par::Seq })
+    fn parallel(&self, n: usize, m: usize) -> bool {
+        match self.par {
+            Some(p) => p != Par::Seq,
+            None => n * m * self.k >= 1 << 18 && n > pass::CHUNK,
+        }
     }
 
-    /// Fit W and H to a non-negative, finite X (n × m).
+    /// Fit W and H to a non-negative, finite X (n × m). A row-major view is
+    /// read in place; other layouts are copied once into row-major order.
     pub fn fit(&self, x: MatRef<'_, f64>) -> Result<Nmf> {
-        let (n, m, k) = (x.nrows(), x.ncols(), self.k);
+        let dense = Dense::new(x)?;
+        self.fit_source(&dense.source())
+    }
+
+    /// Fit W and H to a sparse non-negative X. Same algorithm and results as
+    /// [`NmfParams::fit`] on the dense equivalent (up to rounding): the
+    /// products touch only the stored entries.
+    pub fn fit_sparse(&self, x: &Csr) -> Result<Nmf> {
+        if x.nrows() == 0 || x.ncols() == 0 {
+            return Err(SegmentError::NotEnoughSamples {
+                what: "nmf input".into(),
+                needed: 1,
+                got: x.nrows(),
+            });
+        }
+        check_sparse(x)?;
+        self.fit_source(&Source::Sparse(x))
+    }
+
+    fn check(&self, n: usize, m: usize) -> Result<()> {
+        let k = self.k;
         if k == 0 {
             return Err(param("k", k, "at least 1 component"));
         }
@@ -287,39 +332,87 @@ impl NmfParams {
                 "tol >= 0, max_iter >= 1",
             ));
         }
-        validate_x(x)?;
-        let xm = x.to_owned();
-        let par = self.par_for(n, m);
+        Ok(())
+    }
+
+    fn fit_source(&self, src: &Source<'_>) -> Result<Nmf> {
+        let (n, m, k) = (src.nrows(), src.ncols(), self.k);
+        self.check(n, m)?;
+        let parallel = self.parallel(n, m);
+        let (xx, xsum) = src.sq_norm_and_sum();
         let mut rng = tp_core::rng::stream(self.seed, 0);
-        let (mut wt, mut h) = init::initialize(xm.as_ref(), k, self.init, &mut rng, par)?;
-        let mut fit = Fit { p: self, x: xm.as_ref(), n, m, k, par, parallel: par != Par::Seq };
+        let (mut wt, mut h) = init::initialize(src, k, self.init, &mut rng, xsum / (n * m) as f64, parallel)?;
+        let fit = Fit { p: self, src, k, xx, parallel };
         let started = std::time::Instant::now();
-        let (n_iter, history) = fit.iterate(&mut wt, &mut h, true)?;
+        let (n_iter, history) = fit.iterate(&mut wt, &mut h, true);
         let loop_seconds = started.elapsed().as_secs_f64();
         let converged = n_iter < self.max_iter;
         let w = Mat::from_fn(n, k, |i, t| wt[i * k + t]);
         let hm = Mat::from_fn(k, m, |t, j| h[j * k + t]);
-        let mut diagnostics = fit.finish(&wt, &h, n_iter, converged, history);
+        let mut diagnostics = fit.finish(&mut wt, &h, n_iter, converged, history);
         diagnostics.loop_seconds = loop_seconds;
         Ok(Nmf { params: self.clone(), w, h: hm, diagnostics })
     }
 }
 
-fn validate_x(x: MatRef<'_, f64>) -> Result<()> {
-    if x.nrows() == 0 || x.ncols() == 0 {
-        return Err(SegmentError::NotEnoughSamples { what: "nmf input".into(), needed: 1, got: x.nrows() });
+/// Dense input as contiguous rows: the caller's view when its rows are
+/// contiguous, else a row-major copy; checked finite and non-negative.
+struct Dense<'a> {
+    view: Option<MatRef<'a, f64>>,
+    owned: Vec<f64>,
+    n: usize,
+    m: usize,
+}
+
+impl<'a> Dense<'a> {
+    fn new(x: MatRef<'a, f64>) -> Result<Self> {
+        let (n, m) = (x.nrows(), x.ncols());
+        if n == 0 || m == 0 {
+            return Err(SegmentError::NotEnoughSamples { what: "nmf input".into(), needed: 1, got: n });
+        }
+        let d = match x.try_as_row_major() {
+            Some(v) => Dense { view: Some(v.as_dyn_stride()), owned: Vec::new(), n, m },
+            None => Dense { view: None, owned: crate::kmeans::rows::row_major(x), n, m },
+        };
+        d.check()?;
+        Ok(d)
     }
-    crate::error::check_finite("nmf input", x)?;
-    for j in 0..x.ncols() {
-        for i in 0..x.nrows() {
-            if x[(i, j)] < 0.0 {
-                return Err(SegmentError::Negative {
-                    input: "nmf input".into(),
-                    row: i,
-                    column: j,
-                    value: x[(i, j)],
-                });
+
+    fn rows(&self) -> MatRef<'_, f64> {
+        self.view.unwrap_or_else(|| MatRef::from_row_major_slice(&self.owned, self.n, self.m))
+    }
+
+    fn source(&self) -> Source<'_> {
+        Source::Dense(self.rows())
+    }
+
+    /// The first non-finite or negative entry (in row order) is an error.
+    fn check(&self) -> Result<()> {
+        let x = self.rows();
+        let src = Source::Dense(x);
+        let bad = src.chunks(true, |lo, hi| {
+            (lo..hi).find_map(|i| {
+                let row = x.row(i);
+                (0..self.m).find(|&j| !(row[j] >= 0.0 && row[j].is_finite())).map(|j| (i, j, row[j]))
+            })
+        });
+        match bad.into_iter().flatten().next() {
+            None => Ok(()),
+            Some((row, column, value)) if !value.is_finite() => {
+                Err(SegmentError::NonFinite { input: "nmf input".into(), row, column, value })
             }
+            Some((row, column, value)) => {
+                Err(SegmentError::Negative { input: "nmf input".into(), row, column, value })
+            }
+        }
+    }
+}
+
+/// Sparse input must be non-negative (finiteness is checked by [`Csr::new`]).
+fn check_sparse(x: &Csr) -> Result<()> {
+    for i in 0..x.nrows() {
+        if let Some((column, value)) = x.row(i).find(|(_, v)| *v < 0.0) {
+            return Err(SegmentError::Negative { input: "nmf input".into(), row: i, column, value });
         }
     }
     Ok(())
@@ -328,157 +421,99 @@ fn validate_x(x: MatRef<'_, f64>) -> Result<()> {
 /// One fitting run's shared state.
 struct Fit<'a> {
     p: &'a NmfParams,
-    x: MatRef<'a, f64>,
-    n: usize,
-    m: usize,
+    src: &'a Source<'a>,
     k: usize,
-    par: Par,
+    /// ‖X‖²_F.
+    xx: f64,
     parallel: bool,
 }
 
+/// How often the KL loss is evaluated (scikit-learn's multiplicative-update rule).
+const KL_CHECK_EVERY: usize = 10;
+
 impl Fit<'_> {
-    fn sweeps(&self) -> usize {
-        self.p.inner_sweeps.unwrap_or_else(|| (1 + self.m / (2 * self.k)).min(30)).max(1)
+    fn sweeps(&self) -> (usize, usize) {
+        let (n, m, k) = (self.src.nrows(), self.src.ncols(), self.k);
+        match self.p.inner_sweeps {
+            Some(s) => (s.max(1), s.max(1)),
+            // sweeps per factor: the other factor's GEMMs cost ~ (rows of X touched) · k per
+            // column updated; a sweep costs ~ k² per column
+            None => ((1 + m / (8 * k)).clamp(1, 2), (1 + n / (2 * k)).clamp(1, 30)),
+        }
     }
 
-    /// Iterate until the tolerance rule or `max_iter`; returns (iterations, error history).
-    fn iterate(&mut self, wt: &mut [f64], h: &mut [f64], update_h: bool) -> Result<(usize, Vec<f64>)> {
-        let (n, m, k, par, parallel) = (self.n, self.m, self.k, self.par, self.parallel);
-        let p = self.p;
-        let x = self.x;
-        let xx = x.squared_norm_l2();
-        let kl = p.loss == Loss::KullbackLeibler;
-        let mut wh = if kl { vec![0.0; n * m] } else { Vec::new() };
-        let err_of = |wt: &[f64], h: &[f64], wh: &mut [f64]| -> f64 {
-            if kl {
-                solve::reconstruct(wt, h, k, n, m, wh, par);
-                let sw: Vec<f64> = row_sums(wt, k);
-                let sh: Vec<f64> = row_sums(h, k);
-                let sum_wh: f64 = sw.iter().zip(&sh).map(|(a, b)| a * b).sum();
-                (2.0 * solve::kl_divergence(x, view(wh, n, m), sum_wh, parallel)).max(0.0).sqrt()
-            } else {
-                let a = gram(wt, k, n, par);
-                let mut b = Mat::<f64>::zeros(k, m);
-                faer::linalg::matmul::matmul(b.as_mut(), faer::Accum::Replace, view(wt, k, n), x, 1.0, par);
-                frob_from_products(xx, a.as_ref(), b.as_ref(), h, k, m, par)
+    /// ‖X − WH‖_F from ‖X‖², ⟨H, WᵀX⟩ = `cross` and WᵀW = `q`: ‖X‖² − 2·cross + ⟨WᵀW, HHᵀ⟩.
+    fn frobenius(&self, cross: f64, q: MatRef<'_, f64>, h: &[f64]) -> f64 {
+        let (k, m) = (self.k, self.src.ncols());
+        let hh = gram(h, k, m, Par::Seq);
+        let mut quad = 0.0;
+        for t in 0..k {
+            for r in 0..k {
+                quad += q[(t, r)] * hh[(t, r)];
             }
+        }
+        (self.xx - 2.0 * cross + quad).max(0.0).sqrt()
+    }
+
+    /// √(2·D_KL(X‖WH)) with a loss-only pass.
+    fn kl_error(&self, wt: &mut [f64], h: &[f64]) -> f64 {
+        let s = pass::kl_pass(self.src, wt, h, self.k, None, false, true, self.parallel);
+        let sum_wh: f64 = s.w_sums.iter().zip(row_sums(h, self.k)).map(|(a, b)| a * b).sum();
+        (2.0 * (s.loss_terms + sum_wh)).max(0.0).sqrt()
+    }
+
+    /// Iterate until the tolerance rule, the target or `max_iter`; returns
+    /// (iterations, error history). Frobenius: one fused pass per iteration
+    /// (the W step and the products of the H step), the error from those
+    /// products every iteration. KL: one fused pass per iteration, the loss
+    /// (one more pass) every `KL_CHECK_EVERY` iterations as scikit-learn.
+    fn iterate(&self, wt: &mut [f64], h: &mut [f64], update_h: bool) -> (usize, Vec<f64>) {
+        let (k, m, parallel) = (self.k, self.src.ncols(), self.parallel);
+        let p = self.p;
+        let kl = p.loss == Loss::KullbackLeibler;
+        let (sw_w, sw_h) = self.sweeps();
+        let err_init = if kl {
+            self.kl_error(wt, h)
+        } else {
+            let s = pass::frobenius_pass(self.src, wt, h, k, WStep::Keep, false, parallel);
+            self.frobenius(s.cross, s.q.as_ref(), h)
         };
-        let err_init = err_of(wt, h, &mut wh);
         let mut history = vec![err_init];
         let mut prev = err_init;
-        let sweeps = self.sweeps();
         let mut it = 0;
         while it < p.max_iter {
             it += 1;
-            let err = match (p.solver, kl) {
-                (_, true) => {
-                    // wh holds WH for the current factors (from err_of or the last iteration)
-                    solve::kl_ratio(x, &mut wh, parallel);
-                    let mut num = Mat::<f64>::zeros(k, n);
-                    faer::linalg::matmul::matmul(
-                        num.as_mut(),
-                        faer::Accum::Replace,
-                        view(h, k, m),
-                        view(&wh, n, m).transpose(),
-                        1.0,
-                        par,
-                    );
-                    solve::mu_kl_update(
-                        wt,
-                        num.as_ref(),
-                        &row_sums(h, k),
-                        k,
-                        p.l1_w,
-                        p.l2_w,
-                        false,
-                        parallel,
-                    );
-                    if update_h {
-                        solve::reconstruct(wt, h, k, n, m, &mut wh, par);
-                        solve::kl_ratio(x, &mut wh, parallel);
-                        let mut num = Mat::<f64>::zeros(k, m);
-                        faer::linalg::matmul::matmul(
-                            num.as_mut(),
-                            faer::Accum::Replace,
-                            view(wt, k, n),
-                            view(&wh, n, m),
-                            1.0,
-                            par,
-                        );
-                        solve::mu_kl_update(
-                            h,
-                            num.as_ref(),
-                            &row_sums(wt, k),
-                            k,
-                            p.l1_h,
-                            p.l2_h,
-                            true,
-                            parallel,
-                        );
-                    }
-                    err_of(wt, h, &mut wh)
+            let err = if kl {
+                let s = pass::kl_pass(self.src, wt, h, k, Some((p.l1_w, p.l2_w)), update_h, false, parallel);
+                if let Some(num) = s.p {
+                    solve::mu_kl_update(h, num.as_ref(), &s.w_sums, k, p.l1_h, p.l2_h, true, parallel);
                 }
-                (solver, false) => {
-                    // W step: A = HHᵀ, B = HXᵀ
-                    let a = gram(h, k, m, par);
-                    let mut b = Mat::<f64>::zeros(k, n);
-                    faer::linalg::matmul::matmul(
-                        b.as_mut(),
-                        faer::Accum::Replace,
-                        view(h, k, m),
-                        x.transpose(),
-                        1.0,
-                        par,
-                    );
-                    match solver {
-                        Solver::Mu => solve::mu_frobenius_update(
-                            wt,
-                            a.as_ref(),
-                            b.as_ref(),
-                            k,
-                            p.l1_w,
-                            p.l2_w,
-                            parallel,
-                        ),
-                        _ => {
-                            solve::cd_update(wt, a.as_ref(), b.as_ref(), k, p.l1_w, p.l2_w, sweeps, parallel)
+                if it % KL_CHECK_EVERY != 0 && it < p.max_iter {
+                    continue;
+                }
+                self.kl_error(wt, h)
+            } else {
+                let step = match p.solver {
+                    Solver::Mu => WStep::Mu { l1: p.l1_w, l2: p.l2_w },
+                    Solver::Cd => WStep::Cd { l1: p.l1_w, l2: p.l2_w, sweeps: sw_w },
+                };
+                let s = pass::frobenius_pass(self.src, wt, h, k, step, update_h, parallel);
+                match s.p {
+                    Some(pm) => {
+                        let (a, b) = (s.q.as_ref(), pm.as_ref());
+                        match p.solver {
+                            Solver::Mu => solve::mu_frobenius_update(h, a, b, k, p.l1_h, p.l2_h, parallel),
+                            Solver::Cd => solve::cd_update(h, a, b, k, p.l1_h, p.l2_h, sw_h, parallel),
                         }
-                    }
-                    // H step: A = WᵀW, B = WᵀX
-                    let a = gram(wt, k, n, par);
-                    let mut b = Mat::<f64>::zeros(k, m);
-                    faer::linalg::matmul::matmul(
-                        b.as_mut(),
-                        faer::Accum::Replace,
-                        view(wt, k, n),
-                        x,
-                        1.0,
-                        par,
-                    );
-                    if update_h {
-                        match solver {
-                            Solver::Mu => solve::mu_frobenius_update(
-                                h,
-                                a.as_ref(),
-                                b.as_ref(),
-                                k,
-                                p.l1_h,
-                                p.l2_h,
-                                parallel,
-                            ),
-                            _ => solve::cd_update(
-                                h,
-                                a.as_ref(),
-                                b.as_ref(),
-                                k,
-                                p.l1_h,
-                                p.l2_h,
-                                sweeps,
-                                parallel,
-                            ),
+                        let mut cross = 0.0;
+                        for j in 0..m {
+                            for t in 0..k {
+                                cross += h[j * k + t] * b[(t, j)];
+                            }
                         }
+                        self.frobenius(cross, a, h)
                     }
-                    frob_from_products(xx, a.as_ref(), b.as_ref(), h, k, m, par)
+                    None => self.frobenius(s.cross, s.q.as_ref(), h),
                 }
             };
             history.push(err);
@@ -490,41 +525,24 @@ impl Fit<'_> {
             }
             prev = err;
         }
-        Ok((it, history))
+        (it, history)
     }
 
     /// Exact final objective and explained variance.
     fn finish(
         &self,
-        wt: &[f64],
+        wt: &mut [f64],
         h: &[f64],
         n_iter: usize,
         converged: bool,
         history: Vec<f64>,
     ) -> NmfDiagnostics {
-        let (n, m, k) = (self.n, self.m, self.k);
-        let mut wh = vec![0.0; n * m];
-        solve::reconstruct(wt, h, k, n, m, &mut wh, self.par);
-        let x = self.x;
-        let (mut rss, mut tss_c, mut tss) = (0.0, 0.0, 0.0);
-        for j in 0..m {
-            let xc = x.col(j);
-            let mean = xc.sum() / n as f64;
-            for i in 0..n {
-                let r = xc[i] - wh[j * n + i];
-                rss += r * r;
-                tss_c += (xc[i] - mean) * (xc[i] - mean);
-                tss += xc[i] * xc[i];
-            }
-        }
-        let objective = if self.p.loss == Loss::KullbackLeibler {
-            let sw = row_sums(wt, k);
-            let sh = row_sums(h, k);
-            let sum_wh: f64 = sw.iter().zip(&sh).map(|(a, b)| a * b).sum();
-            (2.0 * solve::kl_divergence(x, view(&wh, n, m), sum_wh, self.parallel)).max(0.0).sqrt()
-        } else {
-            rss.sqrt()
-        };
+        let (n, k) = (self.src.nrows(), self.k);
+        let rss = pass::residual_sq(self.src, wt, h, k, self.parallel);
+        let col_sums = pass::col_sums(self.src, self.parallel);
+        let tss = self.xx;
+        let tss_c = (tss - col_sums.iter().map(|s| s * s).sum::<f64>() / n as f64).max(0.0);
+        let objective = if self.p.loss == Loss::KullbackLeibler { self.kl_error(wt, h) } else { rss.sqrt() };
         let ratio = |den: f64| if den > 0.0 { 1.0 - rss / den } else { 0.0 };
         NmfDiagnostics {
             n_iter,
@@ -540,7 +558,7 @@ impl Fit<'_> {
 }
 
 /// Row sums of a k × p column-major factor.
-fn row_sums(f: &[f64], k: usize) -> Vec<f64> {
+pub(crate) fn row_sums(f: &[f64], k: usize) -> Vec<f64> {
     let mut s = vec![0.0; k];
     for col in f.chunks_exact(k) {
         for (a, b) in s.iter_mut().zip(col) {
@@ -548,30 +566,4 @@ fn row_sums(f: &[f64], k: usize) -> Vec<f64> {
         }
     }
     s
-}
-
-/// ‖X − WH‖_F from ‖X‖², A = WᵀW, B = WᵀX and H: ‖X‖² − 2⟨H, B⟩ + ⟨A, HHᵀ⟩.
-fn frob_from_products(
-    xx: f64,
-    a: MatRef<'_, f64>,
-    b: MatRef<'_, f64>,
-    h: &[f64],
-    k: usize,
-    m: usize,
-    par: Par,
-) -> f64 {
-    let hh = gram(h, k, m, par);
-    let mut cross = 0.0;
-    for j in 0..m {
-        for t in 0..k {
-            cross += h[j * k + t] * b[(t, j)];
-        }
-    }
-    let mut quad = 0.0;
-    for t in 0..k {
-        for r in 0..k {
-            quad += a[(t, r)] * hh[(t, r)];
-        }
-    }
-    (xx - 2.0 * cross + quad).max(0.0).sqrt()
 }

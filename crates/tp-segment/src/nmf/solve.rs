@@ -8,7 +8,7 @@
 //! are the faer GEMMs of the hot loop.
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 
 /// scikit-learn's `EPSILON` (float32 machine epsilon) used to guard divisions.
@@ -19,10 +19,6 @@ const COLS: usize = 512;
 
 pub(crate) fn view(f: &[f64], k: usize, p: usize) -> MatRef<'_, f64> {
     MatRef::from_column_major_slice(f, k, p)
-}
-
-pub(crate) fn view_mut(f: &mut [f64], k: usize, p: usize) -> MatMut<'_, f64> {
-    MatMut::from_column_major_slice_mut(f, k, p)
 }
 
 /// A = F Fᵀ (k × k) of a k × p factor.
@@ -42,12 +38,8 @@ fn for_blocks(f: &mut [f64], k: usize, parallel: bool, work: impl Fn(usize, &mut
     }
 }
 
-/// HALS / coordinate descent: every column f_j of F minimises
-/// ½ fᵀ A f − b_jᵀ f + l1·Σf + ½ l2·‖f‖² over f ≥ 0 by cyclic coordinate
-/// steps f_t ← max(0, f_t − (A f − b + l1 + l2 f)_t / (A_tt + l2)), repeated up to
-/// `sweeps` times (stopping early when a sweep moves the column less than a
-/// tenth of the first sweep did). One sweep is exactly scikit-learn's `cd`
-/// update; more sweeps amortise the GEMMs that built A and B.
+/// HALS / coordinate descent on the whole factor (parallel column blocks);
+/// see [`cd_block`].
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn cd_update(
     f: &mut [f64],
@@ -61,40 +53,59 @@ pub(crate) fn cd_update(
 ) {
     let a_cols: Vec<f64> = (0..k * k).map(|i| a[(i % k, i / k)]).collect();
     for_blocks(f, k, parallel, |j0, blk| {
-        for (c, col) in blk.chunks_exact_mut(k).enumerate() {
-            let bj = b.col(j0 + c);
-            let mut first = 0.0;
-            for s in 0..sweeps {
-                let mut moved = 0.0;
-                for t in 0..k {
-                    let at = &a_cols[t * k..(t + 1) * k];
-                    let hess = at[t] + l2;
-                    if hess <= 0.0 {
-                        continue;
-                    }
-                    let mut g = l1 - bj[t] + l2 * col[t];
-                    for (ar, fr) in at.iter().zip(col.iter()) {
-                        g += ar * fr;
-                    }
-                    let new = (col[t] - g / hess).max(0.0);
-                    moved += (new - col[t]).abs();
-                    col[t] = new;
-                }
-                if s == 0 {
-                    first = moved;
-                } else if moved <= 0.1 * first {
-                    break;
-                }
-                if moved == 0.0 {
-                    break;
-                }
-            }
-        }
+        let p = blk.len() / k;
+        cd_block(blk, &a_cols, b.subcols(j0, p), k, l1, l2, sweeps)
     });
 }
 
-/// Frobenius multiplicative update (Lee & Seung 2001):
-/// F ← F ∘ B / (A F + l1 + l2 F), zero denominators replaced by `EPSILON`.
+/// HALS / coordinate descent: every column f_j of a block minimises
+/// ½ fᵀ A f − b_jᵀ f + l1·Σf + ½ l2·‖f‖² over f ≥ 0 by cyclic coordinate
+/// steps f_t ← max(0, f_t − (A f − b + l1 + l2 f)_t / (A_tt + l2)), repeated up to
+/// `sweeps` times (stopping early when a sweep moves the column less than a
+/// tenth of the first sweep did). One sweep is exactly scikit-learn's `cd`
+/// update; more sweeps amortise the GEMMs that built A and B (Gillis &
+/// Glineur's accelerated HALS). `a_cols` is A column-major, `b` is k × p.
+pub(crate) fn cd_block(
+    blk: &mut [f64],
+    a_cols: &[f64],
+    b: MatRef<'_, f64>,
+    k: usize,
+    l1: f64,
+    l2: f64,
+    sweeps: usize,
+) {
+    for (c, col) in blk.chunks_exact_mut(k).enumerate() {
+        let bj = b.col(c);
+        let mut first = 0.0;
+        for s in 0..sweeps {
+            let mut moved = 0.0;
+            for t in 0..k {
+                let at = &a_cols[t * k..(t + 1) * k];
+                let hess = at[t] + l2;
+                if hess <= 0.0 {
+                    continue;
+                }
+                let mut g = l1 - bj[t] + l2 * col[t];
+                for (ar, fr) in at.iter().zip(col.iter()) {
+                    g += ar * fr;
+                }
+                let new = (col[t] - g / hess).max(0.0);
+                moved += (new - col[t]).abs();
+                col[t] = new;
+            }
+            if s == 0 {
+                first = moved;
+            } else if moved <= 0.1 * first {
+                break;
+            }
+            if moved == 0.0 {
+                break;
+            }
+        }
+    }
+}
+
+/// Frobenius multiplicative update on the whole factor; see [`mu_frobenius_block`].
 pub(crate) fn mu_frobenius_update(
     f: &mut [f64],
     a: MatRef<'_, f64>,
@@ -106,30 +117,42 @@ pub(crate) fn mu_frobenius_update(
 ) {
     let a_cols: Vec<f64> = (0..k * k).map(|i| a[(i % k, i / k)]).collect();
     for_blocks(f, k, parallel, |j0, blk| {
-        let mut den = vec![0.0; k];
-        for (c, col) in blk.chunks_exact_mut(k).enumerate() {
-            let bj = b.col(j0 + c);
-            for t in 0..k {
-                let at = &a_cols[t * k..(t + 1) * k];
-                let mut s = l1 + l2 * col[t];
-                for (ar, fr) in at.iter().zip(col.iter()) {
-                    s += ar * fr;
-                }
-                den[t] = if s == 0.0 { EPSILON } else { s };
-            }
-            for t in 0..k {
-                col[t] *= bj[t] / den[t];
-                if col[t] < f64::MIN_POSITIVE {
-                    col[t] = 0.0; // flush subnormals (they stall the GEMMs)
-                }
-            }
-        }
+        let p = blk.len() / k;
+        mu_frobenius_block(blk, &a_cols, b.subcols(j0, p), k, l1, l2)
     });
 }
 
-/// Kullback–Leibler multiplicative update: F ← F ∘ N / (σ + l1 + l2 F) where
-/// N is the k × p product of the other factor with X / WH and σ_t the sum of
-/// the other factor's row t. Entries below machine epsilon are set to 0.
+/// Frobenius multiplicative update (Lee & Seung 2001):
+/// F ← F ∘ B / (A F + l1 + l2 F), zero denominators replaced by `EPSILON`.
+pub(crate) fn mu_frobenius_block(
+    blk: &mut [f64],
+    a_cols: &[f64],
+    b: MatRef<'_, f64>,
+    k: usize,
+    l1: f64,
+    l2: f64,
+) {
+    let mut den = vec![0.0; k];
+    for (c, col) in blk.chunks_exact_mut(k).enumerate() {
+        let bj = b.col(c);
+        for t in 0..k {
+            let at = &a_cols[t * k..(t + 1) * k];
+            let mut s = l1 + l2 * col[t];
+            for (ar, fr) in at.iter().zip(col.iter()) {
+                s += ar * fr;
+            }
+            den[t] = if s == 0.0 { EPSILON } else { s };
+        }
+        for t in 0..k {
+            col[t] *= bj[t] / den[t];
+            if col[t] < f64::MIN_POSITIVE {
+                col[t] = 0.0; // flush subnormals (they stall the GEMMs)
+            }
+        }
+    }
+}
+
+/// Kullback–Leibler multiplicative update on the whole factor; see [`mu_kl_block`].
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn mu_kl_update(
     f: &mut [f64],
@@ -142,65 +165,37 @@ pub(crate) fn mu_kl_update(
     parallel: bool,
 ) {
     for_blocks(f, k, parallel, |j0, blk| {
-        for (c, col) in blk.chunks_exact_mut(k).enumerate() {
-            let nj = num.col(j0 + c);
-            for t in 0..k {
-                let mut den = sums[t] + l1 + l2 * col[t];
-                if den == 0.0 {
-                    den = EPSILON;
-                }
-                col[t] *= nj[t] / den;
-                // H: scikit-learn's rule (below machine epsilon is 0); W: flush
-                // subnormals, which stall every later GEMM by orders of magnitude
-                let floor = if zero_small { f64::EPSILON } else { f64::MIN_POSITIVE };
-                if col[t] < floor {
-                    col[t] = 0.0;
-                }
-            }
-        }
+        let p = blk.len() / k;
+        mu_kl_block(blk, num.subcols(j0, p), sums, k, l1, l2, zero_small)
     });
 }
 
-/// WH (n × m) = (Wᵀ)ᵀ H into a column-major buffer.
-pub(crate) fn reconstruct(wt: &[f64], h: &[f64], k: usize, n: usize, m: usize, out: &mut [f64], par: Par) {
-    matmul(view_mut(out, n, m), Accum::Replace, view(wt, k, n).transpose(), view(h, k, m), 1.0, par);
-}
-
-/// R = X / max(WH, EPSILON) in place of WH (n × m column-major; zero where X is zero).
-pub(crate) fn kl_ratio(x: MatRef<'_, f64>, wh: &mut [f64], parallel: bool) {
-    let n = x.nrows();
-    let work = |(j, col): (usize, &mut [f64])| {
-        let xc = x.col(j);
-        for (i, v) in col.iter_mut().enumerate() {
-            let xv = xc[i];
-            *v = if xv == 0.0 { 0.0 } else { xv / v.max(EPSILON) };
-        }
-    };
-    if parallel {
-        wh.par_chunks_mut(n).enumerate().for_each(work);
-    } else {
-        wh.chunks_mut(n).enumerate().for_each(work);
-    }
-}
-
-/// scikit-learn's KL divergence Σ_{x>ε} x ln(x / max(WH, ε)) − Σx + ΣWH, from a
-/// reconstruction `wh` (before [`kl_ratio`]) and the factor sums.
-pub(crate) fn kl_divergence(x: MatRef<'_, f64>, wh: MatRef<'_, f64>, sum_wh: f64, parallel: bool) -> f64 {
-    let col = |j: usize| {
-        let (xc, wc) = (x.col(j), wh.col(j));
-        let mut s = 0.0;
-        for i in 0..x.nrows() {
-            let xv = xc[i];
-            if xv > EPSILON {
-                s += xv * (xv / wc[i].max(EPSILON)).ln() - xv;
+/// Kullback–Leibler multiplicative update: F ← F ∘ N / (σ + l1 + l2 F) where
+/// N is the k × p product of the other factor with X / WH and σ_t the sum of
+/// the other factor's row t. H (`zero_small`): entries below machine epsilon
+/// are set to 0 (scikit-learn's rule); W: subnormals are flushed (they stall
+/// every later GEMM by orders of magnitude).
+pub(crate) fn mu_kl_block(
+    blk: &mut [f64],
+    num: MatRef<'_, f64>,
+    sums: &[f64],
+    k: usize,
+    l1: f64,
+    l2: f64,
+    zero_small: bool,
+) {
+    let floor = if zero_small { f64::EPSILON } else { f64::MIN_POSITIVE };
+    for (c, col) in blk.chunks_exact_mut(k).enumerate() {
+        let nj = num.col(c);
+        for t in 0..k {
+            let mut den = sums[t] + l1 + l2 * col[t];
+            if den == 0.0 {
+                den = EPSILON;
+            }
+            col[t] *= nj[t] / den;
+            if col[t] < floor {
+                col[t] = 0.0;
             }
         }
-        s
-    };
-    let parts: Vec<f64> = if parallel {
-        (0..x.ncols()).into_par_iter().map(col).collect()
-    } else {
-        (0..x.ncols()).map(col).collect()
-    };
-    parts.iter().sum::<f64>() + sum_wh
+    }
 }
