@@ -12,9 +12,11 @@ use anyhow::{Context as _, Result};
 use serde_json::Value;
 
 mod demo;
+mod segment;
 mod simulate;
 
 use demo::demo;
+use segment::segment;
 use simulate::simulate;
 
 /// The seed every task uses for its data, on both sides.
@@ -162,6 +164,13 @@ pub const TASKS: &[Task] = &[
         requirements: &[],
         examples: &[],
         cases: demo,
+    },
+    Task {
+        name: "segment",
+        about: "tp-segment K-Means and NMF (cd, KL mu) vs scikit-learn on the same .npy inputs",
+        requirements: &["numpy==2.4.6", "scikit-learn==1.9.1"],
+        examples: &[("tp-segment", "segment_bench")],
+        cases: segment,
     },
 ];
 
