@@ -8,6 +8,8 @@
 mod arms;
 mod causal;
 mod cmd;
+mod html;
+mod pipeline;
 mod report;
 
 use clap::{Parser, Subcommand};
@@ -18,6 +20,7 @@ use std::process::ExitCode;
 #[command(name = "tp", version, about, long_about = None, after_help = "\
 Examples:
   tp demo --out demo
+  tp run examples/retail.toml --out retail
   tp simulate --preset retail --customers 2500 --seed 7 --out world
   tp simulate --preset criteo --customers 14000000 --seed 7 --out big --format parquet
   tp design --sd 1 --mde 0.1 --json")]
@@ -30,6 +33,8 @@ struct Cli {
 enum Command {
     /// Simulate the retail world and run the whole pipeline on it, scored against the truth.
     Demo(cmd::demo::Args),
+    /// The whole pipeline on your files, from a TOML config: artifacts, summary.json, report.html.
+    Run(cmd::run::Args),
     /// Write a simulated world with known truth (catalog, events, customers, campaign, truth).
     Simulate(cmd::simulate::Args),
     /// Diagnostics, ATE and CATE per row by meta-learners, with a savable model.
@@ -78,6 +83,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Demo(args) => cmd::demo::run(args),
+        Command::Run(args) => cmd::run::run(args),
         Command::Design(args) => cmd::design::run(args),
         Command::Ope(args) => cmd::ope::run(args),
         Command::Policy(args) => cmd::policy::run(args),

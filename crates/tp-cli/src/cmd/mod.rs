@@ -6,6 +6,7 @@ pub mod evaluate;
 pub mod ope;
 pub mod policy;
 pub mod profile;
+pub mod run;
 pub mod segment;
 pub mod simulate;
 pub mod uplift;

@@ -1,0 +1,703 @@
+//! The pipeline's steps, in order, each reading the config and the results
+//! before it.
+
+use super::config::{Count, expand_columns};
+use super::{Config, Inputs, Named, Progress, gather, join_rows};
+use crate::arms::Arms;
+use crate::causal::{Roles, causal_data};
+use crate::cmd::uplift::{diagnostics_summary, forest_arm_models};
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use std::path::Path;
+use tp_core::faer::Mat;
+use tp_core::{CausalData, Column, Table, contrast_scores};
+use tp_ope::{
+    Baseline, Comparison, Design, DesignParams, Estimator, LoggingPropensity, OpeInput, OpeParams, OpeReport,
+    TargetPolicy,
+};
+use tp_policy::{Economics, Plan, PolicyInputs, PolicyParams, PolicyTreeParams, Rule};
+use tp_segment::{Choice, SegmentPipeline, SegmentResult};
+use tp_uplift::evaluate::curves::Curve;
+use tp_uplift::{CausalForest, Diagnostics, LearnerKind, Method, UpliftParams};
+
+/// What profiling produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileSummary {
+    /// Events read.
+    pub events: usize,
+    /// Customers profiled.
+    pub customers: usize,
+    /// Profile columns.
+    pub columns: usize,
+    /// Campaign customers without any event (profile features 0).
+    pub campaign_customers_without_events: usize,
+}
+
+/// The effect estimates.
+#[derive(Debug, Clone)]
+pub struct UpliftResult {
+    /// The uplift block of summary.json.
+    pub summary: serde_json::Value,
+    /// Full identification diagnostics (histograms, balance).
+    pub diagnostics: Diagnostics,
+    /// τ̂ per row and treated arm.
+    pub tau: Mat<f64>,
+    /// Interval of τ̂ (first treated arm) when the method gives one.
+    pub tau_interval: Option<(Vec<f64>, Vec<f64>)>,
+    /// AIPW scores per row and arm.
+    pub gamma: Mat<f64>,
+    /// Outcome model per row and arm (OPE's reward model).
+    pub q_hat: Mat<f64>,
+    /// Propensities per row and arm (logged when known, else estimated).
+    pub propensity: Mat<f64>,
+}
+
+/// GATE of one treated arm by segment.
+#[derive(Debug, Clone, Serialize)]
+pub struct GateByArm {
+    /// Treated arm.
+    pub arm: String,
+    /// One entry per segment.
+    pub by_segment: Vec<GateRow>,
+}
+
+/// GATE of one segment.
+#[derive(Debug, Clone, Serialize)]
+pub struct GateRow {
+    /// Segment id.
+    pub segment: usize,
+    /// Rows.
+    pub n: usize,
+    /// Mean doubly robust effect score.
+    pub estimate: f64,
+    /// Its SE.
+    pub se: f64,
+}
+
+/// True profits from a simulated world's truth.
+#[derive(Debug, Clone, Serialize)]
+pub struct Truth {
+    /// True expected profit of the learned policy.
+    pub policy_profit: f64,
+    /// Of the oracle (treat iff the true effect clears break-even).
+    pub oracle_profit: f64,
+    /// Of treating everyone with the first treated arm.
+    pub treat_all_profit: f64,
+    /// Of current practice (the logging propensities).
+    pub current_practice_profit: f64,
+    /// `policy_profit / oracle_profit`.
+    pub policy_share_of_oracle: f64,
+    /// Share the oracle treats.
+    pub oracle_treated_share: f64,
+    /// True profit of the policy tree, when one was fit.
+    pub tree_profit: Option<f64>,
+}
+
+/// Everything the pipeline computed.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Rows (campaign customers).
+    pub n: usize,
+    /// Arm labels, control first.
+    pub arms: Vec<String>,
+    /// Break-even effect per treated arm.
+    pub breakeven: Vec<f64>,
+    /// Profiling, when done.
+    pub profile: Option<ProfileSummary>,
+    /// Segment feature names.
+    pub segment_features: Vec<String>,
+    /// The segmentation.
+    pub segments: SegmentResult,
+    /// Effects.
+    pub uplift: UpliftResult,
+    /// GATE by segment.
+    pub gates: Vec<GateByArm>,
+    /// Qini curve of τ̂ (first treated arm vs control) on the logged outcomes.
+    pub qini: Curve,
+    /// Uplift curve of the same.
+    pub uplift_curve: Curve,
+    /// The policy.
+    pub plan: Plan,
+    /// The policy tree's plan, when `policy.tree_depth > 0`.
+    pub tree_plan: Option<Plan>,
+    /// Off-policy estimates of the policy.
+    pub ope: OpeReport,
+    /// The policy against treat-none / treat-all / current, by DR.
+    pub comparisons: Vec<Comparison>,
+    /// The confirming A/B test.
+    pub design: Design,
+    /// The outcome SD the design used.
+    pub design_sd: f64,
+    /// True profits, when a truth file was given.
+    pub truth: Option<Truth>,
+    /// Seconds of the whole run.
+    pub seconds: f64,
+}
+
+fn learner(name: &str) -> Result<LearnerKind> {
+    Ok(match name {
+        "linear" => LearnerKind::Linear,
+        "rf" => LearnerKind::Rf,
+        "gbt" => LearnerKind::Gbt,
+        other => bail!("uplift.learner = \"{other}\": expected \"linear\", \"rf\" or \"gbt\""),
+    })
+}
+
+fn method(name: &str) -> Result<Option<Method>> {
+    Ok(Some(match name {
+        "causal_forest" => return Ok(None),
+        "s" => Method::S,
+        "t" => Method::T,
+        "x" => Method::X,
+        "r" => Method::R,
+        "dr" => Method::Dr,
+        other => bail!(
+            "uplift.method = \"{other}\": expected \"causal_forest\", \"s\", \"t\", \"x\", \"r\" or \"dr\""
+        ),
+    }))
+}
+
+fn choice(c: Count) -> Choice {
+    match c {
+        Count::Fixed(k) => Choice::Fixed(k),
+        Count::Auto(_) => Choice::Auto { min: 2, max: 10 },
+    }
+}
+
+/// Checks the config's values before any work is done.
+pub fn validate(config: &Config) -> Result<(f64, Vec<f64>)> {
+    method(&config.uplift.method)?;
+    learner(&config.uplift.learner)?;
+    let margin = config.policy.margin.context(
+        "policy.margin is missing: the value of one unit of outcome, e.g. margin = 0.3 for a 30% gross margin on spend",
+    )?;
+    let cost = config.policy.cost.clone().context(
+        "policy.cost is missing: the cost per treated customer of each treatment arm, e.g. cost = [12.73]",
+    )?;
+    Economics::new(margin, cost.clone()).context("policy.margin / policy.cost")?;
+    if !(config.uplift.interval_level > 0.0 && config.uplift.interval_level < 1.0) {
+        bail!(
+            "uplift.interval_level = {}: expected a coverage in (0, 1), e.g. 0.9",
+            config.uplift.interval_level
+        );
+    }
+    match config.policy.rule.as_str() {
+        "threshold" => {}
+        "top_share" if config.policy.top_share.is_some() => {}
+        "budget" if config.policy.budget.is_some() => {}
+        "top_share" => bail!("policy.rule = \"top_share\" needs policy.top_share, e.g. top_share = 0.3"),
+        "budget" => bail!("policy.rule = \"budget\" needs policy.budget, e.g. budget = 10000"),
+        other => bail!("policy.rule = \"{other}\": expected \"threshold\", \"top_share\" or \"budget\""),
+    }
+    for e in &config.ope.estimators {
+        e.parse::<Estimator>().map_err(|err| anyhow::anyhow!("ope.estimators: {err}"))?;
+    }
+    if !["spend", "count"].contains(&config.profile.weight.as_str()) {
+        bail!("profile.weight = \"{}\": expected \"spend\" or \"count\"", config.profile.weight);
+    }
+    Ok((margin, cost))
+}
+
+fn write(out: &Path, name: &str, table: &Table) -> Result<()> {
+    tp_io::write_table(out.join(name), table)
+        .with_context(|| format!("cannot write {}", out.join(name).display()))
+}
+
+/// Runs every step.
+pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut Progress) -> Result<Outcome> {
+    let (margin, cost) = validate(config)?;
+    let id = config.data.id.as_str();
+    let campaign = &inputs.campaign;
+    let n = campaign.table.n_rows();
+
+    // customer features: customers (+ profiles), in campaign order
+    let customer_rows = join_rows(campaign, &inputs.customers, id, true)?;
+    let mut features = gather(&inputs.customers.table, &customer_rows, id)?;
+    let mut profile_summary = None;
+    let mut profile_names: Vec<String> = Vec::new();
+    if let Some((events, catalog)) = &inputs.events {
+        progress.step("profiling customers from their events (L1/L2/L3)");
+        let mut params = tp_profile::ProfileParams::default()
+            .half_life_days(config.profile.half_life_days)
+            .shrinkage_strength(config.profile.shrinkage)
+            .weight(if config.profile.weight == "count" {
+                tp_profile::Weight::Count
+            } else {
+                tp_profile::Weight::Spend
+            });
+        if let Some(d) = config.profile.as_of {
+            params = params.as_of(d);
+        }
+        let (_, _, profiles) = tp_profile::profile(&events.table, &catalog.table, &params)
+            .with_context(|| format!("profiling {} with {}", events.name, catalog.name))?;
+        write(out, "profiles.csv", profiles.table())?;
+        let named = Named { table: profiles.table().clone(), name: "profiles (from data.events)".into() };
+        let rows = join_rows(campaign, &named, id, false)?;
+        let missing = rows.iter().filter(|r| r.is_none()).count();
+        let gathered = gather(&named.table, &rows, id)?;
+        for c in gathered.columns() {
+            if features.position(&c.name).is_none() {
+                profile_names.push(c.name.clone());
+                features.push(c.clone())?;
+            }
+        }
+        profile_summary = Some(ProfileSummary {
+            events: events.table.n_rows(),
+            customers: profiles.len(),
+            columns: profiles.table().n_cols() - 1,
+            campaign_customers_without_events: missing,
+        });
+    }
+    let feature_names: Vec<&str> = features.names();
+
+    progress.step("segmenting customers (NMF → K-Means)");
+    let seg_features = expand_columns(&config.segment.features, &feature_names, "segment.features")?;
+    let seg_refs: Vec<&str> = seg_features.iter().map(String::as_str).collect();
+    let x_seg = features.to_matrix(&seg_refs).context("segment.features")?;
+    let value = if config.segment.value.is_empty() {
+        None
+    } else {
+        Some(
+            features
+                .f64_values(&config.segment.value)
+                .with_context(|| {
+                    format!(
+                        "segment.value = \"{}\": set it to a numeric column or to \"\"",
+                        config.segment.value
+                    )
+                })?
+                .into_owned(),
+        )
+    };
+    let seg = SegmentPipeline::params()
+        .factors(choice(config.segment.factors))
+        .clusters(choice(config.segment.clusters))
+        .stability_runs(config.segment.stability_runs)
+        .seed(config.seed)
+        .fit_with_value(x_seg.as_ref(), &seg_features, value.as_deref())
+        .context("segment.features must be non-negative numbers (NMF)")?;
+    let ids = campaign.table.column(id)?.clone();
+    let mut seg_cols =
+        vec![ids.clone(), Column::i64("segment", seg.labels.iter().map(|&l| l as i64).collect())];
+    for t in 0..seg.k_factors {
+        seg_cols.push(Column::f64(format!("factor_{}", t + 1), seg.w.col(t).iter().copied().collect()));
+    }
+    let seg_table = Table::new(seg_cols)?;
+    write(out, "segments.csv", &seg_table)?;
+
+    progress.step(&format!("estimating uplift ({}: diagnostics, ATE, CATE)", config.uplift.method));
+    let uplift = uplift_step(config, campaign, &features, &profile_names, &seg_table)?;
+    let (data, arms) = &uplift.1;
+    let uplift = uplift.0;
+    let n_arms = arms.len();
+    if cost.len() != n_arms - 1 {
+        bail!(
+            "policy.cost lists {} cost(s) but the campaign has {} treatment arm(s) ({}); give one cost per arm after control",
+            cost.len(),
+            n_arms - 1,
+            arms.labels()[1..].join(", ")
+        );
+    }
+    let mut cate_cols = vec![ids.clone()];
+    for j in 0..uplift.tau.ncols() {
+        let name =
+            if uplift.tau.ncols() == 1 { "tau".to_string() } else { format!("tau_{}", arms.labels()[j + 1]) };
+        cate_cols.push(Column::f64(name, uplift.tau.col(j).iter().copied().collect()));
+    }
+    if let Some((lo, hi)) = &uplift.tau_interval {
+        cate_cols.push(Column::f64("tau_lo", lo.clone()));
+        cate_cols.push(Column::f64("tau_hi", hi.clone()));
+    }
+    for (a, label) in arms.labels().iter().enumerate() {
+        cate_cols.push(Column::f64(format!("gamma_{label}"), uplift.gamma.col(a).iter().copied().collect()));
+    }
+    write(out, "cate.csv", &Table::new(cate_cols)?)?;
+    let gates = (1..n_arms)
+        .map(|a| -> Result<GateByArm> {
+            let g = tp_uplift::evaluate::calibration::gate(
+                &contrast_scores(uplift.gamma.as_ref(), a),
+                &seg.labels,
+            )?;
+            Ok(GateByArm {
+                arm: arms.labels()[a].clone(),
+                by_segment: g
+                    .iter()
+                    .map(|g| GateRow { segment: g.group, n: g.n, estimate: g.estimate, se: g.se })
+                    .collect(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // ranking curves of the first treated arm against control, on the logged outcomes
+    let pair: Vec<usize> = (0..n).filter(|&i| data.arms()[i] <= 1).collect();
+    let y_pair: Vec<f64> = pair.iter().map(|&i| data.outcome()[i]).collect();
+    let w_pair: Vec<usize> = pair.iter().map(|&i| data.arms()[i]).collect();
+    let s_pair: Vec<f64> = pair.iter().map(|&i| uplift.tau[(i, 0)]).collect();
+    let qini = tp_uplift::evaluate::curves::qini_curve(&y_pair, &w_pair, &s_pair)?;
+    let uplift_curve = tp_uplift::evaluate::curves::uplift_curve(&y_pair, &w_pair, &s_pair)?;
+
+    progress.step("choosing whom to treat (break-even, profit curve, policy tree)");
+    let seg_labels: Vec<String> = seg.labels.iter().map(|l| format!("segment_{l}")).collect();
+    let current = data.arms().to_vec();
+    let economics = Economics::new(margin, cost.clone())?.with_fixed_cost(config.policy.fixed_cost)?;
+    let mut pparams = PolicyParams::new(economics);
+    pparams.seed = config.seed;
+    pparams.risk_lambda = config.policy.risk_lambda;
+    pparams.curve_points = config.policy.curve_points;
+    pparams.rule = match config.policy.rule.as_str() {
+        "top_share" => Rule::TopShare(config.policy.top_share.unwrap_or(0.0)),
+        "budget" => Rule::Budget(config.policy.budget.unwrap_or(0.0)),
+        _ => Rule::Threshold,
+    };
+    let lower = uplift.tau_interval.as_ref().map(|(lo, _)| Mat::from_fn(n, 1, |i, _| lo[i]));
+    let mut inputs_p = PolicyInputs::new(uplift.tau.as_ref());
+    inputs_p.gamma = Some(uplift.gamma.as_ref());
+    inputs_p.current = Some(&current);
+    inputs_p.segments = Some(&seg_labels);
+    if config.policy.risk_lambda > 0.0 {
+        inputs_p.lower = Some(
+            lower
+                .as_ref()
+                .context("policy.risk_lambda needs τ̂ intervals: use uplift.method = \"causal_forest\"")?
+                .as_ref(),
+        );
+    }
+    let plan = tp_policy::plan(&pparams, &inputs_p).context("policy")?;
+    let tree_features = match &config.policy.tree_features {
+        Some(p) => expand_columns(p, &feature_names, "policy.tree_features")?,
+        None => seg_features.clone(),
+    };
+    let x_tree = features.to_matrix(&tree_features.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let tree_plan = if config.policy.tree_depth > 0 {
+        let mut tparams = pparams.clone();
+        tparams.tree = Some(PolicyTreeParams::new(config.policy.tree_depth));
+        let mut tinputs = inputs_p;
+        tinputs.covariates = Some(x_tree.as_ref());
+        tinputs.feature_names = Some(&tree_features);
+        Some(tp_policy::plan(&tparams, &tinputs).context("policy tree")?)
+    } else {
+        None
+    };
+    let mut policy_cols = vec![
+        ids.clone(),
+        Column::str("arm", plan.assignment.iter().map(|&a| arms.labels()[a].clone()).collect()),
+    ];
+    if let Some(t) = &tree_plan {
+        policy_cols
+            .push(Column::str("tree_arm", t.assignment.iter().map(|&a| arms.labels()[a].clone()).collect()));
+    }
+    write(out, "policy.csv", &Table::new(policy_cols)?)?;
+
+    progress.step("checking the policy off-policy (DM, IPW, DR, …) against alternatives");
+    let logged: Vec<f64> = (0..n).map(|i| uplift.propensity[(i, current[i])]).collect();
+    let input = OpeInput::new(
+        data.outcome().to_vec(),
+        current.clone(),
+        LoggingPropensity::Logged(logged),
+        TargetPolicy::Arms(plan.assignment.clone()),
+    )
+    .with_q_hat(uplift.q_hat.clone())
+    .with_n_arms(n_arms);
+    let estimators: Vec<Estimator> =
+        config.ope.estimators.iter().map(|e| e.parse()).collect::<Result<_, _>>()?;
+    let mut oparams = OpeParams::default()
+        .estimators(&estimators)
+        .alpha(config.ope.alpha)
+        .bootstrap(config.ope.bootstrap)
+        .seed(config.seed);
+    if let Some(c) = config.ope.clip {
+        oparams = oparams.clip(c);
+    }
+    let ope = tp_ope::evaluate(&input, &oparams).context("off-policy evaluation")?;
+    let mut baselines = vec![Baseline::treat_none(n)];
+    for a in 1..n_arms {
+        let mut b = Baseline::treat_all(a, n);
+        if n_arms > 2 {
+            b.name = format!("treat-all-{}", arms.labels()[a]);
+        }
+        baselines.push(b);
+    }
+    baselines.push(Baseline::named("current", TargetPolicy::Probs(uplift.propensity.clone())));
+    let comparisons = tp_ope::compare(
+        &input,
+        &OpeParams::default().estimators(&[Estimator::Dr]).alpha(config.ope.alpha).seed(config.seed),
+        &baselines,
+    )?;
+
+    progress.step("designing the confirming A/B test");
+    let breakeven: Vec<f64> = cost.iter().map(|c| c / margin).collect();
+    let y = data.outcome();
+    let targeted_control: Vec<f64> =
+        (0..n).filter(|&i| plan.assignment[i] > 0 && current[i] == 0).map(|i| y[i]).collect();
+    // the targeted controls' spread, when there are enough of them to estimate it
+    let design_sd = if targeted_control.len() >= 30 {
+        tp_core::stats::variance(&targeted_control).sqrt()
+    } else {
+        tp_core::stats::variance(y).sqrt()
+    };
+    let mde = config.design.mde.unwrap_or(breakeven[0]);
+    let design = tp_ope::ab_design(
+        mde,
+        &DesignParams::new(tp_ope::Outcome::Continuous { sd: design_sd })
+            .alpha(config.design.alpha)
+            .power(config.design.power),
+    )
+    .context("design.mde / design.alpha / design.power")?;
+
+    let truth = match &inputs.truth {
+        Some(t) => Some(truth_step(
+            t,
+            campaign,
+            id,
+            arms,
+            &uplift.propensity,
+            &plan,
+            tree_plan.as_ref(),
+            margin,
+            &cost,
+        )?),
+        None => None,
+    };
+    Ok(Outcome {
+        n,
+        arms: arms.labels().to_vec(),
+        breakeven,
+        profile: profile_summary,
+        segment_features: seg_features,
+        segments: seg,
+        uplift,
+        gates,
+        qini,
+        uplift_curve,
+        plan,
+        tree_plan,
+        ope,
+        comparisons,
+        design,
+        design_sd,
+        truth,
+        seconds: progress.elapsed(),
+    })
+}
+
+type UpliftStep = (UpliftResult, (CausalData, Arms));
+
+fn uplift_step(
+    config: &Config,
+    campaign: &Named,
+    features: &Table,
+    profile_names: &[String],
+    seg_table: &Table,
+) -> Result<UpliftStep> {
+    let u = &config.uplift;
+    let c = &config.campaign;
+    let id = config.data.id.as_str();
+    // the modeling table: customer covariates, campaign columns, factors, chosen profile columns
+    let mut table = Table::new(
+        features.columns().iter().filter(|col| !profile_names.contains(&col.name)).cloned().collect(),
+    )?;
+    for col in campaign.table.columns() {
+        if col.name != id && table.position(&col.name).is_none() {
+            table.push(col.clone())?;
+        } else if col.name != id {
+            bail!(
+                "{}: column '{}' is also a customer column; rename it in one of the files",
+                campaign.name,
+                col.name
+            );
+        }
+    }
+    for name in [&c.treatment, &c.outcome] {
+        if campaign.table.position(name).is_none() {
+            bail!(
+                "{}: no column '{name}' (campaign.treatment / campaign.outcome); columns: {}",
+                campaign.name,
+                campaign.table.names().join(", ")
+            );
+        }
+    }
+    let mut extra: Vec<String> = Vec::new();
+    if !u.profile_covariates.is_empty() {
+        if profile_names.is_empty() {
+            bail!("uplift.profile_covariates needs profiles: give data.events and data.catalog");
+        }
+        let refs: Vec<&str> = profile_names.iter().map(String::as_str).collect();
+        for name in expand_columns(&u.profile_covariates, &refs, "uplift.profile_covariates")? {
+            table.push(features.column(&name)?.clone())?;
+            extra.push(name);
+        }
+    }
+    if u.factor_covariates {
+        for col in seg_table.columns().iter().filter(|c| c.name.starts_with("factor_")) {
+            table.push(col.clone())?;
+            extra.push(col.name.clone());
+        }
+    }
+    let covariates: Option<Vec<String>> = match &u.covariates {
+        Some(p) => {
+            let names = table.names();
+            let mut v = expand_columns(p, &names, "uplift.covariates")?;
+            v.extend(extra.iter().filter(|e| !v.contains(e)).cloned().collect::<Vec<_>>());
+            Some(v)
+        }
+        None => None,
+    };
+    let prefix = (!c.propensity_prefix.is_empty()).then_some(c.propensity_prefix.as_str());
+    if let Some(p) = prefix
+        && !table.names().iter().any(|n| n.starts_with(p))
+    {
+        bail!(
+            "{}: campaign.propensity_prefix = \"{p}\" but no column starts with it; set propensity_prefix = \"\" to estimate the propensities",
+            campaign.name
+        );
+    }
+    let mut exclude: Vec<&str> = vec![id];
+    exclude.extend(c.exclude.iter().map(String::as_str));
+    let roles = Roles {
+        treatment: &c.treatment,
+        outcome: &c.outcome,
+        covariates: covariates.as_deref(),
+        control: c.control.as_deref(),
+        exclude,
+        propensity_prefix: prefix,
+    };
+    let (data, arms) = causal_data(&table, &roles, &campaign.name)?;
+    let n = data.n();
+    let result = match method(&u.method)? {
+        None => {
+            if data.n_arms() != 2 {
+                bail!(
+                    "uplift.method = \"causal_forest\" handles one treated arm; the campaign has {} arms: use method = \"dr\"",
+                    data.n_arms()
+                );
+            }
+            let model = CausalForest::params().n_trees(u.trees).seed(config.seed).fit(&data)?;
+            let oob = model.oob_interval(u.interval_level);
+            let (mu, e) = forest_arm_models(&model, &oob.tau);
+            let gamma = tp_core::aipw_scores(data.outcome(), data.arms(), mu.as_ref(), e.as_ref())?;
+            let propensity = data.propensity().map_or(e.clone(), |p| p.to_owned());
+            let diagnostics = tp_uplift::diagnostics::diagnose(
+                &data,
+                propensity.as_ref(),
+                data.propensity().is_some(),
+                &tp_uplift::DiagnosticsParams::default(),
+            )?;
+            let (ate, ate_se) = model.ate();
+            let summary = serde_json::json!({
+                "method": "causal_forest", "trees": model.n_trees(), "ate": ate, "ate_se": ate_se,
+                "tau_interval_level": u.interval_level,
+                "diagnostics": diagnostics_summary(&diagnostics),
+                "covariates": data.feature_names(),
+            });
+            UpliftResult {
+                summary,
+                diagnostics,
+                tau: Mat::from_fn(n, 1, |i, _| oob.tau[i]),
+                tau_interval: Some((oob.tau_lo.clone(), oob.tau_hi.clone())),
+                gamma,
+                q_hat: mu,
+                propensity,
+            }
+        }
+        Some(m) => {
+            let params =
+                UpliftParams::with_learners(m, learner(&u.learner)?).seed(config.seed).folds(u.folds);
+            let fit = params.fit(&data)?;
+            let gamma = fit.scores(&data)?;
+            // τ̂ fitted on the rows whose DR scores then price the policy overfits their noise
+            // and inflates the estimated profit; use out-of-fold τ̂ instead.
+            let tau = out_of_fold_tau(&params, &data, u.folds, config.seed)?;
+            let mut summary = serde_json::to_value(fit.summary())?;
+            summary["covariates"] = serde_json::json!(data.feature_names());
+            // the headline ATE of the first treated arm, where the forest's summary has it
+            if let Some(e) = fit.effects.first() {
+                summary["ate"] = serde_json::json!(e.ate);
+                summary["ate_se"] = serde_json::json!(e.ate_se);
+            }
+            UpliftResult {
+                summary,
+                diagnostics: fit.diagnostics.clone(),
+                tau,
+                tau_interval: None,
+                gamma,
+                q_hat: fit.nuisances.outcome.clone(),
+                propensity: fit.nuisances.propensity.clone(),
+            }
+        }
+    };
+    Ok((result, (data, arms)))
+}
+
+/// τ̂ for every row from a CATE model fitted without that row (stratified folds).
+fn out_of_fold_tau(params: &UpliftParams, data: &CausalData, k: usize, seed: u64) -> Result<Mat<f64>> {
+    let folds = tp_core::Folds::stratified(
+        data.arms(),
+        data.n_arms(),
+        k,
+        tp_core::rng::derive_seed_str(seed, "demo-oof"),
+    )?;
+    let mut tau = Mat::<f64>::zeros(data.n(), data.n_arms() - 1);
+    for f in 0..folds.k() {
+        let fit = params.fit(&data.subset(&folds.train(f))?)?;
+        let test = folds.test(f);
+        let t = fit.model.predict(data.subset(test)?.covariates())?;
+        for (r, &i) in test.iter().enumerate() {
+            for a in 0..t.ncols() {
+                tau[(i, a)] = t[(r, a)];
+            }
+        }
+    }
+    Ok(tau)
+}
+
+/// True expected profit of giving row `i` arm `arm[i]`: Σ margin·τ − cost.
+fn true_profit(tau: &Mat<f64>, arm: &[usize], margin: f64, cost: &[f64]) -> f64 {
+    arm.iter()
+        .enumerate()
+        .filter(|(_, a)| **a > 0)
+        .map(|(i, &a)| margin * tau[(i, a - 1)] - cost[a - 1])
+        .sum()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn truth_step(
+    truth: &Named,
+    campaign: &Named,
+    id: &str,
+    arms: &Arms,
+    propensity: &Mat<f64>,
+    plan: &Plan,
+    tree_plan: Option<&Plan>,
+    margin: f64,
+    cost: &[f64],
+) -> Result<Truth> {
+    let rows = join_rows(campaign, truth, id, true)?;
+    let t = gather(&truth.table, &rows, id)?;
+    let cols: Vec<String> = arms.labels()[1..].iter().map(|l| format!("tau_{l}")).collect();
+    let tau = t.to_matrix(&cols.iter().map(String::as_str).collect::<Vec<_>>()).with_context(|| {
+        format!("{}: the truth file needs the true effects {}", truth.name, cols.join(", "))
+    })?;
+    let n = tau.nrows();
+    let k = arms.len();
+    let net = |i: usize, a: usize| margin * tau[(i, a - 1)] - cost[a - 1];
+    let oracle: Vec<usize> = (0..n)
+        .map(|i| {
+            (1..k)
+                .map(|a| (a, net(i, a)))
+                .filter(|(_, v)| *v > 0.0)
+                .max_by(|x, y| x.1.total_cmp(&y.1))
+                .map_or(0, |(a, _)| a)
+        })
+        .collect();
+    let current: f64 = (0..n).map(|i| (1..k).map(|a| propensity[(i, a)] * net(i, a)).sum::<f64>()).sum();
+    let oracle_profit = true_profit(&tau, &oracle, margin, cost);
+    let policy_profit = true_profit(&tau, &plan.assignment, margin, cost);
+    Ok(Truth {
+        policy_profit,
+        oracle_profit,
+        treat_all_profit: true_profit(&tau, &vec![1; n], margin, cost),
+        current_practice_profit: current,
+        policy_share_of_oracle: policy_profit / oracle_profit,
+        oracle_treated_share: oracle.iter().filter(|&&a| a > 0).count() as f64 / n as f64,
+        tree_profit: tree_plan.map(|p| true_profit(&tau, &p.assignment, margin, cost)),
+    })
+}
