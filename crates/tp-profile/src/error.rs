@@ -9,6 +9,25 @@ pub enum ProfileError {
     /// An error from tp-core (missing column, wrong column type, shape).
     #[error(transparent)]
     Core(#[from] tp_core::CoreError),
+    /// A required column is missing.
+    #[error("{table} has no column '{column}' (columns: {available}): rename it or set the column name")]
+    MissingColumn {
+        /// `events` or `catalog`.
+        table: String,
+        /// The missing column.
+        column: String,
+        /// The columns present.
+        available: String,
+    },
+    /// No event rows at all.
+    #[error("events have no rows: nothing to profile (check the file or its filter)")]
+    NoEvents,
+    /// A layer name that is neither `l1` nor `l2`.
+    #[error("unknown layer '{name}': use l1 (objective attributes) or l2 (perceived attributes)")]
+    UnknownLayer {
+        /// The given name.
+        name: String,
+    },
     /// A column has a type the profiler cannot use.
     #[error("{table} column '{column}' is {found}: expected {expected}")]
     ColumnType {

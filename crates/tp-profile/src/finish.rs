@@ -98,7 +98,11 @@ impl ProfileState {
         let mut pop_means = vec![0.0; nn];
         for c in self.customers.values() {
             tot_w += c.w;
-            pop_shares.iter_mut().zip(&c.cat).for_each(|(a, b)| *a += b);
+            c.cat.for_each(|k, x| {
+                if k < ns {
+                    pop_shares[k] += x;
+                }
+            });
             pop_means.iter_mut().zip(&c.num).for_each(|(a, b)| *a += b);
         }
         pop_shares.iter_mut().for_each(|x| *x = ratio(*x, tot_w, 0.0).clamp(0.0, 1.0));
@@ -120,9 +124,16 @@ impl ProfileState {
             ids.push(id);
             let neff = if c.w > 0.0 && c.w2 > 0.0 { (c.w * c.w / c.w2).max(0.0) } else { 0.0 };
             effective_n.push(neff);
-            for (&x, &pop) in c.cat.iter().zip(&pop_shares) {
-                shares.push(shrink(ratio(x, c.w, pop).clamp(0.0, 1.0), neff, pop, s));
+            let row = shares.len();
+            for &pop in &pop_shares {
+                shares.push(shrink(ratio(0.0, c.w, pop).clamp(0.0, 1.0), neff, pop, s));
             }
+            c.cat.for_each(|k, x| {
+                if k < ns {
+                    shares[row + k] =
+                        shrink(ratio(x, c.w, pop_shares[k]).clamp(0.0, 1.0), neff, pop_shares[k], s);
+                }
+            });
             for (&x, &pop) in c.num.iter().zip(&pop_means) {
                 means.push(shrink(ratio(x, c.w, pop), neff, pop, s));
             }
@@ -139,7 +150,7 @@ impl ProfileState {
             let variety = variety_field.map_or(0.0, |f| {
                 let fl = &catalog.fields[f];
                 let m = fl.labels.len();
-                let vals: Vec<f64> = (0..m).map(|v| c.cat[fl.offset + v].max(0.0)).collect();
+                let vals: Vec<f64> = (0..m).map(|v| c.cat.get(fl.offset + v).max(0.0)).collect();
                 let tot: f64 = vals.iter().sum();
                 if m < 2 || tot <= 0.0 {
                     return 0.0;

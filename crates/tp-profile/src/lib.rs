@@ -24,6 +24,14 @@
 //!   reference day forward exactly ([`ProfileState::rebase`]) and serialize
 //!   with serde. Visit days are a sorted set per customer, so inter-purchase
 //!   gaps stay exact across any split of the log.
+//! - [`StateBuilder`]: the streaming entry: push event chunks one at a time
+//!   (e.g. from `tp_io::read_table_chunks`); memory follows customers ×
+//!   touched attribute values and visit days, never the number of events.
+//!   [`ProfileState::build`] is one push.
+//! - [`Storage`] / [`SlotSums`]: per-customer categorical sums are dense (one
+//!   float per attribute value) when the catalog has at most
+//!   [`DENSE_MAX_SLOTS`] values, sparse (sorted `(value, sum)` pairs of the
+//!   touched values) above; both give the same results.
 //! - [`Profiles`]: the finished profiles ([`ProfileState::finish`]), with the
 //!   wide [`Profiles::table`]: `l1.department.PRODUCE`, `….within`, `….lift`,
 //!   `l2.healthy`, `l3.promo_share`, …. L3: promotion share of decayed lines,
@@ -43,8 +51,10 @@
 //! Shares are shrunk toward the population mix with an empirical-Bayes prior
 //! worth `s` events: `(n·share + s·pop)/(n + s)`, `n` the Kish effective number
 //! of decayed events — thin histories look like the population, not like
-//! noise. Profiling runs over row partitions in parallel (rayon) and merges
-//! them in partition order, so the result is the same at any thread count.
+//! noise. Accumulation maps customer and item ids to dense indices once per
+//! row, then updates customers split into shards in parallel (rayon), each
+//! customer's sums in row order by one task: the state is bit-identical at
+//! any thread count and chunking. Whole-day decay factors come from a table.
 //!
 //! ## Example
 //!
@@ -76,17 +86,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod accum;
 mod affinity;
 mod error;
 mod finish;
+mod slots;
 mod spec;
 mod state;
 
+pub use accum::StateBuilder;
 pub use affinity::{
     Opportunity, affinity, item_affinity, opportunities, opportunities_for, opportunities_table,
 };
 pub use error::{ProfileError, Result};
 pub use finish::{L3_FEATURES, Profiles, shrink};
+pub use slots::{DENSE_MAX_SLOTS, SlotSums, Storage};
 pub use spec::{AttrKind, AttributeSpec, Catalog, CatalogSpec, Field, HierarchySpec, Layer};
 pub use state::{CustomerAcc, Diagnostics, EventColumns, ProfileParams, ProfileState, Weight};
 

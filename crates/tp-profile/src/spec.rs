@@ -25,6 +25,19 @@ impl Layer {
     }
 }
 
+impl std::str::FromStr for Layer {
+    type Err = ProfileError;
+
+    /// `l1` or `l2` (any case); anything else is [`ProfileError::UnknownLayer`].
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "l1" => Ok(Layer::L1),
+            "l2" => Ok(Layer::L2),
+            _ => Err(ProfileError::UnknownLayer { name: s.into() }),
+        }
+    }
+}
+
 /// Kind of a catalog attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AttrKind {

@@ -13,12 +13,13 @@
 //! days per customer (union on merge), so gap statistics stay exact whatever
 //! the split of the log.
 
+use crate::accum::StateBuilder;
 use crate::error::{ProfileError, Result};
-use crate::spec::{Catalog, int_column};
-use rayon::prelude::*;
+use crate::slots::{SlotSums, Storage};
+use crate::spec::Catalog;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
-use tp_core::{ColumnData, Table};
+use std::collections::BTreeMap;
+use tp_core::Table;
 
 /// What weights an event in shares and means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,8 +81,12 @@ pub struct ProfileParams {
     pub lift: bool,
     /// Event column names.
     pub columns: EventColumns,
-    /// Rows per parallel partition (default 65,536).
+    /// Rows per parallel partition (default 65,536). Kept for saved states;
+    /// the accumulator now splits work by customer, so results do not depend on it.
     pub chunk_rows: usize,
+    /// Dense or sparse categorical sums (default [`Storage::Auto`]: by the slot count).
+    #[serde(default)]
+    pub storage: Storage,
 }
 
 impl Default for ProfileParams {
@@ -97,6 +102,7 @@ impl Default for ProfileParams {
             lift: true,
             columns: EventColumns::default(),
             chunk_rows: 1 << 16,
+            storage: Storage::Auto,
         }
     }
 }
@@ -132,8 +138,13 @@ impl ProfileParams {
         self.chunk_rows = n;
         self
     }
+    /// Sets the storage of categorical sums.
+    pub fn storage(mut self, storage: Storage) -> Self {
+        self.storage = storage;
+        self
+    }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let pos = |name: &str, v: f64| {
             if v.is_finite() && v > 0.0 {
                 Ok(())
@@ -182,8 +193,8 @@ pub struct CustomerAcc {
     pub n_lines: u64,
     /// Undecayed spend.
     pub total_spend: f64,
-    /// `Σ d·w` per categorical slot.
-    pub cat: Vec<f64>,
+    /// `Σ d·w` per categorical slot, dense or sparse ([`Storage`]).
+    pub cat: SlotSums,
     /// `Σ d·w·x_j` per numeric attribute.
     pub num: Vec<f64>,
     /// Sorted distinct visit days (floor of the event day) with the
@@ -192,21 +203,6 @@ pub struct CustomerAcc {
 }
 
 impl CustomerAcc {
-    fn new(n_slots: usize, n_num: usize) -> Self {
-        CustomerAcc {
-            w: 0.0,
-            w2: 0.0,
-            lines: 0.0,
-            promo_lines: 0.0,
-            spend: 0.0,
-            n_lines: 0,
-            total_spend: 0.0,
-            cat: vec![0.0; n_slots],
-            num: vec![0.0; n_num],
-            visits: Vec::new(),
-        }
-    }
-
     fn add(&mut self, o: &CustomerAcc) {
         self.w += o.w;
         self.w2 += o.w2;
@@ -215,7 +211,10 @@ impl CustomerAcc {
         self.spend += o.spend;
         self.n_lines += o.n_lines;
         self.total_spend += o.total_spend;
-        self.cat.iter_mut().zip(&o.cat).for_each(|(a, b)| *a += b);
+        self.cat.add(&o.cat);
+        if self.num.len() < o.num.len() {
+            self.num.resize(o.num.len(), 0.0);
+        }
         self.num.iter_mut().zip(&o.num).for_each(|(a, b)| *a += b);
         self.visits = union_sorted(&self.visits, &o.visits);
     }
@@ -253,6 +252,15 @@ pub struct Diagnostics {
     pub n_returns: u64,
 }
 
+impl Diagnostics {
+    pub(crate) fn add(&mut self, o: &Diagnostics) {
+        self.n_events += o.n_events;
+        self.n_unknown_items += o.n_unknown_items;
+        self.n_future += o.n_future;
+        self.n_returns += o.n_returns;
+    }
+}
+
 /// The mergeable profile summary of a set of customers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileState {
@@ -280,27 +288,36 @@ impl ProfileState {
         })
     }
 
-    /// Profiles `events` against `catalog`: partitions of `chunk_rows` rows are
-    /// summarized in parallel and merged in partition order.
+    /// Profiles `events` against `catalog` (one chunk of a [`StateBuilder`]).
+    /// Without a fixed `as_of` the reference day is the latest event day.
+    /// Zero event rows are an error ([`ProfileError::NoEvents`]).
     pub fn build(events: &Table, catalog: &Catalog, params: &ProfileParams) -> Result<Self> {
-        params.validate()?;
-        let cols = EventCols::read(events, &params.columns)?;
-        let as_of = match params.as_of {
-            Some(a) => a,
-            None => cols.day.iter().copied().fold(f64::NEG_INFINITY, f64::max).max(0.0),
-        };
-        let mut state = ProfileState::empty(catalog, params, as_of)?;
-        state.absorb(&cols, catalog)?;
-        Ok(state)
+        if events.n_rows() == 0 {
+            return Err(ProfileError::NoEvents);
+        }
+        let mut b = StateBuilder::new(catalog, params)?;
+        b.push(events)?;
+        Ok(b.finish())
     }
 
     /// Adds `new_events` to the state (same reference day): equal to profiling
     /// the old and new events together. Call [`ProfileState::rebase`] first to
-    /// move the reference day forward.
+    /// move the reference day forward. On error the state is unchanged.
     pub fn update(&mut self, new_events: &Table, catalog: &Catalog) -> Result<()> {
         self.check_catalog(catalog)?;
-        let cols = EventCols::read(new_events, &self.params.columns)?;
-        self.absorb(&cols, catalog)
+        let taken = std::mem::replace(
+            self,
+            ProfileState {
+                params: self.params.clone(),
+                layout: Vec::new(),
+                customers: BTreeMap::new(),
+                diagnostics: Diagnostics::default(),
+            },
+        );
+        let mut b = StateBuilder::from_state(taken, catalog)?;
+        let pushed = b.push(new_events);
+        *self = b.finish();
+        pushed
     }
 
     /// Moves the reference day to `as_of ≥` the current one, rescaling every
@@ -321,7 +338,7 @@ impl ProfileState {
             c.lines *= f;
             c.promo_lines *= f;
             c.spend *= f;
-            c.cat.iter_mut().for_each(|x| *x *= f);
+            c.cat.scale(f);
             c.num.iter_mut().for_each(|x| *x *= f);
         }
         self.params.as_of = Some(as_of);
@@ -345,11 +362,7 @@ impl ProfileState {
                 }
             }
         }
-        let d = &mut self.diagnostics;
-        d.n_events += o.n_events;
-        d.n_unknown_items += o.n_unknown_items;
-        d.n_future += o.n_future;
-        d.n_returns += o.n_returns;
+        self.diagnostics.add(&o);
     }
 
     /// Reference day.
@@ -381,174 +394,6 @@ impl ProfileState {
         }
         Ok(())
     }
-
-    fn absorb(&mut self, cols: &EventCols<'_>, catalog: &Catalog) -> Result<()> {
-        let n = cols.customer.len();
-        let chunk = self.params.chunk_rows.max(1);
-        let ranges: Vec<(usize, usize)> = (0..n).step_by(chunk).map(|s| (s, (s + chunk).min(n))).collect();
-        let parts: Vec<Partial> =
-            ranges.par_iter().map(|&(s, e)| accumulate(cols, catalog, &self.params, s, e)).collect();
-        if self.params.strict {
-            let unknown: usize = parts.iter().map(|p| p.unknown).sum();
-            if let Some(p) = parts.iter().find(|p| p.unknown > 0) {
-                let (first, row) = p.first_unknown.unwrap_or((0, 0));
-                return Err(ProfileError::UnknownItems { count: unknown, first, row });
-            }
-        }
-        for p in parts {
-            self.add_customers(p.customers, p.diag);
-        }
-        Ok(())
-    }
-}
-
-/// Event columns as slices.
-struct EventCols<'a> {
-    customer: std::borrow::Cow<'a, [i64]>,
-    item: std::borrow::Cow<'a, [i64]>,
-    day: std::borrow::Cow<'a, [f64]>,
-    quantity: std::borrow::Cow<'a, [f64]>,
-    value: std::borrow::Cow<'a, [f64]>,
-    promo: Option<Vec<bool>>,
-}
-
-impl<'a> EventCols<'a> {
-    fn read(t: &'a Table, c: &EventColumns) -> Result<Self> {
-        let num = |name: &str| -> Result<std::borrow::Cow<'a, [f64]>> {
-            let col = t.column(name)?;
-            if let ColumnData::Str(_) = col.data {
-                return Err(ProfileError::ColumnType {
-                    table: "events".into(),
-                    column: name.into(),
-                    expected: "numbers (check the file for text in this column)".into(),
-                    found: "string".into(),
-                });
-            }
-            let v = t.f64_values(name)?;
-            if let Some((row, &value)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
-                return Err(ProfileError::NonFinite { column: name.into(), row, value });
-            }
-            Ok(v)
-        };
-        let promo = match t.column(&c.promo).ok().map(|col| &col.data) {
-            None => None,
-            Some(ColumnData::Bool(v)) => Some(v.clone()),
-            Some(ColumnData::Str(_)) => {
-                return Err(ProfileError::ColumnType {
-                    table: "events".into(),
-                    column: c.promo.clone(),
-                    expected: "bool or 0/1".into(),
-                    found: "string".into(),
-                });
-            }
-            Some(_) => Some(t.f64_values(&c.promo)?.iter().map(|&x| x != 0.0).collect()),
-        };
-        Ok(EventCols {
-            customer: int_column(t, "events", &c.customer_id)?,
-            item: int_column(t, "events", &c.item_id)?,
-            day: num(&c.day)?,
-            quantity: num(&c.quantity)?,
-            value: num(&c.value)?,
-            promo,
-        })
-    }
-}
-
-struct Partial {
-    customers: BTreeMap<i64, CustomerAcc>,
-    diag: Diagnostics,
-    unknown: usize,
-    first_unknown: Option<(i64, usize)>,
-}
-
-fn accumulate(cols: &EventCols<'_>, cat: &Catalog, p: &ProfileParams, s: usize, e: usize) -> Partial {
-    let as_of = p.as_of.unwrap_or(0.0);
-    let ih = 1.0 / p.half_life_days;
-    let nf = cat.fields.len();
-    let nn = cat.numerics.len();
-    let mut index: HashMap<i64, usize> = HashMap::new();
-    let mut accs: Vec<(i64, CustomerAcc)> = Vec::new();
-    let mut last: Option<(i64, usize)> = None;
-    let mut diag = Diagnostics::default();
-    let mut unknown = 0;
-    let mut first_unknown = None;
-    for r in s..e {
-        diag.n_events += 1;
-        let cid = cols.customer[r];
-        let day = cols.day[r];
-        if day > as_of {
-            diag.n_future += 1;
-            continue;
-        }
-        let Some(item) = cat.item_index(cols.item[r]) else {
-            unknown += 1;
-            diag.n_unknown_items += 1;
-            first_unknown.get_or_insert((cols.item[r], r));
-            continue;
-        };
-        let k = match last {
-            Some((id, k)) if id == cid => k,
-            _ => {
-                let k = *index.entry(cid).or_insert_with(|| {
-                    accs.push((cid, CustomerAcc::new(cat.n_slots, nn)));
-                    accs.len() - 1
-                });
-                last = Some((cid, k));
-                k
-            }
-        };
-        let q = cols.quantity[r];
-        if q < 0.0 {
-            diag.n_returns += 1;
-        }
-        let v = cols.value[r];
-        let age = as_of - day;
-        let d = (-age * ih).exp2();
-        let raw = match p.weight {
-            Weight::Spend => v,
-            Weight::Count => q,
-        };
-        let w = d * raw;
-        let a = &mut accs[k].1;
-        a.w += w;
-        a.w2 += w * w;
-        a.lines += d;
-        if cols.promo.as_ref().is_some_and(|pr| pr[r]) {
-            a.promo_lines += d;
-        }
-        a.spend += d * v;
-        a.n_lines += 1;
-        a.total_spend += v;
-        for &slot in &cat.item_slots[item * nf..(item + 1) * nf] {
-            a.cat[slot as usize] += w;
-        }
-        for (acc, &x) in a.num.iter_mut().zip(&cat.item_nums[item * nn..(item + 1) * nn]) {
-            *acc += w * x;
-        }
-        let dd = day.floor() as i64;
-        match a.visits.last_mut() {
-            Some(last) if last.0 == dd => last.1 += v,
-            _ => a.visits.push((dd, v)),
-        }
-    }
-    let customers = accs
-        .into_iter()
-        .map(|(id, mut a)| {
-            if !a.visits.is_sorted_by_key(|x| x.0) {
-                a.visits.sort_by_key(|x| x.0);
-                let mut merged: Vec<(i64, f64)> = Vec::with_capacity(a.visits.len());
-                for x in a.visits.drain(..) {
-                    match merged.last_mut() {
-                        Some(last) if last.0 == x.0 => last.1 += x.1,
-                        _ => merged.push(x),
-                    }
-                }
-                a.visits = merged;
-            }
-            (id, a)
-        })
-        .collect();
-    Partial { customers, diag, unknown, first_unknown }
 }
 
 #[cfg(test)]

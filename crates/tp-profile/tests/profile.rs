@@ -4,7 +4,8 @@
 use proptest::prelude::*;
 use tp_core::{Column, ColumnData, Table};
 use tp_profile::{
-    Catalog, CatalogSpec, Layer, ProfileError, ProfileParams, ProfileState, Weight, opportunities,
+    Catalog, CatalogSpec, Layer, ProfileError, ProfileParams, ProfileState, SlotSums, StateBuilder, Storage,
+    Weight, opportunities,
 };
 
 fn s(v: &[&str]) -> Vec<String> {
@@ -67,16 +68,27 @@ proptest! {
     /// Profiling all events equals merging the profiles of any 3-way split,
     /// in either order and grouping, with decay (as_of = 120, half-life 30).
     #[test]
-    fn merge_of_any_split_equals_whole(rows in ev_strategy(), weight in prop::bool::ANY) {
+    fn merge_of_any_split_equals_whole(
+        rows in ev_strategy(),
+        weight in prop::bool::ANY,
+        storage in prop::sample::select(vec![Storage::Dense, Storage::Sparse]),
+        part_storage in prop::collection::vec(prop::sample::select(vec![Storage::Dense, Storage::Sparse]), 3),
+    ) {
         let cat_t = small_catalog();
         let cat = Catalog::new(&cat_t, &CatalogSpec::infer(&cat_t).unwrap()).unwrap();
         let w = if weight { Weight::Spend } else { Weight::Count };
-        let params = ProfileParams::default().half_life_days(30.0).as_of(120.0).weight(w).chunk_rows(7);
+        let params =
+            ProfileParams::default().half_life_days(30.0).as_of(120.0).weight(w).storage(storage);
         let all: Vec<Ev> = rows.iter().map(|r| r.0).collect();
         let whole = ProfileState::build(&events(&all), &cat, &params).unwrap();
         let part = |k: u8| {
+            // a part may be empty: the streaming builder accepts that, `build` does not
             let ev: Vec<Ev> = rows.iter().filter(|r| r.1 == k).map(|r| r.0).collect();
-            ProfileState::build(&events(&ev), &cat, &params).unwrap()
+            // parts stored dense or sparse at random: merging mixes them
+            let p = params.clone().storage(part_storage[k as usize]);
+            let mut b = StateBuilder::new(&cat, &p).unwrap();
+            b.push(&events(&ev)).unwrap();
+            b.finish()
         };
         let (a, b, c) = (part(0), part(1), part(2));
         let left = a.clone().merge(b.clone()).unwrap().merge(c.clone()).unwrap();
@@ -374,5 +386,65 @@ fn l2_profiles_recover_true_tastes() {
         );
         eprintln!("{tag}: r = {r:.3}");
         assert!(r > bar, "{tag}: correlation {r:.3} ≤ {bar:.3}");
+    }
+}
+
+fn small_world() -> (Catalog, Table) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/profile");
+    let cat_t = read_csv(&format!("{dir}/catalog.csv"));
+    let cat = Catalog::new(&cat_t, &CatalogSpec::infer(&cat_t).unwrap()).unwrap();
+    (cat, read_csv(&format!("{dir}/events.csv")))
+}
+
+/// Sparse storage adds the same terms in the same order as dense storage, so
+/// every profile column agrees to 1e-12 (in fact bit for bit), while storing
+/// only the slots each customer touched.
+#[test]
+fn sparse_storage_equals_dense() {
+    let (cat, ev) = small_world();
+    let p = ProfileParams::default().half_life_days(30.0);
+    let dense = ProfileState::build(&ev, &cat, &p.clone().storage(Storage::Dense)).unwrap();
+    let sparse = ProfileState::build(&ev, &cat, &p.clone().storage(Storage::Sparse)).unwrap();
+    let auto = ProfileState::build(&ev, &cat, &p).unwrap();
+    assert!(cat.n_slots <= tp_profile::DENSE_MAX_SLOTS);
+    assert!(auto.customers.values().all(|c| matches!(c.cat, SlotSums::Dense(_))));
+    assert!(sparse.customers.values().all(|c| matches!(c.cat, SlotSums::Sparse(_))));
+    let stored: usize = sparse.customers.values().map(|c| c.cat.stored()).sum();
+    let full = cat.n_slots * sparse.customers.len();
+    eprintln!("sparse stores {stored} of {full} slot sums");
+    assert!(stored < full);
+    let (td, ts) = (dense.finish(&cat).unwrap(), sparse.finish(&cat).unwrap());
+    assert_tables_close(td.table(), ts.table(), 1e-12);
+    // a saved sparse state round-trips and keeps updating sparse
+    let json = serde_json::to_string(&sparse).unwrap();
+    let back: ProfileState = serde_json::from_str(&json).unwrap();
+    assert!(back.customers.values().all(|c| matches!(c.cat, SlotSums::Sparse(_))));
+    assert_tables_close(back.finish(&cat).unwrap().table(), ts.table(), 1e-12);
+}
+
+/// Streaming the events in chunks (reference day found on the way, sums
+/// rebased when a later day arrives) equals one build over all rows, at any
+/// chunk size and in either storage.
+#[test]
+fn chunked_build_equals_whole_build() {
+    let (cat, ev) = small_world();
+    // reverse the rows so later chunks bring *earlier* days and the first chunk the latest
+    let n = ev.n_rows();
+    let shuffled: Vec<usize> = (0..n).map(|i| (i * 7919) % n).collect();
+    let ev = ev.take_rows(&shuffled);
+    for storage in [Storage::Dense, Storage::Sparse] {
+        let p = ProfileParams::default().half_life_days(30.0).storage(storage);
+        let whole = ProfileState::build(&ev, &cat, &p).unwrap();
+        for chunk in [1000, 4567] {
+            let mut b = StateBuilder::new(&cat, &p).unwrap();
+            for s in (0..n).step_by(chunk) {
+                b.push(&ev.slice_rows(s, (s + chunk).min(n))).unwrap();
+            }
+            assert_eq!(b.rows(), n);
+            let st = b.finish();
+            assert_eq!(st.as_of(), whole.as_of());
+            assert_eq!(st.diagnostics, whole.diagnostics);
+            assert_tables_close(whole.finish(&cat).unwrap().table(), st.finish(&cat).unwrap().table(), 1e-12);
+        }
     }
 }
