@@ -171,6 +171,19 @@ mod tests {
     }
 
     #[test]
+    fn lehr_rules_of_thumb() {
+        // Lehr (1992, Stat. Med. 11:1099): per-arm n ≈ 16/Δ² at power 0.8 and
+        // ≈ 21/Δ² at power 0.9 (α = 0.05 two-sided, Δ = MDE/σ); the rules are
+        // 2(z_{α/2} + z_β)² = 15.70 and 21.01 rounded. Δ = 0.5: 62.79 → 63 and
+        // 84.06 → 85; Δ = 0.25: 251.2 → 252 and 336.2 → 337.
+        let p = DesignParams::new(Outcome::Continuous { sd: 2.0 });
+        assert_eq!(ab_design(1.0, &p).unwrap().n_per_arm, 63);
+        assert_eq!(ab_design(1.0, &p.power(0.9)).unwrap().n_per_arm, 85);
+        assert_eq!(ab_design(0.5, &p).unwrap().n_per_arm, 252);
+        assert_eq!(ab_design(0.5, &p.power(0.9)).unwrap().n_per_arm, 337);
+    }
+
+    #[test]
     fn unequal_allocation_and_inverse() {
         // r = 2: n_t = 7.848879 · (1 + 1/2) / 0.01 = 1177.33 → 1178, n_c = 2356
         let p = DesignParams::new(Outcome::Continuous { sd: 1.0 }).ratio(2.0);
