@@ -17,7 +17,7 @@
 use crate::Result;
 use crate::logistic::sigmoid;
 use crate::traits::{Classifier, FittedClassifier, FittedRegressor, Regressor};
-use crate::tree::{BinMapper, NewtonCriterion, Tree, TreeParams, grow_tree};
+use crate::tree::{BinMapper, NewtonCriterion, Tree, TreeParams, exact_sum, grow_tree};
 use crate::validate::{check_binary, check_predict, check_train, param};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -195,8 +195,10 @@ impl GradientBoosting {
         } else {
             ((0..n as u32).collect(), Vec::new())
         };
-        let sw: f64 = train.iter().map(|&i| w[i as usize]).sum();
-        let mean = train.iter().map(|&i| w[i as usize] * y[i as usize]).sum::<f64>() / sw;
+        // exact sums: the start score does not depend on the order of the rows
+        let sw = exact_sum(&train.iter().map(|&i| w[i as usize]).collect::<Vec<f64>>());
+        let swy = exact_sum(&train.iter().map(|&i| w[i as usize] * y[i as usize]).collect::<Vec<f64>>());
+        let mean = swy / sw;
         let base = match self.loss {
             BoostLoss::Squared => mean,
             BoostLoss::LogLoss => {

@@ -226,10 +226,12 @@ where
         parallel_features: false,
     };
     let draws = ((p.sample_fraction * n as f64).round() as usize).clamp(1, n);
+    // one criterion (the quantized per-row statistics) shared by every tree
+    let crit = make(());
+    let crit = &crit;
     let built: Vec<(Tree<f64>, Vec<u64>)> = (0..p.n_trees)
         .into_par_iter()
         .map(|t| {
-            let crit = make(());
             let mut rng = stream(p.seed, t as u64);
             let mut rows: Vec<u32> = if p.bootstrap {
                 (0..draws).map(|_| rng.random_range(0..n as u32)).collect()
@@ -252,11 +254,11 @@ where
                 let mut est = rows.split_off(n_split);
                 rows.sort_unstable();
                 est.sort_unstable();
-                let grown = grow_tree(&data, &mapper, &crit, rows, &tree_params, &mut rng);
-                grown.tree.reestimate(&data, &crit, &est)
+                let grown = grow_tree(&data, &mapper, crit, rows, &tree_params, &mut rng);
+                grown.tree.reestimate(&data, crit, &est)
             } else {
                 rows.sort_unstable();
-                grow_tree(&data, &mapper, &crit, rows, &tree_params, &mut rng).tree
+                grow_tree(&data, &mapper, crit, rows, &tree_params, &mut rng).tree
             };
             (tree, in_bag)
         })
