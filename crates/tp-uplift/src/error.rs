@@ -99,9 +99,7 @@ pub enum UpliftError {
         reason: String,
     },
     /// A fitted base model cannot be written to a model file.
-    #[error(
-        "cannot save the model: {what} is not serializable yet; use a linear or logistic learner to save"
-    )]
+    #[error("cannot save the model: {what} has no serialized form; fit with a tp-learn learner to save it")]
     NotSerializable {
         /// Which part of the model.
         what: String,

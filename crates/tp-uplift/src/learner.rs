@@ -1,13 +1,15 @@
 //! Base learners as tp-uplift holds them: any tp-learn learner, with the
-//! linear and logistic ones kept in a form that can be saved.
+//! linear and logistic ones kept in their plainest form.
 //!
-//! A meta-learner fits many nuisance and effect models. To save a fitted
-//! CATE model the fitted base models must be written out, and tp-learn's
-//! fitted models are opaque trait objects. So a learner here is either a
+//! A meta-learner fits many nuisance and effect models, and a saved CATE
+//! model must write its fitted base models out. A learner here is either a
 //! *linear* / *logistic* spec (fitted through tp-learn, then kept as its
 //! coefficients, which is all a linear model is) or *any* tp-learn
-//! [`Regressor`] / [`Classifier`] (fitted and used through the trait; not
-//! savable until tp-learn exposes a serialized form of its tree models).
+//! [`Regressor`] / [`Classifier`] (fitted and used through the trait). Every
+//! tp-learn model — forests and boosting included — gives a serializable
+//! copy of itself ([`FittedRegressor::to_saved`]), which is what a model
+//! file stores; a learner from outside tp-learn that gives none makes
+//! saving a [`UpliftError::NotSerializable`] error.
 
 use crate::{Result, UpliftError};
 use faer::MatRef;
@@ -15,13 +17,13 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tp_learn::{
     Classifier, FittedClassifier, FittedRegressor, GradientBoosting, LinearRegression, LogisticRegression,
-    RandomForestClassifier, RandomForestRegressor, Regressor,
+    RandomForestClassifier, RandomForestRegressor, Regressor, SavedClassifier, SavedRegressor,
 };
 
 /// A learner of E[y | x] for outcome, nuisance and effect models.
 #[derive(Clone)]
 pub enum RegressorSpec {
-    /// OLS / ridge; fitted models are savable.
+    /// OLS / ridge, kept as coefficients.
     Linear(LinearRegression),
     /// Any tp-learn regressor, with a name for reports.
     Any(Arc<dyn Regressor>, String),
@@ -30,7 +32,7 @@ pub enum RegressorSpec {
 /// A learner of P(w = 1 | x) for propensity models.
 #[derive(Clone)]
 pub enum ClassifierSpec {
-    /// L2 logistic regression; fitted models are savable.
+    /// L2 logistic regression, kept as coefficients.
     Logistic(LogisticRegression),
     /// Any tp-learn classifier, with a name for reports.
     Any(Arc<dyn Classifier>, String),
@@ -185,12 +187,17 @@ pub(crate) enum FittedClf {
     Opaque(Arc<dyn FittedClassifier>, String),
 }
 
-/// What a saved base model looks like in a model file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a saved base model looks like in a model file: a linear or
+/// logistic model as its coefficients (format version 1 and later), any
+/// other tp-learn model in tp-learn's own serialized form with the
+/// learner's report name (version 2 and later).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub(crate) enum SavedBase {
     Linear(LinearCoef),
     Logistic(LinearCoef),
+    Regressor { learner: String, model: SavedRegressor },
+    Classifier { learner: String, model: SavedClassifier },
 }
 
 impl FittedReg {
@@ -204,17 +211,24 @@ impl FittedReg {
     pub fn save(&self) -> Result<SavedBase> {
         match self {
             FittedReg::Linear(c) => Ok(SavedBase::Linear(c.clone())),
-            FittedReg::Opaque(_, name) => {
-                Err(UpliftError::NotSerializable { what: format!("a {name} model") })
-            }
+            FittedReg::Opaque(m, name) => match m.to_saved() {
+                Some(model) => Ok(SavedBase::Regressor { learner: name.clone(), model }),
+                None => Err(UpliftError::NotSerializable { what: format!("a {name} model") }),
+            },
         }
     }
 
     pub fn load(s: SavedBase, n_features: usize) -> Result<Self> {
         match s {
             SavedBase::Linear(c) if c.coef.len() == n_features => Ok(FittedReg::Linear(c)),
+            SavedBase::Regressor { learner, model } if FittedRegressor::n_features(&model) == n_features => {
+                Ok(FittedReg::Opaque(Arc::new(model), learner))
+            }
             other => Err(UpliftError::CorruptModel {
-                reason: format!("expected a linear model on {n_features} inputs, found {}", describe(&other)),
+                reason: format!(
+                    "expected a regression model on {n_features} inputs, found {}",
+                    describe(&other)
+                ),
             }),
         }
     }
@@ -231,20 +245,23 @@ impl FittedClf {
     pub fn save(&self) -> Result<SavedBase> {
         match self {
             FittedClf::Logistic(c) => Ok(SavedBase::Logistic(c.clone())),
-            FittedClf::Opaque(_, name) => {
-                Err(UpliftError::NotSerializable { what: format!("a {name} model") })
-            }
+            FittedClf::Opaque(m, name) => match m.to_saved() {
+                Some(model) => Ok(SavedBase::Classifier { learner: name.clone(), model }),
+                None => Err(UpliftError::NotSerializable { what: format!("a {name} model") }),
+            },
         }
     }
 
     pub fn load(s: SavedBase, n_features: usize) -> Result<Self> {
         match s {
             SavedBase::Logistic(c) if c.coef.len() == n_features => Ok(FittedClf::Logistic(c)),
+            SavedBase::Classifier { learner, model }
+                if FittedClassifier::n_features(&model) == n_features =>
+            {
+                Ok(FittedClf::Opaque(Arc::new(model), learner))
+            }
             other => Err(UpliftError::CorruptModel {
-                reason: format!(
-                    "expected a logistic model on {n_features} inputs, found {}",
-                    describe(&other)
-                ),
+                reason: format!("expected a classifier on {n_features} inputs, found {}", describe(&other)),
             }),
         }
     }
@@ -254,6 +271,12 @@ fn describe(s: &SavedBase) -> String {
     match s {
         SavedBase::Linear(c) => format!("a linear model on {} inputs", c.coef.len()),
         SavedBase::Logistic(c) => format!("a logistic model on {} inputs", c.coef.len()),
+        SavedBase::Regressor { learner, model } => {
+            format!("a {learner} regressor on {} inputs", FittedRegressor::n_features(model))
+        }
+        SavedBase::Classifier { learner, model } => {
+            format!("a {learner} classifier on {} inputs", FittedClassifier::n_features(model))
+        }
     }
 }
 

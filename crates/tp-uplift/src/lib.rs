@@ -29,9 +29,9 @@
 //! stratified by arm; estimated propensities are clipped (default 0.01).
 //! Several arms are always handled as *each arm against control* (pair
 //! propensity ê_a/(ê_a + ê_0)). Learners are pluggable through
-//! [`RegressorSpec`] / [`ClassifierSpec`]: linear and logistic ones are kept
-//! as coefficients so models can be saved; any other tp-learn learner works
-//! for fitting and scoring but not (yet) for saving. Every stochastic step
+//! [`RegressorSpec`] / [`ClassifierSpec`] (linear, logistic, random forest,
+//! gradient boosting or any tp-learn learner); every fitted meta-learner
+//! with tp-learn base models saves to a model file. Every stochastic step
 //! takes a seed and parallel tasks draw from their own streams, so results
 //! do not depend on the number of threads.
 //!

@@ -1,31 +1,40 @@
 //! Train once, score many: saving a fitted [`CateModel`] to a versioned,
 //! self-describing JSON file and loading it back.
 //!
-//! The file records the format name and version, the method, the feature
-//! names in the order `predict` expects them, the arm labels, the fit
-//! parameters and seed, and every fitted stage (bootstrap replicates
-//! included). Floats are written with enough digits to round-trip exactly,
-//! so a loaded model predicts bit-for-bit what the saved one did.
+//! The file records the format name and version, the tp-uplift version that
+//! wrote it, the method, the feature names in the order `predict` expects
+//! them, the arm labels, the fit parameters and seed, every fitted stage
+//! (bootstrap replicates included) and a checksum of all of it. Base models
+//! are stored as linear / logistic coefficients or, for any other tp-learn
+//! learner (random forests, gradient boosting), in tp-learn's own serialized
+//! form (trees as per-node vectors with their bin cut points). Floats are
+//! written with enough digits to round-trip exactly, so a loaded model
+//! predicts bit-for-bit what the saved one did.
 //!
 //! Loading refuses a newer format version, a file that is not a tp uplift
-//! model or whose stages do not fit its own header (a corrupt file), and —
-//! at scoring time — data whose feature names differ from the model's
-//! ([`CateModel::predict_named`]). Only linear and logistic base models can
-//! be saved today; tp-learn's tree models are opaque trait objects without
-//! a serialized form, and saving a model that holds one is a
-//! [`UpliftError::NotSerializable`] error.
+//! model, one whose content no longer matches its checksum or whose stages
+//! do not fit its own header (a corrupt file), and — at scoring time — data
+//! whose feature names differ from the model's
+//! ([`CateModel::predict_named`]). Format history: version 1 held linear
+//! and logistic stages only and no checksum; version 2 adds tree-based
+//! stages, `written_by` and `checksum`. Version 1 files still load.
+//!
+//! Adding a model family (the causal forest, say) to this file means one
+//! more `stages` tag in the private `SavedParts` enum next to a new
+//! [`Method`] and stages variant; the header, checksum and checks stay.
 
 use crate::learner::{FittedClf, FittedReg, SavedBase};
 use crate::meta::Parts;
 use crate::meta::{CateModel, Method};
 use crate::{Result, UpliftError};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::path::Path;
 
 /// The format name written in every model file.
 pub const MODEL_FORMAT: &str = "tp-uplift-model";
-/// The highest format version this build writes and reads.
-pub const MODEL_FORMAT_VERSION: u32 = 1;
+/// The format version this build writes (and the highest it reads).
+pub const MODEL_FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -37,13 +46,17 @@ struct Header {
 struct ModelFile {
     format: String,
     format_version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    written_by: Option<String>,
     method: Method,
     features: Vec<String>,
     arms: Vec<String>,
-    params: serde_json::Value,
+    params: Value,
     seed: u64,
     model: SavedParts,
     replicates: Vec<SavedParts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checksum: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -60,6 +73,57 @@ struct SavedX {
     effect_treated: SavedBase,
     effect_control: SavedBase,
     propensity: SavedBase,
+}
+
+/// FNV-1a (64 bit) over a canonical walk of a JSON value: object keys in
+/// sorted order, numbers as serde_json prints them (shortest round-trip
+/// form), strings length-prefixed. The same value always gives the same
+/// hash whatever order the keys were written in.
+fn checksum(v: &Value) -> String {
+    struct Fnv(u64);
+    impl Fnv {
+        fn write(&mut self, bytes: &[u8]) {
+            for &b in bytes {
+                self.0 ^= u64::from(b);
+                self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        fn walk(&mut self, v: &Value) {
+            match v {
+                Value::Null => self.write(b"n"),
+                Value::Bool(b) => self.write(if *b { b"t" } else { b"f" }),
+                Value::Number(n) => {
+                    self.write(b"#");
+                    self.write(n.to_string().as_bytes());
+                    self.write(b";");
+                }
+                Value::String(s) => self.string(s),
+                Value::Array(a) => {
+                    self.write(b"[");
+                    a.iter().for_each(|x| self.walk(x));
+                    self.write(b"]");
+                }
+                Value::Object(m) => {
+                    let mut keys: Vec<&String> = m.keys().collect();
+                    keys.sort();
+                    self.write(b"{");
+                    for k in keys {
+                        self.string(k);
+                        self.walk(&m[k]);
+                    }
+                    self.write(b"}");
+                }
+            }
+        }
+        fn string(&mut self, s: &str) {
+            self.write(b"\"");
+            self.write(&(s.len() as u64).to_le_bytes());
+            self.write(s.as_bytes());
+        }
+    }
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    h.walk(v);
+    format!("fnv1a64:{:016x}", h.0)
 }
 
 fn save_parts(p: &Parts) -> Result<SavedParts> {
@@ -131,6 +195,7 @@ impl CateModel {
         let file = ModelFile {
             format: MODEL_FORMAT.into(),
             format_version: MODEL_FORMAT_VERSION,
+            written_by: Some(format!("tp-uplift {}", env!("CARGO_PKG_VERSION"))),
             method: self.method,
             features: self.feature_names.clone(),
             arms: self.arm_labels.clone(),
@@ -138,8 +203,15 @@ impl CateModel {
             seed: self.seed,
             model: save_parts(&self.parts)?,
             replicates: self.replicates.iter().map(save_parts).collect::<Result<_>>()?,
+            checksum: None,
         };
-        serde_json::to_string_pretty(&file).map_err(|e| UpliftError::CorruptModel { reason: e.to_string() })
+        let unexpected = |e: serde_json::Error| UpliftError::CorruptModel { reason: e.to_string() };
+        let mut value = serde_json::to_value(&file).map_err(unexpected)?;
+        let sum = checksum(&value);
+        if let Value::Object(m) = &mut value {
+            m.insert("checksum".into(), Value::String(sum));
+        }
+        serde_json::to_string_pretty(&value).map_err(unexpected)
     }
 
     /// Reads a model from a JSON document written by [`Self::to_json`].
@@ -157,7 +229,36 @@ impl CateModel {
                 supported: MODEL_FORMAT_VERSION,
             });
         }
-        let f: ModelFile = serde_json::from_str(text).map_err(corrupt)?;
+        let mut value: Value = serde_json::from_str(text).map_err(corrupt)?;
+        let stored = match &mut value {
+            Value::Object(m) => m.remove("checksum"),
+            _ => None,
+        };
+        match stored {
+            Some(Value::String(sum)) => {
+                let actual = checksum(&value);
+                if sum != actual {
+                    return Err(UpliftError::CorruptModel {
+                        reason: format!(
+                            "checksum mismatch (file says {sum}, content gives {actual}): the file was \
+                             changed or damaged after it was written; save the model again"
+                        ),
+                    });
+                }
+            }
+            Some(other) => {
+                return Err(UpliftError::CorruptModel {
+                    reason: format!("checksum is not a string: {other}"),
+                });
+            }
+            None if header.format_version >= 2 => {
+                return Err(UpliftError::CorruptModel {
+                    reason: format!("format version {} needs a checksum", header.format_version),
+                });
+            }
+            None => {}
+        }
+        let f: ModelFile = serde_json::from_value(value).map_err(corrupt)?;
         let (p, k) = (f.features.len(), f.arms.len());
         if p == 0 || k < 2 {
             return Err(UpliftError::CorruptModel {
@@ -195,5 +296,62 @@ impl CateModel {
         let text = std::fs::read_to_string(path)
             .map_err(|source| UpliftError::Io { path: path.display().to_string(), source })?;
         CateModel::from_json(&text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::learner::LinearCoef;
+    use serde_json::json;
+
+    #[test]
+    fn checksum_ignores_key_order_and_sees_every_digit() {
+        let a = json!({"a": 1, "b": [1.5, "x", {"c": null, "d": true}]});
+        let b: Value = serde_json::from_str(r#"{"b": [1.5, "x", {"d": true, "c": null}], "a": 1}"#).unwrap();
+        assert_eq!(checksum(&a), checksum(&b));
+        assert_ne!(checksum(&a), checksum(&json!({"a": 1, "b": [1.25, "x", {"c": null, "d": true}]})));
+        assert_ne!(checksum(&json!(["ab", "c"])), checksum(&json!(["a", "bc"])));
+        assert!(checksum(&a).starts_with("fnv1a64:"));
+    }
+
+    fn linear_t_model() -> CateModel {
+        let reg = |b: f64| FittedReg::Linear(LinearCoef { coef: vec![b, -b], intercept: 0.5 });
+        CateModel {
+            method: Method::T,
+            feature_names: vec!["u".into(), "v".into()],
+            arm_labels: vec!["c".into(), "t".into()],
+            params: json!({"method": "t"}),
+            seed: 3,
+            parts: Parts::T(vec![reg(1.0), reg(2.0)]),
+            replicates: Vec::new(),
+        }
+    }
+
+    /// Re-seals an edited file so only the structural checks can catch it.
+    fn reseal(mut v: Value) -> String {
+        v.as_object_mut().unwrap().remove("checksum");
+        let sum = checksum(&v);
+        v["checksum"] = Value::String(sum);
+        v.to_string()
+    }
+
+    #[test]
+    fn stages_that_do_not_fit_the_header_are_corrupt_even_with_a_valid_checksum() {
+        let m = linear_t_model();
+        let v: Value = serde_json::from_str(&m.to_json().unwrap()).unwrap();
+        assert!(CateModel::from_json(&reseal(v.clone())).is_ok());
+        let mut wider = v.clone();
+        wider["features"] = json!(["u", "v", "w"]);
+        let err = CateModel::from_json(&reseal(wider)).unwrap_err();
+        assert!(err.to_string().contains("on 3 inputs, found a linear model on 2 inputs"), "{err}");
+        let mut one_arm_model = v.clone();
+        one_arm_model["model"]["outcome"].as_array_mut().unwrap().pop();
+        let err = CateModel::from_json(&reseal(one_arm_model)).unwrap_err();
+        assert!(err.to_string().contains("1 outcome models for 2 arms"), "{err}");
+        let mut other_method = v;
+        other_method["method"] = json!("x");
+        let err = CateModel::from_json(&reseal(other_method)).unwrap_err();
+        assert!(err.to_string().contains("do not match the method X"), "{err}");
     }
 }
