@@ -1,8 +1,11 @@
 """numpy peer of tp-ope's DR estimator with a percentile bootstrap.
 
-Same shape as `crates/tp-ope/benches/ope.rs`: n logged rows x k arms, uniform
-logging (pscore = 1/k), a target that puts 0.6 on arm i % k, a fixed reward
-model, 0/1 rewards. DR per-row terms (obp's definition)
+Same log as `crates/tp-ope/examples/dr_bootstrap.rs`, bit for bit: n logged
+rows x k arms, uniform logging (pscore = 1/k), a target that puts 0.6 on arm
+i % k, a fixed reward model, 0/1 rewards; row i's action and reward come from
+outputs 2i + 1 and 2i + 2 of SplitMix64 started at the seed (wrapping uint64
+arithmetic), so the DR value matches ours exactly and only the bootstrap draws
+differ. DR per-row terms (obp's definition)
 
     DR_i = sum_a pi_e(a|x_i) q(x_i, a) + w_i (r_i - q(x_i, a_i)),  w_i = pi_e(a_i|x_i) / pscore_i
 
@@ -26,6 +29,17 @@ import time
 import numpy as np
 
 
+G = np.uint64(0x9E3779B97F4A7C15)
+
+
+def splitmix(seed: int, j: np.ndarray) -> np.ndarray:
+    """Outputs j (1-based, uint64 array) of SplitMix64 started at seed."""
+    z = np.uint64(seed) + j * G
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--rows", type=int, default=1_000_000)
@@ -40,9 +54,11 @@ def main() -> None:
     target = np.full((n, k), 0.4 / (k - 1))
     target[i, i % k] = 0.6
     q = 0.05 + 0.02 * np.arange(k)[None, :] + 0.001 * (i % 10)[:, None]
-    action = rng.integers(0, k, size=n)
+    j = np.arange(n, dtype=np.uint64) * np.uint64(2)
+    action = (((splitmix(a.seed, j + np.uint64(1)) >> np.uint64(32)) * np.uint64(k)) >> np.uint64(32)).astype(np.int64)
+    u = (splitmix(a.seed, j + np.uint64(2)) >> np.uint64(11)).astype(np.float64) * 2.0**-53
     pscore = np.full(n, 1.0 / k)
-    reward = (rng.random(n) < 0.05 + 0.02 * action).astype(float)
+    reward = (u < 0.05 + 0.02 * action).astype(float)
 
     t0, c0 = time.perf_counter(), time.process_time()
     w = target[i, action] / pscore

@@ -12,10 +12,12 @@ use anyhow::{Context as _, Result};
 use serde_json::Value;
 
 mod demo;
+mod ope;
 mod segment;
 mod simulate;
 
 use demo::demo;
+use ope::ope;
 use segment::segment;
 use simulate::simulate;
 
@@ -171,6 +173,13 @@ pub const TASKS: &[Task] = &[
         requirements: &["numpy==2.4.6", "scikit-learn==1.9.1"],
         examples: &[("tp-segment", "segment_bench")],
         cases: segment,
+    },
+    Task {
+        name: "ope",
+        about: "DR with 1,000 bootstrap replicates on 1M rows × 5 arms vs numpy (same log, same estimator)",
+        requirements: &["numpy==2.4.6"],
+        examples: &[("tp-ope", "dr_bootstrap")],
+        cases: ope,
     },
 ];
 
