@@ -15,11 +15,13 @@ mod demo;
 mod ope;
 mod segment;
 mod simulate;
+mod uplift;
 
 use demo::demo;
 use ope::ope;
 use segment::segment;
 use simulate::simulate;
+use uplift::uplift;
 
 /// The seed every task uses for its data, on both sides.
 pub(crate) const SEED: &str = "7";
@@ -180,6 +182,19 @@ pub const TASKS: &[Task] = &[
         requirements: &["numpy==2.4.6"],
         examples: &[("tp-ope", "dr_bootstrap")],
         cases: ope,
+    },
+    Task {
+        name: "uplift",
+        about: "S/T/X/R/DR (GBT) on ACIC 2016 #1-5 vs causalml X, EconML DR (LightGBM); X fit 1M × 20",
+        requirements: &[
+            "numpy==2.4.6",
+            "lightgbm==4.7.0",
+            "scikit-learn==1.9.1",
+            "causalml==0.18.0",
+            "econml==0.17.0",
+        ],
+        examples: &[("tp-uplift", "uplift_bench")],
+        cases: uplift,
     },
 ];
 
