@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "cli/run.rs"]
+mod run;
+
 fn tp(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tp")).args(args).output().expect("failed to start tp")
 }
