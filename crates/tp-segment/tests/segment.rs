@@ -343,3 +343,163 @@ proptest! {
         }
     }
 }
+
+// ---------- sparse input, layouts, thread counts ----------
+
+/// n × m counts with about `zero_share` zeros, rank-3 structure.
+fn sparse_counts(n: usize, m: usize, zero_share: f64, seed: u64) -> Mat<f64> {
+    let mut rng = tp_core::rng::stream(seed, 2);
+    let w = Mat::from_fn(n, 3, |_, _| rng.random::<f64>() * 3.0);
+    let h = Mat::from_fn(3, m, |_, _| rng.random::<f64>() * 2.0);
+    Mat::from_fn(n, m, |i, j| {
+        let keep = rng.random::<f64>() >= zero_share;
+        let v: f64 = (0..3).map(|t| w[(i, t)] * h[(t, j)]).sum();
+        if keep { (v + rng.random::<f64>()).floor() } else { 0.0 }
+    })
+}
+
+fn max_rel_diff(a: faer::MatRef<'_, f64>, b: faer::MatRef<'_, f64>) -> f64 {
+    let scale = a.col_iter().flat_map(|c| c.iter().map(|v| v.abs()).collect::<Vec<_>>()).fold(0.0, f64::max);
+    let mut d: f64 = 0.0;
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            d = d.max((a[(i, j)] - b[(i, j)]).abs());
+        }
+    }
+    d / scale.max(f64::MIN_POSITIVE)
+}
+
+#[test]
+fn sparse_and_dense_inputs_give_the_same_factors() {
+    use tp_segment::Csr;
+    // m = 90 > 64 takes the randomized SVD path; n = 2500 spans several parallel chunks
+    for (n, m) in [(200, 30), (2500, 90)] {
+        let x = sparse_counts(n, m, 0.7, 3);
+        let csr = Csr::from_dense(x.as_ref());
+        assert!(csr.nnz() < n * m / 2, "the data is sparse");
+        for (solver, loss) in [
+            (Solver::Cd, Loss::Frobenius),
+            (Solver::Mu, Loss::Frobenius),
+            (Solver::Mu, Loss::KullbackLeibler),
+        ] {
+            let p = Nmf::params(3).solver(solver).loss(loss).max_iter(60).tol(0.0);
+            let (d, s) = (p.fit(x.as_ref()).unwrap(), p.fit_sparse(&csr).unwrap());
+            // same algorithm, sums in another order: equal up to rounding (amplified over 60 iterations)
+            let (dw, dh) = (max_rel_diff(d.w(), s.w()), max_rel_diff(d.h(), s.h()));
+            assert!(dw < 1e-7 && dh < 1e-7, "{solver:?} {loss:?} n={n}: W {dw:e}, H {dh:e}");
+            let (od, os) = (d.diagnostics().objective, s.diagnostics().objective);
+            assert!(close(od, os, 1e-9), "{solver:?} {loss:?}: objective {od} vs {os}");
+            assert!(close(d.diagnostics().explained_variance, s.diagnostics().explained_variance, 1e-9));
+            let (td, ts) = (d.transform(x.as_ref()).unwrap(), d.transform_sparse(&csr).unwrap());
+            assert!(max_rel_diff(td.as_ref(), ts.as_ref()) < 1e-7, "{solver:?} {loss:?} transform");
+        }
+    }
+}
+
+#[test]
+fn row_major_input_and_thread_count_do_not_change_results() {
+    let x = sparse_counts(3000, 80, 0.3, 8);
+    let data: Vec<f64> =
+        (0..x.nrows()).flat_map(|i| (0..x.ncols()).map(move |j| (i, j))).map(|(i, j)| x[(i, j)]).collect();
+    let xr = faer::MatRef::from_row_major_slice(&data, x.nrows(), x.ncols());
+    let p = Nmf::params(4).max_iter(40);
+    let (a, b) = (p.fit(x.as_ref()).unwrap(), p.fit(xr).unwrap());
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let c = pool.install(|| p.fit(x.as_ref()).unwrap());
+    for other in [&b, &c] {
+        assert_eq!(a.w(), other.w());
+        assert_eq!(a.h(), other.h());
+        assert_eq!(a.diagnostics().objective.to_bits(), other.diagnostics().objective.to_bits());
+    }
+    let km = KMeans::params(4).seed(2);
+    let (ka, kb) = (km.fit(x.as_ref()).unwrap(), km.fit(xr).unwrap());
+    assert_eq!(ka.labels(), kb.labels());
+    assert_eq!(ka.inertia().to_bits(), kb.inertia().to_bits());
+}
+
+#[test]
+fn csr_input_errors_name_the_entry() {
+    use tp_segment::Csr;
+    let neg = Csr::new(2, 3, vec![0, 1, 2], vec![0, 2], vec![1.0, -2.0]).unwrap();
+    let err = Nmf::params(1).fit_sparse(&neg).unwrap_err();
+    assert!(matches!(err, SegmentError::Negative { row: 1, column: 2, .. }), "{err}");
+}
+
+// ---------- archetype recovery on the simulated retail world ----------
+
+/// (features n × m, their names, archetype labels) of a `testdata/segment/retail_seed*.csv`.
+fn retail(seed: u64) -> (Mat<f64>, Vec<String>, Vec<usize>) {
+    let path = format!("{}/../../testdata/segment/retail_seed{seed}.csv", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("fixture present");
+    let mut lines = text.lines();
+    let names: Vec<String> = lines.next().unwrap().split(',').skip(2).map(String::from).collect();
+    let (mut rows, mut arch, mut seen): (Vec<Vec<f64>>, Vec<usize>, Vec<String>) = Default::default();
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let a = seen.iter().position(|s| s == f[1]).unwrap_or_else(|| {
+            seen.push(f[1].to_string());
+            seen.len() - 1
+        });
+        arch.push(a);
+        rows.push(f[2..].iter().map(|v| v.parse().unwrap()).collect());
+    }
+    assert_eq!(seen.len(), 7, "seven archetypes");
+    (Mat::from_fn(rows.len(), names.len(), |i, j| rows[i][j]), names, arch)
+}
+
+/// Segments recover the seven archetypes of the retail world from pre-period
+/// behavior (visits, basket, promotion share, department / tag / tier shares).
+///
+/// Measured (this code, world seeds 7, 8, 9): K-Means on the max-scaled
+/// features ARI 0.980, 0.987, 0.983 (mean 0.983, sd 0.004); the pipeline (NMF
+/// rank 7 → K-Means) 0.949, 0.967, 0.964 (mean 0.960, sd 0.010); scikit-learn's
+/// NMF(7) → KMeans on the same files 0.89–0.94. A labelling that merges two
+/// archetypes scores at most 0.908–0.925 (computed below), so ARI alone near
+/// 0.9 cannot tell "all seven found" from "one lost". Hence: K-Means must beat
+/// 0.95 (9 sd below its mean, above every merged ceiling) *and* give each
+/// archetype a different majority segment; the pipeline must beat 0.90 (6 sd
+/// below its mean: it compresses 27 features to 7 factors first and may blur
+/// two archetypes, which is what the bar tolerates).
+#[test]
+fn retail_archetypes_are_recovered() {
+    for seed in [7, 8, 9] {
+        let (x, names, truth) = retail(seed);
+        let max: Vec<f64> =
+            (0..x.ncols()).map(|j| x.col(j).iter().fold(0.0, |a: f64, v| a.max(*v))).collect();
+        let xs = Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] / max[j]);
+        let km = KMeans::params(7).seed(1).fit(xs.as_ref()).unwrap();
+        let ari_km = adjusted_rand_index(km.labels(), &truth).unwrap();
+        let res = SegmentPipeline::params()
+            .factors(Choice::Fixed(7))
+            .clusters(Choice::Fixed(7))
+            .stability_runs(0)
+            .seed(1)
+            .fit(x.as_ref(), &names)
+            .unwrap();
+        let ari_pipe = adjusted_rand_index(&res.labels, &truth).unwrap();
+        let mut merged_best: f64 = 0.0;
+        for a in 0..7 {
+            for b in a + 1..7 {
+                let merged: Vec<usize> = truth.iter().map(|&l| if l == b { a } else { l }).collect();
+                merged_best = merged_best.max(adjusted_rand_index(&merged, &truth).unwrap());
+            }
+        }
+        eprintln!(
+            "retail seed {seed}: ARI k-means {ari_km:.3}, nmf → k-means {ari_pipe:.3}, \
+             two archetypes merged ≤ {merged_best:.3}"
+        );
+        assert!(ari_km >= 0.95 && ari_km > merged_best, "seed {seed}: k-means ARI {ari_km}");
+        let majority: Vec<usize> = (0..7)
+            .map(|a| {
+                let mut counts = [0usize; 7];
+                truth.iter().zip(km.labels()).filter(|(t, _)| **t == a).for_each(|(_, &l)| counts[l] += 1);
+                (0..7).max_by_key(|&l| counts[l]).unwrap()
+            })
+            .collect();
+        let mut distinct = majority.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 7, "seed {seed}: archetypes share a majority segment: {majority:?}");
+        assert!(ari_pipe >= 0.90, "seed {seed}: pipeline ARI {ari_pipe}");
+    }
+}

@@ -392,7 +392,7 @@ impl<'a> Dense<'a> {
         let src = Source::Dense(x);
         let bad = src.chunks(true, |lo, hi| {
             (lo..hi).find_map(|i| {
-                let row = x.row(i);
+                let row = pass::dense_row(&x, i);
                 (0..self.m).find(|&j| !(row[j] >= 0.0 && row[j].is_finite())).map(|j| (i, j, row[j]))
             })
         });
