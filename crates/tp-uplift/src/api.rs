@@ -135,7 +135,16 @@ impl UpliftParams {
             Some(s) => split(&used, s, self.seed)?,
         };
         let fit_data = if holdout.is_empty() { used.clone() } else { used.subset(&train)? };
-        let fit_nuis = nuis.subset(&train);
+        // The model must not see the held-out outcomes, not even through the
+        // nuisances behind R and DR targets: with a holdout those are
+        // cross-fitted again on the training rows alone.
+        let fit_nuis = if holdout.is_empty() {
+            nuis.clone()
+        } else if self.method.needs_nuisances() {
+            crossfit_nuisances(&fit_data, outcome, propensity, self.folds, self.clip, self.seed)?
+        } else {
+            nuis.subset(&train)
+        };
         let model = fit_cate(
             self.method,
             &fit_data,
@@ -155,6 +164,11 @@ impl UpliftParams {
             let tau_used = model.predict(used.covariates())?;
             Some(evaluate_holdout(&used, &nuis, &tau_used, &holdout, self.seed)?)
         };
+        // holdout rows as indices into `data` (trimming keeps a subset)
+        let holdout_rows = match &trimming {
+            Some(t) => holdout.iter().map(|&i| t.kept[i]).collect(),
+            None => holdout,
+        };
         Ok(UpliftFit {
             method: self.method,
             arms: data.arm_labels().to_vec(),
@@ -165,6 +179,7 @@ impl UpliftParams {
             diagnostics,
             trimming,
             evaluation,
+            holdout_rows,
             n_fit: fit_data.n(),
             model,
         })
@@ -176,7 +191,10 @@ fn split(data: &CausalData, share: f64, seed: u64) -> Result<(Vec<usize>, Vec<us
     // A fold count near 1/share; the first fold is the holdout.
     let k = ((1.0 / share).round() as usize).max(2);
     let folds = Folds::stratified(data.arms(), data.n_arms(), k, derive_seed_str(seed, "holdout"))?;
-    Ok((folds.train(0), folds.test(0).to_vec()))
+    let (mut train, mut holdout) = (folds.train(0), folds.test(0).to_vec());
+    train.sort_unstable();
+    holdout.sort_unstable();
+    Ok((train, holdout))
 }
 
 /// Holdout metrics of one treated arm against control.
@@ -250,6 +268,10 @@ pub struct UpliftFit {
     pub trimming: Option<Trimming>,
     /// Holdout metrics per treated arm, when a holdout share was set.
     pub evaluation: Option<Vec<HoldoutMetrics>>,
+    /// The held-out rows (indices into the input data, ascending; empty
+    /// without a holdout share). The CATE model never saw their outcomes;
+    /// [`UpliftFit::evaluation`] is computed on them alone.
+    pub holdout_rows: Vec<usize>,
     /// Rows the CATE model was fitted on.
     pub n_fit: usize,
     /// The fitted CATE model (save it with [`CateModel::save`]).

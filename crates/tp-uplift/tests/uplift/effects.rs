@@ -1,7 +1,9 @@
 //! ATE and CATE recovery on simulated campaigns with known effects.
 
 use super::sim::{pehe, slow, world};
+use tp_core::rng::derive_seed_str;
 use tp_uplift::ate::average_effects;
+use tp_uplift::evaluate::{EvaluationParams, evaluate_ranking};
 use tp_uplift::{LearnerKind, Method, UpliftParams, crossfit_nuisances};
 
 const ALL: [Method; 5] = [Method::S, Method::T, Method::X, Method::R, Method::Dr];
@@ -128,6 +130,43 @@ fn holdout_metrics_reward_a_real_ranking() {
     let d = cal.differential_prediction;
     assert!((d.estimate - 1.0).abs() < 4.0 * d.se, "{cal:?}");
     assert!(fit.n_fit < w.data.n());
+}
+
+/// With a holdout share the CATE model is the one fitted on the other rows
+/// alone (DR: its cross-fitted nuisances too), and the reported metrics are
+/// those of the held-out rows.
+#[test]
+fn holdout_evaluation_uses_only_held_out_rows() {
+    let n = 2000;
+    let w = world(n, 3, 2, 0.3, 1.0, 23, |_, x| 1.0 + x[0]);
+    let fit = UpliftParams::new(Method::Dr).seed(23).holdout_share(0.25).fit(&w.data).unwrap();
+    let hold = &fit.holdout_rows;
+    assert!(hold.len() > 400 && hold.len() < 600, "holdout rows {}", hold.len());
+    assert!(hold.windows(2).all(|p| p[0] < p[1]));
+    let train: Vec<usize> = (0..n).filter(|i| hold.binary_search(i).is_err()).collect();
+    assert_eq!(fit.n_fit, train.len());
+    // the model is exactly the one fitted on the training rows alone
+    let alone = UpliftParams::new(Method::Dr).seed(23).fit(&w.data.subset(&train).unwrap()).unwrap();
+    let x = w.data.covariates();
+    assert_eq!(alone.model.predict(x).unwrap(), fit.model.predict(x).unwrap());
+    // the metrics are those of the held-out rows, scored with the fit's AIPW scores
+    let scores = fit.scores(&w.data).unwrap();
+    let pick = |rows: &[usize]| {
+        let y: Vec<f64> = rows.iter().map(|&i| w.data.outcome()[i]).collect();
+        let t: Vec<usize> = rows.iter().map(|&i| w.data.arms()[i]).collect();
+        let s: Vec<f64> = rows.iter().map(|&i| fit.tau[(i, 0)]).collect();
+        let g: Vec<f64> = rows.iter().map(|&i| scores[(i, 1)] - scores[(i, 0)]).collect();
+        let mut params = EvaluationParams::default();
+        params.rate.seed = derive_seed_str(23, "rate");
+        evaluate_ranking(&y, &t, &s, Some(&g), &params).unwrap()
+    };
+    let ev = &fit.evaluation.as_ref().unwrap()[0];
+    assert_eq!(ev.n, hold.len());
+    assert_eq!(ev.metrics, pick(hold));
+    assert_ne!(ev.metrics, pick(&train));
+    // without a holdout there is neither
+    let plain = UpliftParams::new(Method::Dr).seed(23).fit(&w.data).unwrap();
+    assert!(plain.holdout_rows.is_empty() && plain.evaluation.is_none() && plain.n_fit == n);
 }
 
 /// The AIPW 95% interval on randomized data with no effect covers 0 at the
