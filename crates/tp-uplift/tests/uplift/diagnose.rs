@@ -66,3 +66,49 @@ fn summary_json_has_the_cli_fields() {
     }
     assert_eq!(v["ate"].as_f64().unwrap(), fit.ate());
 }
+
+/// Several arms: one histogram per contrast over its own rows, the band is
+/// the caller's, a row is in overlap when every pair propensity is in it,
+/// and a band that is not an interval in [0, 1] is an error.
+#[test]
+fn multi_arm_band_and_histograms() {
+    let n = 3000;
+    let w = world(n, 3, 3, 1.5, 1.0, 8, |_, _| 1.0);
+    let nuis = crossfit_nuisances(
+        &w.data,
+        &LearnerKind::Linear.regressor(),
+        &LearnerKind::Linear.classifier(),
+        5,
+        0.01,
+        8,
+    )
+    .unwrap();
+    let e = nuis.propensity.as_ref();
+    let pair = |i: usize, a: usize| e[(i, a)] / (e[(i, a)] + e[(i, 0)]);
+    let mut shares = Vec::new();
+    for band in [(0.05, 0.95), (0.1, 0.9), (0.3, 0.7)] {
+        let params = DiagnosticsParams { band, ..Default::default() };
+        let d = diagnose(&w.data, e, false, &params).unwrap();
+        let by_hand = (0..n).filter(|&i| (1..3).all(|a| (band.0..=band.1).contains(&pair(i, a)))).count();
+        assert_eq!(d.overlap_share, by_hand as f64 / n as f64, "band {band:?}");
+        shares.push(d.overlap_share);
+        assert_eq!(d.histograms.len(), 2);
+        let counts = w.data.arm_counts();
+        for (h, a) in d.histograms.iter().zip(1..) {
+            assert_eq!(h.arm, format!("arm{a}"));
+            assert_eq!(h.treated.iter().sum::<usize>(), counts[a]);
+            assert_eq!(h.control.iter().sum::<usize>(), counts[0]);
+            assert_eq!(h.edges.len(), 21);
+        }
+        // one balance row per covariate and contrast
+        assert_eq!(d.balance.len(), 3 * 2);
+    }
+    // a narrower band keeps fewer rows, and the confounding is visible
+    assert!(shares[0] > shares[1] && shares[1] > shares[2], "{shares:?}");
+    assert!(shares[2] < 0.9);
+    for band in [(0.9, 0.1), (-0.1, 0.5), (0.2, 1.5)] {
+        let params = DiagnosticsParams { band, ..Default::default() };
+        let err = diagnose(&w.data, e, false, &params).unwrap_err();
+        assert!(err.to_string().contains("band"), "{err}");
+    }
+}
