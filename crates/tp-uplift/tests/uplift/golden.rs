@@ -55,6 +55,18 @@ fn binary_outcome_matches_scikit_uplift() {
     let u = uplift_curve(&y, &t, &s).unwrap();
     close_all("uplift x", &u.n_targeted, &floats(&r["uplift_curve_x"]));
     close_all("uplift y", &u.value, &floats(&r["uplift_curve_y"]));
+    // the raw areas (curve minus random line) from scikit-uplift's own points
+    let raw = |x: &[f64], v: &[f64]| {
+        let area: f64 = (1..x.len()).map(|j| (x[j] - x[j - 1]) * (v[j] + v[j - 1]) / 2.0).sum();
+        area - x[x.len() - 1] * v[v.len() - 1] / 2.0
+    };
+    let want_q = raw(&floats(&r["qini_curve_x"]), &floats(&r["qini_curve_y"]));
+    let want_u = raw(&floats(&r["uplift_curve_x"]), &floats(&r["uplift_curve_y"]));
+    let (gq, gu) = (qini_auc(&y, &t, &s).unwrap(), uplift_auc(&y, &t, &s).unwrap());
+    assert!((gq.raw() - want_q).abs() <= 1e-9 * want_q.abs().max(1.0), "raw qini {} vs {want_q}", gq.raw());
+    assert!((gu.raw() - want_u).abs() <= 1e-9 * want_u.abs().max(1.0), "raw uplift {} vs {want_u}", gu.raw());
+    // normalized = raw / (perfect − random)
+    close("qini normalized", gq.normalized, gq.raw() / (gq.perfect_area - gq.random_area));
 }
 
 #[test]
