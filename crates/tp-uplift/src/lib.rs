@@ -22,7 +22,12 @@
 //!   percentile, RATE (grf), BLP calibration and GATEs.
 //! - [`forest`]: the honest GRF causal forest ([`CausalForest`]) —
 //!   locally centered, subsampled, gradient-criterion splits, out-of-bag
-//!   τ̂ with little-bags confidence intervals, doubly robust ATE.
+//!   τ̂ with little-bags confidence intervals, doubly robust ATE; binary or
+//!   multi-arm (K − 1 effects from one forest), stored compactly, serializable.
+//! - [`uplift_forest`]: uplift random forests for binary outcomes (KL, ED,
+//!   Chi, CTS divergences; causalml's conventions), binary or multi-arm.
+//! - [`refute`]: placebo treatment, random common cause and data-subset
+//!   refutations of any effect estimator, each with a stated pass rule.
 //! - [`UpliftParams`] → [`UpliftFit`]: the one call behind `tp uplift`.
 //!
 //! Key choices. Every nuisance that feeds a score is cross-fitted on folds
@@ -62,11 +67,14 @@ mod learner;
 pub mod meta;
 pub mod model;
 mod nuisance;
+pub mod refute;
+pub mod uplift_forest;
 
 pub use api::{DiagnosticsSummary, HoldoutMetrics, UpliftFit, UpliftParams, UpliftSummary};
 pub use diagnostics::{Diagnostics, DiagnosticsParams, TrimRule};
 pub use error::{Result, UpliftError};
-pub use forest::{CausalForest, CausalForestModel, ForestPrediction};
+pub use forest::{ArmEffects, CausalForest, CausalForestModel, ForestPrediction};
 pub use learner::{ClassifierSpec, LearnerKind, RegressorSpec};
 pub use meta::{CateModel, Method};
 pub use nuisance::{Nuisances, crossfit_nuisances, crossfit_propensity};
+pub use uplift_forest::{Divergence, UpliftForest, UpliftForestModel};

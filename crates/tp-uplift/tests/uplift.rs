@@ -7,6 +7,10 @@ mod diagnose;
 mod effects;
 #[path = "uplift/forest.rs"]
 mod forest;
+#[path = "uplift/forest_multi.rs"]
+mod forest_multi;
+#[path = "uplift/forest_uplift.rs"]
+mod forest_uplift;
 #[path = "uplift/golden.rs"]
 mod golden;
 #[path = "uplift/hillstrom.rs"]
@@ -15,5 +19,7 @@ mod hillstrom;
 mod nhefs;
 #[path = "uplift/persist.rs"]
 mod persist;
+#[path = "uplift/refute.rs"]
+mod refute;
 #[path = "uplift/sim.rs"]
 mod sim;

@@ -1,127 +1,233 @@
-//! The GRF causal split criterion as a tp-learn [`SplitCriterion`].
+//! The GRF causal split criterion, binary or multi-arm, as a tp-learn
+//! [`SplitCriterion`].
 //!
-//! GRF relabels every node: in the parent P, with centered treatment a = W̃
-//! and outcome b = Ỹ, τ̂_P = Σ(a − ā)(b − b̄) / Σ(a − ā)² and the
-//! pseudo-outcomes are ρᵢ = (aᵢ − ā)((bᵢ − b̄) − τ̂_P(aᵢ − ā)) / Var_P(a).
-//! The split maximizes Σ_children (Σρ)² / n_child. Because ρ is linear in
-//! (1, a, b, ab, a²) once the parent's means and τ̂_P are fixed, Σρ over a
-//! child follows exactly from the child's sums of those five quantities and
-//! the parent's. So the statistics are mergeable sums, the engine's
-//! histograms and subtraction trick apply unchanged, and the relabeling is
-//! exact per node (not a root-level approximation).
+//! With D = K − 1 treated arms, the centered treatment aᵢ = W̃ᵢ ∈ ℝᴰ (arm
+//! indicators minus propensities) and the centered outcome bᵢ = Ỹᵢ, GRF
+//! relabels every node P: τ̂_P solves Σ(a − ā)(a − ā)ᵀ τ = Σ(a − ā)(b − b̄),
+//! A_P = Var_P(a), and the pseudo-outcomes are the vectors
+//! ρᵢ = A_P⁻¹ (aᵢ − ā)((bᵢ − b̄) − (aᵢ − ā)ᵀτ̂_P). The split maximizes
+//! Σ_children Σ_k (Σρ_k)² / n_child (grf's multi-arm rule; D = 1 is the
+//! causal forest). Because ρ is linear in (1, a, b, ab, aaᵀ) once the
+//! parent's means and τ̂_P are fixed, Σρ over a child follows exactly from
+//! the child's sums of those quantities and the parent's. So the statistics
+//! are mergeable sums, the engine's histograms and subtraction trick apply
+//! unchanged, and the relabeling is exact per node.
 
 use std::ops::{AddAssign, Sub};
 use tp_learn::tree::SplitCriterion;
 
-/// Sums over a set of rows: count, treated count, Σa, Σb, Σab, Σa².
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub(crate) struct MomentSums {
+/// Sums over a set of rows: count, count per treated arm, Σa, Σb, Σab, Σaaᵀ.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Moments<const D: usize> {
     pub n: f64,
-    pub treated: f64,
-    pub a: f64,
+    pub count: [f64; D],
+    pub a: [f64; D],
     pub b: f64,
-    pub ab: f64,
-    pub aa: f64,
+    pub ab: [f64; D],
+    pub aa: [[f64; D]; D],
 }
 
-impl AddAssign for MomentSums {
-    fn add_assign(&mut self, o: Self) {
-        self.n += o.n;
-        self.treated += o.treated;
-        self.a += o.a;
-        self.b += o.b;
-        self.ab += o.ab;
-        self.aa += o.aa;
+impl<const D: usize> Default for Moments<D> {
+    fn default() -> Self {
+        Self { n: 0.0, count: [0.0; D], a: [0.0; D], b: 0.0, ab: [0.0; D], aa: [[0.0; D]; D] }
     }
 }
 
-impl Sub for MomentSums {
-    type Output = Self;
-    fn sub(self, o: Self) -> Self {
-        Self {
-            n: self.n - o.n,
-            treated: self.treated - o.treated,
-            a: self.a - o.a,
-            b: self.b - o.b,
-            ab: self.ab - o.ab,
-            aa: self.aa - o.aa,
+impl<const D: usize> AddAssign for Moments<D> {
+    fn add_assign(&mut self, o: Self) {
+        self.n += o.n;
+        self.b += o.b;
+        for k in 0..D {
+            self.count[k] += o.count[k];
+            self.a[k] += o.a[k];
+            self.ab[k] += o.ab[k];
+            for j in 0..D {
+                self.aa[k][j] += o.aa[k][j];
+            }
         }
     }
 }
 
-impl MomentSums {
-    /// The sums of one row.
-    pub fn row(w: f64, a: f64, b: f64) -> Self {
-        Self { n: 1.0, treated: w, a, b, ab: a * b, aa: a * a }
+impl<const D: usize> Sub for Moments<D> {
+    type Output = Self;
+    fn sub(mut self, o: Self) -> Self {
+        self.n -= o.n;
+        self.b -= o.b;
+        for k in 0..D {
+            self.count[k] -= o.count[k];
+            self.a[k] -= o.a[k];
+            self.ab[k] -= o.ab[k];
+            for j in 0..D {
+                self.aa[k][j] -= o.aa[k][j];
+            }
+        }
+        self
     }
 }
 
-/// The gradient-based causal criterion over centered W̃ (`a`) and Ỹ (`b`).
-pub(crate) struct CausalCriterion<'a> {
-    pub w: &'a [f64],
+impl<const D: usize> Moments<D> {
+    /// The sums of one row in `arm` (0 = control) with centered `a` and `b`.
+    pub fn row(arm: usize, a: &[f64], b: f64) -> Self {
+        let mut m = Self { n: 1.0, b, ..Self::default() };
+        if arm > 0 {
+            m.count[arm - 1] = 1.0;
+        }
+        for k in 0..D {
+            m.a[k] = a[k];
+            m.ab[k] = a[k] * b;
+            for j in 0..D {
+                m.aa[k][j] = a[k] * a[j];
+            }
+        }
+        m
+    }
+
+    /// Rows of the control arm.
+    pub fn control(&self) -> f64 {
+        self.n - self.count.iter().sum::<f64>()
+    }
+}
+
+/// Solves `m x = rhs` for a small dense `d × d` matrix (row-major in `m`)
+/// by Gaussian elimination with partial pivoting; `None` when (nearly)
+/// singular relative to the largest diagonal entry. Overwrites both.
+pub(crate) fn solve_in_place(m: &mut [f64], rhs: &mut [f64], d: usize) -> Option<()> {
+    let scale = (0..d).map(|k| m[k * d + k].abs()).fold(0.0, f64::max);
+    if scale.is_nan() || scale <= 0.0 {
+        return None;
+    }
+    for c in 0..d {
+        let piv = (c..d).max_by(|&i, &j| m[i * d + c].abs().total_cmp(&m[j * d + c].abs()))?;
+        if m[piv * d + c].abs() <= 1e-12 * scale {
+            return None;
+        }
+        if piv != c {
+            for j in 0..d {
+                m.swap(piv * d + j, c * d + j);
+            }
+            rhs.swap(piv, c);
+        }
+        for r in c + 1..d {
+            let f = m[r * d + c] / m[c * d + c];
+            if f != 0.0 {
+                for j in c..d {
+                    m[r * d + j] -= f * m[c * d + j];
+                }
+                rhs[r] -= f * rhs[c];
+            }
+        }
+    }
+    for c in (0..d).rev() {
+        let mut s = rhs[c];
+        for j in c + 1..d {
+            s -= m[c * d + j] * rhs[j];
+        }
+        rhs[c] = s / m[c * d + c];
+    }
+    Some(())
+}
+
+/// Largest number of treated arms handled (arms ≤ 8 with control).
+pub(crate) const MAX_TREATED: usize = 7;
+
+/// The gradient-based causal criterion over centered W̃ (`a`, row-major
+/// n × D) and Ỹ (`b`).
+pub(crate) struct CausalCriterion<'a, const D: usize> {
+    pub arms: &'a [usize],
     pub a: &'a [f64],
     pub b: &'a [f64],
-    /// Minimum treated and minimum control rows in each child.
+    /// Minimum rows of every arm (control included) in each child.
     pub min_per_arm: f64,
     /// Minimum share of the parent's rows in each child.
     pub alpha: f64,
 }
 
-impl SplitCriterion for CausalCriterion<'_> {
-    type Stats = MomentSums;
+impl<const D: usize> CausalCriterion<'_, D> {
+    pub fn stats(&self, r: usize) -> Moments<D> {
+        Moments::row(self.arms[r], &self.a[r * D..r * D + D], self.b[r])
+    }
+}
+
+impl<const D: usize> SplitCriterion for CausalCriterion<'_, D> {
+    type Stats = Moments<D>;
     type Leaf = ();
 
-    fn row_stats(&self, r: usize) -> MomentSums {
-        MomentSums::row(self.w[r], self.a[r], self.b[r])
+    fn row_stats(&self, r: usize) -> Moments<D> {
+        self.stats(r)
     }
 
-    fn gain(&self, l: &MomentSums, r: &MomentSums, p: &MomentSums) -> f64 {
+    fn gain(&self, l: &Moments<D>, r: &Moments<D>, p: &Moments<D>) -> f64 {
         for c in [l, r] {
-            if c.treated < self.min_per_arm || c.n - c.treated < self.min_per_arm || c.n < self.alpha * p.n {
+            if c.n < self.alpha * p.n || c.control() < self.min_per_arm {
+                return f64::NEG_INFINITY;
+            }
+            if c.count.iter().any(|&k| k < self.min_per_arm) {
                 return f64::NEG_INFINITY;
             }
         }
-        let (abar, bbar) = (p.a / p.n, p.b / p.n);
-        let sxx = p.aa - p.n * abar * abar;
-        let var = sxx / p.n;
-        if var <= 1e-12 * (p.aa / p.n).max(1e-300) || var <= 0.0 {
+        let abar: [f64; D] = std::array::from_fn(|k| p.a[k] / p.n);
+        let bbar = p.b / p.n;
+        // centered Σ(a − ā)(a − ā)ᵀ and Σ(a − ā)(b − b̄) of the parent
+        let mut sxx = [0.0; 64];
+        let mut tau = [0.0; MAX_TREATED];
+        for k in 0..D {
+            for j in 0..D {
+                sxx[k * D + j] = p.aa[k][j] - p.n * abar[k] * abar[j];
+            }
+            tau[k] = p.ab[k] - p.n * abar[k] * bbar;
+        }
+        let var_scale = (0..D).map(|k| p.aa[k][k] / p.n).fold(0.0, f64::max).max(1e-300);
+        if (0..D).any(|k| sxx[k * D + k] / p.n <= 1e-12 * var_scale) {
             return f64::NEG_INFINITY;
         }
-        let tau = (p.ab - p.n * abar * bbar) / sxx;
-        let rho_sum = |c: &MomentSums| {
-            let sxy = c.ab - abar * c.b - bbar * c.a + c.n * abar * bbar;
-            let sxx = c.aa - 2.0 * abar * c.a + c.n * abar * abar;
-            (sxy - tau * sxx) / var
-        };
+        let mut a_inv_src = sxx;
+        if solve_in_place(&mut sxx[..D * D], &mut tau[..D], D).is_none() {
+            return f64::NEG_INFINITY;
+        }
+        // Σρ over the left child: A⁻¹ (C_ab − C_aa τ) with A = Sxx / n_P
+        let mut g = [0.0; MAX_TREATED];
+        for k in 0..D {
+            let cab = l.ab[k] - abar[k] * l.b - bbar * l.a[k] + l.n * abar[k] * bbar;
+            let mut caa_tau = 0.0;
+            for j in 0..D {
+                let caa = l.aa[k][j] - abar[k] * l.a[j] - l.a[k] * abar[j] + l.n * abar[k] * abar[j];
+                caa_tau += caa * tau[j];
+            }
+            g[k] = (cab - caa_tau) * p.n;
+        }
+        if solve_in_place(&mut a_inv_src[..D * D], &mut g[..D], D).is_none() {
+            return f64::NEG_INFINITY;
+        }
         // Σρ over the parent is 0, so Σρ_R = −Σρ_L
-        let rl = rho_sum(l);
-        rl * rl * (1.0 / l.n + 1.0 / r.n)
+        let sq: f64 = g[..D].iter().map(|v| v * v).sum();
+        sq * (1.0 / l.n + 1.0 / r.n)
     }
 
-    fn leaf_value(&self, _: &MomentSums) {}
+    fn leaf_value(&self, _: &Moments<D>) {}
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn child_sums_equal_explicit_pseudo_outcomes() {
-        let n = 40;
-        let w: Vec<f64> = (0..n).map(|i| (i % 3 == 0) as u8 as f64).collect();
-        let a: Vec<f64> = (0..n).map(|i| w[i] - 0.3 - 0.01 * (i as f64).sin()).collect();
-        let b: Vec<f64> = (0..n).map(|i| (i as f64 * 0.7).cos() + 2.0 * w[i] * (i as f64 / 40.0)).collect();
-        let crit = CausalCriterion { w: &w, a: &a, b: &b, min_per_arm: 1.0, alpha: 0.0 };
-        let mut p = MomentSums::default();
-        let mut l = MomentSums::default();
-        for i in 0..n {
-            p += crit.row_stats(i);
-            if i < 17 {
-                l += crit.row_stats(i);
-            }
+    fn sums<const D: usize>(c: &CausalCriterion<'_, D>, rows: std::ops::Range<usize>) -> Moments<D> {
+        let mut m = Moments::default();
+        for i in rows {
+            m += c.row_stats(i);
         }
+        m
+    }
+
+    #[test]
+    fn binary_child_sums_equal_explicit_pseudo_outcomes() {
+        let n = 40;
+        let arms: Vec<usize> = (0..n).map(|i| usize::from(i % 3 == 0)).collect();
+        let a: Vec<f64> = (0..n).map(|i| arms[i] as f64 - 0.3 - 0.01 * (i as f64).sin()).collect();
+        let b: Vec<f64> =
+            (0..n).map(|i| (i as f64 * 0.7).cos() + 2.0 * arms[i] as f64 * (i as f64 / 40.0)).collect();
+        let crit = CausalCriterion::<1> { arms: &arms, a: &a, b: &b, min_per_arm: 1.0, alpha: 0.0 };
+        let (p, l) = (sums(&crit, 0..n), sums(&crit, 0..17));
         let r = p - l;
-        // explicit ρ
         let nf = n as f64;
         let (am, bm) = (a.iter().sum::<f64>() / nf, b.iter().sum::<f64>() / nf);
         let sxx: f64 = a.iter().map(|v| (v - am).powi(2)).sum();
@@ -138,17 +244,83 @@ mod tests {
     }
 
     #[test]
-    fn children_without_both_arms_are_forbidden() {
-        let w = [1.0, 1.0, 0.0, 0.0];
-        let a = [0.5, 0.5, -0.5, -0.5];
-        let b = [1.0, 2.0, 0.0, 0.5];
-        let crit = CausalCriterion { w: &w, a: &a, b: &b, min_per_arm: 1.0, alpha: 0.0 };
-        let mut l = crit.row_stats(0);
-        l += crit.row_stats(1);
-        let mut r = crit.row_stats(2);
-        r += crit.row_stats(3);
-        let mut p = l;
-        p += r;
-        assert_eq!(crit.gain(&l, &r, &p), f64::NEG_INFINITY);
+    fn three_arm_child_sums_equal_explicit_vector_pseudo_outcomes() {
+        let n = 60;
+        let arms: Vec<usize> = (0..n).map(|i| (i * 7 + i / 5) % 3).collect();
+        let e = [0.3, 0.25];
+        let a: Vec<f64> = (0..n)
+            .flat_map(|i| {
+                let s = 0.02 * (i as f64).sin();
+                [f64::from(arms[i] == 1) - e[0] - s, f64::from(arms[i] == 2) - e[1] + s]
+            })
+            .collect();
+        let b: Vec<f64> =
+            (0..n).map(|i| (i as f64 * 0.3).cos() + arms[i] as f64 * (i as f64 / 60.0)).collect();
+        let crit = CausalCriterion::<2> { arms: &arms, a: &a, b: &b, min_per_arm: 1.0, alpha: 0.0 };
+        let split = 23;
+        let (p, l) = (sums(&crit, 0..n), sums(&crit, 0..split));
+        let r = p - l;
+        // explicit: centered moments, τ̂_P, A⁻¹, ρᵢ
+        let nf = n as f64;
+        let am = [0, 1].map(|k| (0..n).map(|i| a[2 * i + k]).sum::<f64>() / nf);
+        let bm = b.iter().sum::<f64>() / nf;
+        let mut sxx = [0.0; 4];
+        let mut sxy = [0.0; 2];
+        for i in 0..n {
+            let c = [a[2 * i] - am[0], a[2 * i + 1] - am[1]];
+            for k in 0..2 {
+                sxy[k] += c[k] * (b[i] - bm);
+                for j in 0..2 {
+                    sxx[2 * k + j] += c[k] * c[j];
+                }
+            }
+        }
+        let det = sxx[0] * sxx[3] - sxx[1] * sxx[2];
+        let inv = [sxx[3] / det, -sxx[1] / det, -sxx[2] / det, sxx[0] / det];
+        let tau = [inv[0] * sxy[0] + inv[1] * sxy[1], inv[2] * sxy[0] + inv[3] * sxy[1]];
+        let rho = |i: usize| {
+            let c = [a[2 * i] - am[0], a[2 * i + 1] - am[1]];
+            let res = (b[i] - bm) - c[0] * tau[0] - c[1] * tau[1];
+            let v = [c[0] * res, c[1] * res];
+            // A⁻¹ = n · Sxx⁻¹
+            [nf * (inv[0] * v[0] + inv[1] * v[1]), nf * (inv[2] * v[0] + inv[3] * v[1])]
+        };
+        let (mut sl, mut sr) = ([0.0; 2], [0.0; 2]);
+        for i in 0..n {
+            let v = rho(i);
+            let s = if i < split { &mut sl } else { &mut sr };
+            s[0] += v[0];
+            s[1] += v[1];
+        }
+        let want = (sl[0].powi(2) + sl[1].powi(2)) / split as f64
+            + (sr[0].powi(2) + sr[1].powi(2)) / (n - split) as f64;
+        let got = crit.gain(&l, &r, &p);
+        assert!((got - want).abs() < 1e-9 * want.abs().max(1.0), "{got} vs {want}");
+    }
+
+    #[test]
+    fn children_short_of_any_arm_are_forbidden() {
+        let arms = [1, 1, 0, 0, 2, 2];
+        let a = [0.5, -0.3, 0.5, -0.3, -0.5, -0.3, -0.5, -0.3, -0.5, 0.7, -0.5, 0.7];
+        let b = [1.0, 2.0, 0.0, 0.5, 1.0, 0.2];
+        let crit = CausalCriterion::<2> { arms: &arms, a: &a, b: &b, min_per_arm: 1.0, alpha: 0.0 };
+        let (p, l) = (sums(&crit, 0..6), sums(&crit, 0..3));
+        // left has no arm-2 row
+        assert_eq!(crit.gain(&l, &(p - l), &p), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn small_systems_are_solved() {
+        let mut m = [4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0];
+        let x = [1.0, -2.0, 0.5];
+        let mut rhs = [0.0; 3];
+        for r in 0..3 {
+            rhs[r] = (0..3).map(|c| m[r * 3 + c] * x[c]).sum();
+        }
+        solve_in_place(&mut m, &mut rhs, 3).unwrap();
+        for k in 0..3 {
+            assert!((rhs[k] - x[k]).abs() < 1e-12);
+        }
+        assert!(solve_in_place(&mut [1.0, 2.0, 2.0, 4.0], &mut [1.0, 1.0], 2).is_none());
     }
 }

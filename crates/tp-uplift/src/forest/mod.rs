@@ -1,39 +1,50 @@
 //! Honest causal forests in the sense of GRF (Athey, Tibshirani & Wager
-//! 2019; Wager & Athey 2018), on tp-learn's histogram tree engine.
+//! 2019; Wager & Athey 2018), binary or multi-arm, on tp-learn's histogram
+//! tree engine.
 //!
-//! 1. *Local centering*: Ỹ = Y − m̂(X) and W̃ = W − ê(X) with out-of-bag
+//! 1. *Local centering*: Ỹ = Y − m̂(X) and W̃ = W − ê(X), where W is the
+//!    vector of the K − 1 treated-arm indicators, with out-of-bag
 //!    predictions of tp-learn regression forests on half-subsamples (as grf
-//!    does; W as a 0/1 target for ê), or user-supplied nuisances; known
-//!    propensities in the data are used for ê.
+//!    does; one 0/1 target per treated arm for ê), or user-supplied
+//!    nuisances; known propensities in the data are used for ê.
 //! 2. *Trees*: in groups of `ci_group_size` sharing one half-sample of the
 //!    rows; each tree subsamples without replacement (`sample_fraction` × n
 //!    rows), chooses splits on one half of its rows (honesty) with the
-//!    gradient-based criterion (pseudo-outcomes ρ relabeled exactly in every
-//!    node from mergeable sums of (1, W, W̃, Ỹ, W̃Ỹ, W̃²), so tp-learn's
-//!    histogram engine and its subtraction trick apply unchanged; gain
-//!    Σ_children (Σρ)²/n_child), and fills its leaves with the other half.
-//!    Children need `min_node_size` treated and `min_node_size` control rows
-//!    and at least `alpha` × the parent's rows.
+//!    gradient-based criterion (vector pseudo-outcomes ρ relabeled exactly
+//!    in every node from mergeable sums of (1, W̃, Ỹ, W̃Ỹ, W̃W̃ᵀ), so
+//!    tp-learn's histogram engine and its subtraction trick apply
+//!    unchanged; gain Σ_children Σ_k (Σρ_k)²/n_child, grf's multi-arm rule),
+//!    and fills its leaves with the other half. Children need
+//!    `min_node_size` rows of every arm and at least `alpha` × the parent's.
 //! 3. *Prediction*: forest weights αᵢ(x) = mean over trees of
-//!    1{i ∈ leaf(x)}/|leaf(x)| over the estimation rows; τ̂(x) solves the
-//!    weighted moment Σα(W̃ − W̄_α)(Ỹ − Ȳ_α) / Σα(W̃ − W̄_α)². Leaves store the
-//!    means of (W̃, Ỹ, W̃Ỹ, W̃²) of their estimation rows, so α is never
-//!    materialized. Trees whose leaf for x has no estimation row are skipped.
+//!    1{i ∈ leaf(x)}/|leaf(x)| over the estimation rows; τ̂(x) ∈ ℝᴷ⁻¹ solves
+//!    the weighted moment Σα(W̃ − W̄_α)(W̃ − W̄_α)ᵀ τ = Σα(W̃ − W̄_α)(Ỹ − Ȳ_α).
+//!    Leaves store the means of (W̃, Ỹ, W̃Ỹ, W̃W̃ᵀ) of their estimation rows,
+//!    so α is never materialized (a leaf costs 4 f64 for a binary
+//!    treatment, fewer bytes than grf's sample ids once a leaf holds two
+//!    rows). Trees whose leaf for x has no estimation row are skipped.
 //! 4. *Variance* by the bootstrap of little bags, as grf computes it: with
-//!    the forest averages Ā, B̄, AB̄, AĀ, D = AĀ − Ā², τ̂ and μ = B̄ − Āτ̂, each
-//!    tree's leaf means give ψ_t = (ab_t − aa_t τ̂ − a_t μ) − Ā(b_t − a_t τ̂ − μ).
-//!    Over the G groups all of whose trees contribute, V_between = mean of
-//!    the squared group means of ψ, V_total = mean of ψ², the group noise
-//!    N = (V_total − V_between)/(g − 1), and Var τ̂ = debias(V_between, N)/D²
-//!    where debias is grf's objective-Bayes correction of V_between − N
-//!    (stays positive): with s = max(V_between, N)·√(2/G) and r = (V_between − N)/s,
+//!    the forest averages Ā, B̄, AB̄, AĀ, M = AĀ − ĀĀᵀ, τ̂ and μ = B̄ − Āᵀτ̂,
+//!    each tree's leaf means give ψ_t = (ab_t − aa_t τ̂ − a_t μ) −
+//!    Ā(b_t − a_tᵀτ̂ − μ), projected φ_t = M⁻¹ψ_t. Per arm, over the G
+//!    groups all of whose trees contribute, V_between = mean of the squared
+//!    group means of φ, V_total = mean of φ², the group noise
+//!    N = (V_total − V_between)/(g − 1), and Var τ̂ = debias(V_between, N),
+//!    grf's objective-Bayes correction of V_between − N (stays positive):
+//!    with s = max(V_between, N)·√(2/G) and r = (V_between − N)/s,
 //!    debias = V_between − N + s·φ(r)/Φ(r).
+//! 5. *Storage*: the fitted trees are flat per-field vectors in one buffer
+//!    (module `store`: 10 bytes a node, splits on bin codes, the cut points
+//!    kept once) and serde-serializable; prediction bins each chunk of rows
+//!    on the fly and never copies the forest; in-bag sets exist only during
+//!    the fit (one bitset per half-sample group).
 //!
 //! Trees are grown in parallel with rayon: group g draws its half-sample
 //! from `stream(derive_seed_str(seed, "half"), g)` and tree t its subsample,
 //! honesty split and mtry draws from `stream(seed, t)`; results are
 //! collected in tree order, so the same seed gives the same forest at any
-//! number of threads. Binary treatment only (arm 1 against arm 0).
+//! number of threads. Per-thread memory is one tree's rows and histograms,
+//! so the peak does not grow with the number of threads beyond that.
 //!
 //! ```
 //! use tp_core::{CausalData, faer::Mat};
@@ -55,14 +66,15 @@
 
 mod criterion;
 mod model;
+pub(crate) mod store;
 
-pub use model::{CausalForestModel, ForestPrediction};
+pub use model::{ArmEffects, CausalForestModel, ForestPrediction};
 
 use crate::{Result, UpliftError};
-use criterion::{CausalCriterion, MomentSums};
-use model::{CausalTree, LeafMeans};
+use criterion::{CausalCriterion, MAX_TREATED, Moments};
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
+use store::{FlatForest, FlatTree};
 use tp_core::CausalData;
 use tp_core::rng::{derive_seed_str, stream};
 use tp_learn::RandomForestRegressor;
@@ -175,7 +187,9 @@ impl CausalForest {
         self.y_hat = Some(y_hat);
         self
     }
-    /// User-supplied P(W = 1|X) for the training rows (should be out-of-fold).
+    /// User-supplied propensities of the treated arms for the training rows
+    /// (should be out-of-fold): n values P(W = 1|X) for a binary treatment,
+    /// n·(K − 1) for K arms, arm 1's n values first.
     pub fn w_hat(mut self, w_hat: Vec<f64>) -> Self {
         self.w_hat = Some(w_hat);
         self
@@ -187,13 +201,14 @@ impl CausalForest {
     }
 
     fn validate(&self, data: &CausalData) -> Result<()> {
-        if data.n_arms() != 2 {
+        if !(2..=MAX_TREATED + 1).contains(&data.n_arms()) {
             return Err(invalid(
                 "arms",
                 format!("{} arms", data.n_arms()),
-                "a binary treatment (control = 0, treated = 1); fit one forest per arm against control",
+                "2 to 8 arms (control = 0); merge rare arms or fit several forests",
             ));
         }
+        let d = data.n_arms() - 1;
         if data.weights().is_some() {
             return Err(invalid(
                 "weights",
@@ -229,12 +244,12 @@ impl CausalForest {
             }
         }
         let n = data.n();
-        for (what, v) in [("y_hat", &self.y_hat), ("w_hat", &self.w_hat)] {
+        for (what, v, len) in [("y_hat", &self.y_hat, n), ("w_hat", &self.w_hat, n * d)] {
             if let Some(v) = v {
-                if v.len() != n {
+                if v.len() != len {
                     return Err(UpliftError::Shape {
                         what: what.into(),
-                        expected: format!("{n} values (one per row)"),
+                        expected: format!("{len} values (one per row and treated arm)"),
                         got: v.len().to_string(),
                     });
                 }
@@ -243,10 +258,10 @@ impl CausalForest {
                 }
             }
         }
-        if n < 4 * self.min_node_size {
+        if n < 2 * (d + 1) * self.min_node_size {
             return Err(UpliftError::NotEnoughSamples {
                 what: "causal forest".into(),
-                needed: 4 * self.min_node_size,
+                needed: 2 * (d + 1) * self.min_node_size,
                 got: n,
             });
         }
@@ -257,10 +272,22 @@ impl CausalForest {
     /// effects of the training rows.
     pub fn fit(&self, data: &CausalData) -> Result<CausalForestModel> {
         self.validate(data)?;
+        match data.n_arms() - 1 {
+            1 => self.fit_d::<1>(data),
+            2 => self.fit_d::<2>(data),
+            3 => self.fit_d::<3>(data),
+            4 => self.fit_d::<4>(data),
+            5 => self.fit_d::<5>(data),
+            6 => self.fit_d::<6>(data),
+            _ => self.fit_d::<7>(data),
+        }
+    }
+
+    fn fit_d<const D: usize>(&self, data: &CausalData) -> Result<CausalForestModel> {
         let (n, p) = (data.n(), data.p());
         let x = data.covariates();
         let y = data.outcome();
-        let w = data.arm_indicator(1);
+        let arms = data.arms();
         let oob = |target: &[f64], tag: &str| -> Result<Vec<f64>> {
             let f = RandomForestRegressor::params()
                 .n_trees(self.nuisance_trees)
@@ -275,18 +302,31 @@ impl CausalForest {
             Some(v) => v.clone(),
             None => oob(y, "y_hat")?,
         };
-        let w_hat = match (&self.w_hat, data.propensity()) {
+        // column-major n × D propensities of the treated arms
+        let w_hat: Vec<f64> = match (&self.w_hat, data.propensity()) {
             (Some(v), _) => v.clone(),
-            (None, Some(e)) => (0..n).map(|i| e[(i, 1)]).collect(),
-            (None, None) => oob(&w, "w_hat")?,
+            (None, Some(e)) => (1..=D).flat_map(|k| (0..n).map(move |i| e[(i, k)])).collect(),
+            (None, None) => {
+                let mut all = Vec::with_capacity(n * D);
+                for k in 1..=D {
+                    let tag = if k == 1 { "w_hat".to_string() } else { format!("w_hat_{k}") };
+                    all.extend(oob(&data.arm_indicator(k), &tag)?);
+                }
+                all
+            }
         };
-        let a: Vec<f64> = (0..n).map(|i| w[i] - w_hat[i]).collect();
+        // row-major n × D centered treatment, centered outcome
+        let a: Vec<f64> = (0..n)
+            .flat_map(|i| (0..D).map(move |k| f64::from(arms[i] == k + 1)).collect::<Vec<_>>())
+            .enumerate()
+            .map(|(j, w)| w - w_hat[(j % D) * n + j / D])
+            .collect();
         let b: Vec<f64> = (0..n).map(|i| y[i] - y_hat[i]).collect();
 
         let mapper = BinMapper::fit(x, 255, &mut stream(derive_seed_str(self.seed, "bins"), 0));
         let binned = mapper.transform(x);
-        let crit = CausalCriterion {
-            w: &w,
+        let crit = CausalCriterion::<D> {
+            arms,
             a: &a,
             b: &b,
             min_per_arm: self.min_node_size as f64,
@@ -295,7 +335,7 @@ impl CausalForest {
         let mtry = self.mtry.unwrap_or(((p as f64).sqrt() + 20.0).ceil() as usize).min(p);
         let tree_params = TreeParams {
             max_depth: self.max_depth,
-            min_samples_leaf: 2 * self.min_node_size,
+            min_samples_leaf: (D + 1) * self.min_node_size,
             min_gain: 0.0,
             mtry: Some(mtry),
             parallel_features: false,
@@ -303,9 +343,19 @@ impl CausalForest {
         let g = self.ci_group_size;
         let n_groups = self.n_trees.div_ceil(g);
         let half_seed = derive_seed_str(self.seed, "half");
-        let trees: Vec<CausalTree> = (0..n_groups)
+        let width = model::leaf_width(D);
+        let bitset = |rows: &[u32]| {
+            let mut bag = vec![0u64; n.div_ceil(64)];
+            for &r in rows {
+                bag[r as usize / 64] |= 1 << (r % 64);
+            }
+            bag
+        };
+        // each group: its trees and the in-bag sets (one per group when every
+        // tree draws the whole half-sample, else one per tree)
+        let grown: Vec<(Vec<FlatTree>, Vec<Vec<u64>>)> = (0..n_groups)
             .into_par_iter()
-            .flat_map_iter(|grp| {
+            .map(|grp| {
                 let half: Vec<u32> = if g > 1 {
                     let mut rng = stream(half_seed, grp as u64);
                     rand::seq::index::sample(&mut rng, n, n / 2).into_iter().map(|i| i as u32).collect()
@@ -317,44 +367,86 @@ impl CausalForest {
                 } else {
                     ((self.sample_fraction * n as f64).round() as usize).clamp(2, n)
                 };
-                let (half, crit, binned, mapper, tree_params) = (half, &crit, &binned, &mapper, &tree_params);
-                (0..g).map(move |j| {
-                    let t = grp * g + j;
-                    let mut rng = stream(self.seed, t as u64);
-                    let mut rows: Vec<u32> = rand::seq::index::sample(&mut rng, half.len(), draws)
-                        .into_iter()
-                        .map(|k| half[k])
-                        .collect();
-                    let mut in_bag = vec![0u64; n.div_ceil(64)];
-                    for &r in &rows {
-                        in_bag[r as usize / 64] |= 1 << (r % 64);
-                    }
-                    let est = if self.honesty {
-                        rows.shuffle(&mut rng);
-                        let n_split = ((self.honesty_fraction * rows.len() as f64).round() as usize)
-                            .clamp(1, rows.len() - 1);
-                        let mut est = rows.split_off(n_split);
-                        est.sort_unstable();
-                        est
-                    } else {
-                        rows.clone()
-                    };
-                    rows.sort_unstable();
-                    let grown = grow_tree(binned, mapper, crit, rows, tree_params, &mut rng);
-                    let tree = grown.tree;
-                    let mut sums = vec![MomentSums::default(); tree.n_leaves()];
-                    for &r in &est {
-                        sums[tree.leaf_index_binned(binned, r as usize)] += crit_row(crit, r as usize);
-                    }
-                    let leaves = sums.iter().map(LeafMeans::from_sums).collect();
-                    CausalTree { tree, leaves, in_bag }
-                })
+                let shared = draws == half.len();
+                let mut bags = if shared { vec![bitset(&half)] } else { Vec::new() };
+                let trees = (0..g)
+                    .map(|j| {
+                        let t = grp * g + j;
+                        let mut rng = stream(self.seed, t as u64);
+                        let mut rows: Vec<u32> = rand::seq::index::sample(&mut rng, half.len(), draws)
+                            .into_iter()
+                            .map(|k| half[k])
+                            .collect();
+                        if !shared {
+                            bags.push(bitset(&rows));
+                        }
+                        let est = if self.honesty {
+                            rows.shuffle(&mut rng);
+                            let n_split = ((self.honesty_fraction * rows.len() as f64).round() as usize)
+                                .clamp(1, rows.len() - 1);
+                            let mut est = rows.split_off(n_split);
+                            est.sort_unstable();
+                            est
+                        } else {
+                            rows.clone()
+                        };
+                        rows.sort_unstable();
+                        let tree = grow_tree(&binned, &mapper, &crit, rows, &tree_params, &mut rng).tree;
+                        let mut sums = vec![Moments::<D>::default(); tree.n_leaves()];
+                        for &r in &est {
+                            sums[tree.leaf_index_binned(&binned, r as usize)] += crit.stats(r as usize);
+                        }
+                        let mut flat = FlatTree::from_tree(&tree);
+                        flat.leaves.reserve(sums.len() * width);
+                        for s in &sums {
+                            push_leaf(&mut flat.leaves, s);
+                        }
+                        flat
+                    })
+                    .collect();
+                (trees, bags)
             })
             .collect();
-        Ok(CausalForestModel::assemble(data, trees, g, &binned, y_hat, w_hat, a, b))
+        let mut trees = Vec::with_capacity(n_groups * g);
+        let mut bags = Vec::new();
+        let mut bag_of_tree = Vec::with_capacity(n_groups * g);
+        for (ts, bs) in grown {
+            let shared = bs.len() == 1 && ts.len() > 1;
+            for j in 0..ts.len() {
+                bag_of_tree.push(bags.len() + if shared { 0 } else { j });
+            }
+            trees.extend(ts);
+            bags.extend(bs);
+        }
+        let forest = FlatForest::new(&mapper, width, trees);
+        Ok(CausalForestModel::assemble(model::Fitted {
+            forest,
+            d: D,
+            group_size: g,
+            binned: &binned,
+            bags,
+            bag_of_tree,
+            arms,
+            y_hat,
+            w_hat,
+            outcome: y,
+        }))
     }
 }
 
-fn crit_row(c: &CausalCriterion<'_>, r: usize) -> MomentSums {
-    MomentSums::row(c.w[r], c.a[r], c.b[r])
+/// Appends a leaf's estimation moments as means: a (D), b, ab (D), the
+/// upper triangle of aaᵀ; an empty leaf is NaN.
+fn push_leaf<const D: usize>(out: &mut Vec<f64>, s: &Moments<D>) {
+    if s.n <= 0.0 {
+        out.extend(std::iter::repeat_n(f64::NAN, model::leaf_width(D)));
+        return;
+    }
+    out.extend(s.a.iter().map(|v| v / s.n));
+    out.push(s.b / s.n);
+    out.extend(s.ab.iter().map(|v| v / s.n));
+    for k in 0..D {
+        for j in k..D {
+            out.push(s.aa[k][j] / s.n);
+        }
+    }
 }

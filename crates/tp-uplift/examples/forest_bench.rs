@@ -1,0 +1,137 @@
+//! The "ours" side of `cargo xtask bench forest`, and the scale run.
+//!
+//! ```text
+//! forest_bench cf  DATA.csv TREES OUT.csv          # causal forest, OOB τ̂ of every row
+//! forest_bench urf TRAIN.csv TEST.csv TREES DEPTH OUT.csv   # uplift forest (KL), uplift of the test rows
+//! forest_bench scale N P TREES                     # simulated N × P causal forest, prints timings
+//! ```
+//!
+//! Input CSVs are numeric with a header: feature columns `x*`, the arm `w`
+//! (0 = control), the outcome `y`, other columns ignored. Outputs one
+//! column `tau` (or `uplift`). Prints one JSON line with the fit time.
+
+use std::error::Error;
+use std::time::Instant;
+
+use tp_core::CausalData;
+use tp_core::faer::Mat;
+use tp_uplift::{CausalForest, Divergence, UpliftForest};
+
+type Res<T> = Result<T, Box<dyn Error>>;
+
+fn read(path: &str) -> Res<CausalData> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().ok_or(format!("{path}: empty"))?.split(',').collect();
+    let xs: Vec<usize> = (0..header.len()).filter(|&j| header[j].starts_with('x')).collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).ok_or(format!("{path}: no column {name}"));
+    let (wj, yj) = (col("w")?, col("y")?);
+    let (mut x, mut arms, mut y) = (Vec::new(), Vec::new(), Vec::new());
+    for (r, line) in lines.enumerate() {
+        let v: Vec<f64> = line
+            .split(',')
+            .map(|s| if s.is_empty() { Ok(f64::NAN) } else { s.parse::<f64>() })
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("{path} row {}: {e}", r + 1))?;
+        x.extend(xs.iter().map(|&j| v[j]));
+        arms.push(v[wj] as usize);
+        y.push(v[yj]);
+    }
+    let (n, p) = (y.len(), xs.len());
+    let m = Mat::from_fn(n, p, |i, j| x[i * p + j]);
+    let names = xs.iter().map(|&j| header[j].to_string()).collect();
+    Ok(CausalData::builder(m, names, arms, y).build()?)
+}
+
+fn write(path: &str, name: &str, v: &[f64]) -> Res<()> {
+    let mut s = String::with_capacity(v.len() * 12);
+    s.push_str(name);
+    s.push('\n');
+    for x in v {
+        s.push_str(&format!("{x}\n"));
+    }
+    std::fs::write(path, s).map_err(|e| format!("{path}: {e}").into())
+}
+
+fn num(args: &[String], i: usize, what: &str) -> Res<usize> {
+    args.get(i).ok_or(format!("missing {what}"))?.parse().map_err(|e| format!("{what}: {e}").into())
+}
+
+fn main() -> Res<()> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("cf") => {
+            let data = read(&args[2])?;
+            let trees = num(&args, 3, "TREES")?;
+            let t = Instant::now();
+            let model = CausalForest::params().n_trees(trees).seed(7).fit(&data)?;
+            let fit_s = t.elapsed().as_secs_f64();
+            write(&args[4], "tau", model.oob_predict().0)?;
+            let (ate, se) = model.ate();
+            println!(
+                "{{\"fit_s\": {fit_s:.3}, \"ate\": {ate}, \"ate_se\": {se}, \"tree_mb\": {:.1}}}",
+                model.tree_bytes() as f64 / 1e6
+            );
+        }
+        Some("urf") => {
+            let (train, test) = (read(&args[2])?, read(&args[3])?);
+            let (trees, depth) = (num(&args, 4, "TREES")?, num(&args, 5, "DEPTH")?);
+            let t = Instant::now();
+            let model = UpliftForest::params()
+                .criterion(Divergence::Kl)
+                .n_trees(trees)
+                .max_depth(depth)
+                .seed(7)
+                .fit(&train)?;
+            let fit_s = t.elapsed().as_secs_f64();
+            let u = model.predict(test.covariates())?;
+            write(&args[6], "uplift", &u.col(0).iter().copied().collect::<Vec<_>>())?;
+            println!("{{\"fit_s\": {fit_s:.3}}}");
+        }
+        Some("scale") => {
+            let (n, p, trees) = (num(&args, 2, "N")?, num(&args, 3, "P")?, num(&args, 4, "TREES")?);
+            let t = Instant::now();
+            let data = simulate(n, p)?;
+            let sim_s = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let model = CausalForest::params().n_trees(trees).seed(7).fit(&data)?;
+            let fit_s = t.elapsed().as_secs_f64();
+            let (ate, se) = model.ate();
+            println!(
+                "{{\"n\": {n}, \"p\": {p}, \"trees\": {trees}, \"simulate_s\": {sim_s:.1}, \"fit_s\": {fit_s:.1}, \"ate\": {ate:.4}, \"ate_se\": {se:.4}, \"tree_mb\": {:.0}}}",
+                model.tree_bytes() as f64 / 1e6
+            );
+        }
+        _ => {
+            return Err(
+                "usage: forest_bench cf DATA TREES OUT | urf TRAIN TEST TREES DEPTH OUT | scale N P TREES"
+                    .into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// x ~ U(0, 1)ᵖ, e(x) = 0.25 + 0.5·x₂, τ(x) = 1 + x₁, y = x₂ + x₃ + τ·w + N(0, 1)
+/// (hashed uniform draws, so no RNG dependency in the example).
+fn simulate(n: usize, p: usize) -> Res<CausalData> {
+    let u = |i: usize, j: usize| {
+        let mut h =
+            (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (j as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+        h ^= h >> 31;
+        h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h ^= h >> 29;
+        (h >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let x = Mat::from_fn(n, p, &u);
+    let arms: Vec<usize> = (0..n).map(|i| usize::from(u(i, p) < 0.25 + 0.5 * x[(i, 1)])).collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| {
+            let z =
+                (-2.0 * u(i, p + 1).max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * u(i, p + 2)).cos();
+            x[(i, 1)] + x[(i, 2)] + (1.0 + x[(i, 0)]) * arms[i] as f64 + z
+        })
+        .collect();
+    let names = (0..p).map(|j| format!("x{j}")).collect();
+    Ok(CausalData::builder(x, names, arms, y).build()?)
+}

@@ -1,0 +1,302 @@
+//! Compact storage of a fitted forest, shared by the causal and the uplift
+//! forest.
+//!
+//! Every tree's nodes live in flat per-field vectors, trees one after the
+//! other in preorder (a split's left child is the next node; `child` holds
+//! the right child's tree-local index, or the tree-local leaf id of a leaf).
+//! A split compares a feature's *bin code* with `bin`, so a node is 10
+//! bytes (feature u32, bin u8, NaN side u8 as bool, child u32), and the
+//! forest keeps the bin cut points once, not a threshold per node. Leaf
+//! payloads (a fixed number of f64 per leaf) sit in one shared buffer.
+//! Prediction bins each chunk of rows on the fly and walks the trees by
+//! reference: the forest is never copied.
+
+use serde::{Deserialize, Serialize};
+use tp_core::faer::MatRef;
+use tp_learn::tree::{BinMapper, BinnedMatrix, Tree};
+
+/// Marks a leaf in `feature`.
+const LEAF: u32 = u32::MAX;
+
+/// Many trees over binned features with `width` f64 per leaf.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct FlatForest {
+    /// Cut points (upper bin edges) per feature: value v is in the first
+    /// bin b with v ≤ cuts\[b\]; NaN has code `cuts.len() + 1`.
+    cuts: Vec<Vec<f64>>,
+    /// First node of each tree (length trees + 1).
+    node_start: Vec<u64>,
+    /// First leaf of each tree (length trees + 1).
+    leaf_start: Vec<u64>,
+    feature: Vec<u32>,
+    bin: Vec<u8>,
+    nan_left: Vec<bool>,
+    child: Vec<u32>,
+    /// f64 per leaf.
+    width: usize,
+    leaves: Vec<f64>,
+}
+
+/// One tree in flat form before it joins a forest.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FlatTree {
+    pub feature: Vec<u32>,
+    pub bin: Vec<u8>,
+    pub nan_left: Vec<bool>,
+    pub child: Vec<u32>,
+    /// `width` values per leaf, in leaf-id order.
+    pub leaves: Vec<f64>,
+}
+
+impl FlatTree {
+    /// Preorder copy of a tp-learn tree's splits (leaf ids kept); leaf
+    /// payloads are added by the caller.
+    pub fn from_tree<L: Clone + Send + Sync>(tree: &Tree<L>) -> Self {
+        let nodes = tree.nodes();
+        let mut out = FlatTree::default();
+        let mut stack = vec![(0usize, usize::MAX)];
+        while let Some((k, parent)) = stack.pop() {
+            let at = out.feature.len();
+            if parent != usize::MAX {
+                out.child[parent] = at as u32; // this is a right child
+            }
+            let n = &nodes[k];
+            if n.is_leaf() {
+                out.push(LEAF, 0, false, n.left);
+            } else {
+                out.push(n.feature, n.bin, n.nan_left, 0);
+                stack.push((n.right as usize, at));
+                stack.push((n.left as usize, usize::MAX));
+            }
+        }
+        out
+    }
+
+    pub fn push(&mut self, feature: u32, bin: u8, nan_left: bool, child: u32) {
+        self.feature.push(feature);
+        self.bin.push(bin);
+        self.nan_left.push(nan_left);
+        self.child.push(child);
+    }
+
+    /// Number of nodes.
+    pub fn n_nodes(&self) -> usize {
+        self.feature.len()
+    }
+}
+
+#[inline]
+fn walk(
+    feature: &[u32],
+    bin: &[u8],
+    nan_left: &[bool],
+    child: &[u32],
+    code: impl Fn(usize) -> u8,
+    nan_code: impl Fn(usize) -> u8,
+) -> usize {
+    let mut k = 0usize;
+    loop {
+        let f = feature[k];
+        if f == LEAF {
+            return child[k] as usize;
+        }
+        let f = f as usize;
+        let c = code(f);
+        let left = if c == nan_code(f) { nan_left[k] } else { c <= bin[k] };
+        k = if left { k + 1 } else { child[k] as usize };
+    }
+}
+
+impl FlatForest {
+    /// Joins trees (consumed one at a time, so peak memory stays near the
+    /// final size) over the bins of `mapper`.
+    pub fn new(mapper: &BinMapper, width: usize, trees: Vec<FlatTree>) -> Self {
+        let nodes: usize = trees.iter().map(FlatTree::n_nodes).sum();
+        let leaf_values: usize = trees.iter().map(|t| t.leaves.len()).sum();
+        let mut f = FlatForest {
+            cuts: (0..mapper.n_features()).map(|j| mapper.cuts(j).to_vec()).collect(),
+            node_start: Vec::with_capacity(trees.len() + 1),
+            leaf_start: Vec::with_capacity(trees.len() + 1),
+            feature: Vec::with_capacity(nodes),
+            bin: Vec::with_capacity(nodes),
+            nan_left: Vec::with_capacity(nodes),
+            child: Vec::with_capacity(nodes),
+            width,
+            leaves: Vec::with_capacity(leaf_values),
+        };
+        f.node_start.push(0);
+        f.leaf_start.push(0);
+        for t in trees {
+            f.feature.extend_from_slice(&t.feature);
+            f.bin.extend_from_slice(&t.bin);
+            f.nan_left.extend_from_slice(&t.nan_left);
+            f.child.extend_from_slice(&t.child);
+            f.leaves.extend_from_slice(&t.leaves);
+            f.node_start.push(f.feature.len() as u64);
+            f.leaf_start.push((f.leaves.len() / width.max(1)) as u64);
+        }
+        f
+    }
+
+    /// Number of trees.
+    pub fn n_trees(&self) -> usize {
+        self.node_start.len() - 1
+    }
+
+    /// Number of features.
+    pub fn n_features(&self) -> usize {
+        self.cuts.len()
+    }
+
+    /// f64 per leaf.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Checks the internal consistency of a deserialized forest.
+    pub fn check(&self) -> Result<(), String> {
+        let m = self.feature.len();
+        if self.bin.len() != m || self.nan_left.len() != m || self.child.len() != m {
+            return Err("node vectors differ in length".into());
+        }
+        if self.node_start.is_empty() || self.leaf_start.len() != self.node_start.len() {
+            return Err("tree offsets are missing".into());
+        }
+        if self.width == 0 || !self.leaves.len().is_multiple_of(self.width) {
+            return Err("leaf buffer is not a whole number of leaves".into());
+        }
+        for t in 0..self.n_trees() {
+            let (a, b) = (self.node_start[t] as usize, self.node_start[t + 1] as usize);
+            let leaves = (self.leaf_start[t + 1] - self.leaf_start[t]) as usize;
+            if a >= b || b > m || self.leaf_start[t + 1] as usize * self.width > self.leaves.len() {
+                return Err(format!("tree {t} has bad offsets"));
+            }
+            for k in a..b {
+                let (f, c) = (self.feature[k], self.child[k] as usize);
+                let ok = if f == LEAF {
+                    c < leaves
+                } else {
+                    (f as usize) < self.cuts.len() && c > k - a && c < b - a
+                };
+                if !ok {
+                    return Err(format!("tree {t} node {} is inconsistent", k - a));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Global leaf index (into the payload buffer) of a row in tree `t`.
+    #[inline]
+    pub fn leaf(&self, t: usize, code: impl Fn(usize) -> u8) -> usize {
+        let (a, b) = (self.node_start[t] as usize, self.node_start[t + 1] as usize);
+        let local =
+            walk(&self.feature[a..b], &self.bin[a..b], &self.nan_left[a..b], &self.child[a..b], code, |f| {
+                self.cuts[f].len() as u8 + 1
+            });
+        self.leaf_start[t] as usize + local
+    }
+
+    /// The payload of global leaf `l`.
+    #[inline]
+    pub fn payload(&self, l: usize) -> &[f64] {
+        &self.leaves[l * self.width..(l + 1) * self.width]
+    }
+
+    /// Bin codes of rows `rows` of `x` (row-major, `p` per row) into `out`.
+    pub fn bin_rows(&self, x: MatRef<'_, f64>, rows: std::ops::Range<usize>, out: &mut Vec<u8>) {
+        let p = self.cuts.len();
+        out.clear();
+        out.reserve(rows.len() * p);
+        for i in rows {
+            for (f, cuts) in self.cuts.iter().enumerate() {
+                let v = x[(i, f)];
+                out.push(if v.is_nan() {
+                    cuts.len() as u8 + 1
+                } else {
+                    cuts.partition_point(|&c| c < v) as u8
+                });
+            }
+        }
+    }
+
+    /// Per feature and depth (root = 0, below `depths`), the number of splits.
+    pub fn split_counts(&self, depths: usize) -> Vec<Vec<f64>> {
+        let mut counts = vec![vec![0.0; self.cuts.len()]; depths];
+        for t in 0..self.n_trees() {
+            let a = self.node_start[t] as usize;
+            let mut stack = vec![(0usize, 0usize)];
+            while let Some((k, d)) = stack.pop() {
+                let f = self.feature[a + k];
+                if f == LEAF || d >= depths {
+                    continue;
+                }
+                counts[d][f as usize] += 1.0;
+                stack.push((k + 1, d + 1));
+                stack.push((self.child[a + k] as usize, d + 1));
+            }
+        }
+        counts
+    }
+
+    /// Bytes held by the node and leaf buffers.
+    pub fn heap_bytes(&self) -> usize {
+        self.feature.len() * 10 + self.leaves.len() * 8 + self.node_start.len() * 16
+    }
+}
+
+/// Code of feature f of training row i.
+#[inline]
+pub(crate) fn binned_code(data: &BinnedMatrix, i: usize) -> impl Fn(usize) -> u8 + '_ {
+    move |f| data.column(f)[i]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tp_core::faer::Mat;
+    use tp_core::rng::stream;
+    use tp_learn::tree::{TreeParams, VarianceCriterion, grow_tree};
+
+    #[test]
+    fn flat_trees_route_rows_like_the_engine() {
+        let n = 500;
+        let x = Mat::from_fn(n, 3, |i, j| {
+            if (i + j) % 37 == 0 { f64::NAN } else { (((i * (7 + 13 * j)) % 101) as f64).sin() }
+        });
+        let y: Vec<f64> = (0..n).map(|i| x[(i, 0)].max(0.0) + x[(i, 1)].abs()).collect();
+        let w = vec![1.0; n];
+        let mapper = BinMapper::fit(x.as_ref(), 255, &mut stream(0, 0));
+        let data = mapper.transform(x.as_ref());
+        let crit = VarianceCriterion::new(&y, &w);
+        let params = TreeParams { max_depth: 6, min_samples_leaf: 5, ..TreeParams::default() };
+        let trees: Vec<_> = (0..3)
+            .map(|s| {
+                grow_tree(&data, &mapper, &crit, (0..n as u32).collect(), &params, &mut stream(s, 1)).tree
+            })
+            .collect();
+        let flats: Vec<FlatTree> = trees
+            .iter()
+            .map(|t| {
+                let mut f = FlatTree::from_tree(t);
+                f.leaves = (0..t.n_leaves()).map(|l| l as f64).collect();
+                f
+            })
+            .collect();
+        let forest = FlatForest::new(&mapper, 1, flats);
+        forest.check().unwrap();
+        let mut codes = Vec::new();
+        forest.bin_rows(x.as_ref(), 0..n, &mut codes);
+        for (t, tree) in trees.iter().enumerate() {
+            for i in 0..n {
+                let want = tree.leaf_index(x.as_ref(), i);
+                let l = forest.leaf(t, |f| codes[i * 3 + f]);
+                assert_eq!(forest.payload(l)[0] as usize, want);
+                assert_eq!(forest.leaf(t, binned_code(&data, i)), l);
+            }
+        }
+        let json = serde_json::to_string(&forest).unwrap();
+        let back: FlatForest = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, forest);
+    }
+}
