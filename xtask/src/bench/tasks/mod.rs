@@ -12,12 +12,14 @@ use anyhow::{Context as _, Result};
 use serde_json::Value;
 
 mod demo;
+mod forest;
 mod ope;
 mod segment;
 mod simulate;
 mod uplift;
 
 use demo::demo;
+use forest::forest;
 use ope::ope;
 use segment::segment;
 use simulate::simulate;
@@ -195,6 +197,19 @@ pub const TASKS: &[Task] = &[
         ],
         examples: &[("tp-uplift", "uplift_bench")],
         cases: uplift,
+    },
+    Task {
+        name: "forest",
+        about: "causal forest vs EconML CausalForestDML (ACIC 2016 PEHE, 100k speed); uplift forest vs causalml (Starbucks Qini, 200k speed)",
+        requirements: &[
+            "numpy==2.4.6",
+            "scikit-learn==1.9.1",
+            "pandas==3.1.1",
+            "econml==0.17.0",
+            "causalml==0.18.0",
+        ],
+        examples: &[("tp-uplift", "forest_bench")],
+        cases: forest,
     },
 ];
 

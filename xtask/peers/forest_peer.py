@@ -1,0 +1,59 @@
+"""The peer side of `cargo xtask bench forest`.
+
+    forest_peer.py cf DATA.csv TREES OUT.csv
+        EconML CausalForestDML (discrete treatment, default nuisances and cv, `n_estimators` TREES),
+        in-sample effect(X) of every row.
+    forest_peer.py urf TRAIN.csv TEST.csv TREES DEPTH OUT.csv
+        causalml UpliftRandomForestClassifier (KL, `n_estimators` TREES, `max_depth` DEPTH + 1: causalml
+        counts the root as depth 1, tp counts split levels), uplift of the test rows.
+"""
+
+import json
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+
+def load(path):
+    d = pd.read_csv(path)
+    x = d[[c for c in d.columns if c.startswith("x")]].to_numpy(dtype=float)
+    return x, d["w"].to_numpy().astype(int), d["y"].to_numpy(dtype=float)
+
+
+def main():
+    kind = sys.argv[1]
+    if kind == "cf":
+        from econml.dml import CausalForestDML
+
+        x, w, y = load(sys.argv[2])
+        trees = int(sys.argv[3])
+        start = time.perf_counter()
+        est = CausalForestDML(discrete_treatment=True, n_estimators=trees, random_state=7, n_jobs=-1)
+        est.fit(y, w, X=x)
+        tau = est.effect(x)
+        fit_s = time.perf_counter() - start
+        pd.DataFrame({"tau": tau}).to_csv(sys.argv[4], index=False)
+    elif kind == "urf":
+        from causalml.inference.tree import UpliftRandomForestClassifier
+
+        xtr, wtr, ytr = load(sys.argv[2])
+        xte, _, _ = load(sys.argv[3])
+        trees, depth = int(sys.argv[4]), int(sys.argv[5])
+        start = time.perf_counter()
+        model = UpliftRandomForestClassifier(
+            control_name="0", n_estimators=trees, max_depth=depth + 1, evaluationFunction="KL",
+            random_state=7, n_jobs=-1,
+        )
+        model.fit(xtr, np.where(wtr == 1, "1", "0"), ytr.astype(int))
+        fit_s = time.perf_counter() - start
+        uplift = model.predict(xte)[:, 0]
+        pd.DataFrame({"uplift": uplift}).to_csv(sys.argv[6], index=False)
+    else:
+        sys.exit(f"unknown kind {kind}")
+    print(json.dumps({"fit_s": round(fit_s, 3)}))
+
+
+if __name__ == "__main__":
+    main()

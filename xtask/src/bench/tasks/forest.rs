@@ -1,0 +1,191 @@
+//! `forest`: the causal forest against EconML's `CausalForestDML` (ACIC 2016 settings 1–5, PEHE; a
+//! simulated 100k × 20 speed case), and the uplift forest against causalml's
+//! `UpliftRandomForestClassifier` (Starbucks held-out Qini; a simulated 200k × 80 speed case).
+//! Ours is the `forest_bench` example of tp-uplift; both sides read the same prepared CSVs and are
+//! scored by the same probe.
+
+use anyhow::{Result, bail};
+use serde_json::Value;
+
+use super::{Case, Cmd, Ctx, Quality, SEED, Scale, Side, number};
+use crate::bench::report::thousands;
+
+/// Trees of the ACIC cases (both sides).
+const ACIC_TREES: usize = 1000;
+/// Trees and depth (split levels; causalml gets depth + 1) of the Starbucks case.
+const STARBUCKS_TREES: usize = 100;
+const STARBUCKS_DEPTH: usize = 4;
+
+pub(super) fn forest(ctx: &Ctx, scale: Scale) -> Vec<Case> {
+    let quick = scale == Scale::Quick;
+    let mut cases = Vec::new();
+    let settings: &[u32] = if quick { &[1] } else { &[1, 2, 3, 4, 5] };
+    let acic_trees = if quick { 100 } else { ACIC_TREES };
+    for &s in settings {
+        let slug = format!("forest-acic-{s}");
+        let dir = ctx.dir(&slug);
+        cases.push(cf_case(
+            ctx,
+            format!("causal forest ACIC 2016 setting {s}"),
+            slug,
+            format!("4,802 × 82, {acic_trees} trees"),
+            ctx.script("forest_prepare.py", &[&"acic", &s.to_string(), &dir]),
+            &dir,
+            acic_trees,
+        ));
+    }
+    let (n, p, trees) = if quick { (10_000u64, 20, 200) } else { (100_000, 20, 2000) };
+    let dir = ctx.dir("forest-cf-speed");
+    cases.push(cf_case(
+        ctx,
+        "causal forest speed (simulated)".into(),
+        "forest-cf-speed".into(),
+        format!("{} × {p}, {trees} trees", thousands(n)),
+        ctx.script("forest_prepare.py", &[&"cf-sim", &n.to_string(), &p.to_string(), &SEED, &dir]),
+        &dir,
+        trees,
+    ));
+    let dir = ctx.dir("forest-starbucks");
+    let sb_trees = if quick { 10 } else { STARBUCKS_TREES };
+    cases.push(urf_case(
+        ctx,
+        "uplift forest Starbucks (30% held out)".into(),
+        "forest-starbucks".into(),
+        format!("59k × 7, {sb_trees} trees, depth {STARBUCKS_DEPTH}"),
+        ctx.script("forest_prepare.py", &[&"starbucks", &SEED, &dir]),
+        &dir,
+        sb_trees,
+    ));
+    let (n, p, trees) = if quick { (20_000u64, 80, 10) } else { (200_000, 80, 100) };
+    let dir = ctx.dir("forest-urf-speed");
+    cases.push(urf_case(
+        ctx,
+        "uplift forest speed (simulated)".into(),
+        "forest-urf-speed".into(),
+        format!("{} × {p}, {trees} trees, depth {STARBUCKS_DEPTH}", thousands(n)),
+        ctx.script("forest_prepare.py", &[&"urf-sim", &n.to_string(), &p.to_string(), &SEED, &dir]),
+        &dir,
+        trees,
+    ));
+    cases
+}
+
+fn cf_case(
+    ctx: &Ctx,
+    label: String,
+    slug: String,
+    size: String,
+    prepare: Cmd,
+    dir: &std::path::Path,
+    trees: usize,
+) -> Case {
+    let data = dir.join("data.csv");
+    let (ours, peer) = (dir.join("ours.csv"), dir.join("peer.csv"));
+    let t = trees.to_string();
+    let probe = |pred: &std::path::Path| Quality {
+        probe: ctx.script("forest_probe.py", &[&"pehe", &pred, &data]),
+        format: pehe,
+    };
+    Case {
+        label,
+        slug,
+        size,
+        prepare: vec![prepare],
+        ours: Side { run: ctx.example("forest_bench", &[&"cf", &data, &t, &ours]), quality: probe(&ours) },
+        peer: Some(Side {
+            run: ctx.script("forest_peer.py", &[&"cf", &data, &t, &peer]),
+            quality: probe(&peer),
+        }),
+    }
+}
+
+fn urf_case(
+    ctx: &Ctx,
+    label: String,
+    slug: String,
+    size: String,
+    prepare: Cmd,
+    dir: &std::path::Path,
+    trees: usize,
+) -> Case {
+    let (train, test) = (dir.join("train.csv"), dir.join("test.csv"));
+    let (ours, peer) = (dir.join("ours.csv"), dir.join("peer.csv"));
+    let (t, d) = (trees.to_string(), STARBUCKS_DEPTH.to_string());
+    let probe = |pred: &std::path::Path| Quality {
+        probe: ctx.script("forest_probe.py", &[&"qini", &pred, &test]),
+        format: qini,
+    };
+    Case {
+        label,
+        slug,
+        size,
+        prepare: vec![prepare],
+        ours: Side {
+            run: ctx.example("forest_bench", &[&"urf", &train, &test, &t, &d, &ours]),
+            quality: probe(&ours),
+        },
+        peer: Some(Side {
+            run: ctx.script("forest_peer.py", &[&"urf", &train, &test, &t, &d, &peer]),
+            quality: probe(&peer),
+        }),
+    }
+}
+
+/// `PEHE 0.412` from the probe's `pehe`.
+fn pehe(v: &Value) -> Result<String> {
+    let Some(p) = number(v, "pehe") else { bail!("the probe printed no pehe: {v}") };
+    Ok(format!("PEHE {p:.3}"))
+}
+
+/// `Qini 0.123` (and the uplift PEHE when the truth is known).
+fn qini(v: &Value) -> Result<String> {
+    let Some(q) = number(v, "qini") else { bail!("the probe printed no qini: {v}") };
+    Ok(match number(v, "pehe") {
+        Some(p) => format!("Qini {q:.4}, uplift PEHE {p:.4}"),
+        None => format!("Qini {q:.4}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn cases_share_inputs_and_tree_counts() {
+        let ctx = Ctx {
+            tp: "/r/target/release/tp".into(),
+            python: "/r/.venv/bin/python".into(),
+            peers: "/r/xtask/peers".into(),
+            out: "/r/bench-out".into(),
+            examples: "/r/target/release/examples".into(),
+        };
+        let cases = forest(&ctx, Scale::Full);
+        assert_eq!(cases.len(), 8);
+        let speed = &cases[5];
+        assert!(speed.ours.run.display().ends_with(
+            "cf /r/bench-out/forest-cf-speed/data.csv 2000 /r/bench-out/forest-cf-speed/ours.csv"
+        ));
+        assert!(
+            speed
+                .peer
+                .as_ref()
+                .unwrap()
+                .run
+                .display()
+                .contains("forest_peer.py cf /r/bench-out/forest-cf-speed/data.csv 2000")
+        );
+        let urf = &cases[7];
+        assert!(urf.ours.run.display().contains("urf /r/bench-out/forest-urf-speed/train.csv"));
+        assert!(urf.size.starts_with("200,000 × 80, 100 trees"));
+        assert_eq!(forest(&ctx, Scale::Quick).len(), 4);
+    }
+
+    #[test]
+    fn quality_figures() {
+        assert_eq!(pehe(&json!({ "pehe": 0.41234 })).unwrap(), "PEHE 0.412");
+        assert_eq!(qini(&json!({ "qini": 0.1 })).unwrap(), "Qini 0.1000");
+        assert_eq!(qini(&json!({ "qini": 0.1, "pehe": 0.02 })).unwrap(), "Qini 0.1000, uplift PEHE 0.0200");
+        assert!(pehe(&json!({})).is_err());
+    }
+}
