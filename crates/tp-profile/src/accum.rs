@@ -124,6 +124,11 @@ impl<'a> EventCols<'a> {
     }
 }
 
+/// Rows grouped and updated at a time: large enough to amortize the grouping
+/// (its count array is one entry per customer), small enough that the
+/// gathered columns of a block stay in cache.
+const BLOCK_ROWS: usize = 1 << 20;
+
 /// Per-customer scalars.
 #[derive(Debug, Clone, Copy, Default)]
 struct Scalars {
@@ -259,11 +264,11 @@ impl Accum {
                 SlotSums::Sparse(sh.sparse.pop().unwrap_or_default())
             } else {
                 let v = sh.dense[l * ns..].to_vec();
-                sh.dense.truncate(l * ns);
+                shrink(&mut sh.dense, l * ns);
                 SlotSums::Dense(v)
             };
             let num = sh.num[l * nn..].to_vec();
-            sh.num.truncate(l * nn);
+            shrink(&mut sh.num, l * nn);
             let visits = sh.visits.pop().unwrap_or_default();
             out.insert(
                 self.ids[g],
@@ -313,7 +318,6 @@ impl Accum {
         params: &ProfileParams,
         as_of: f64,
     ) -> Diagnostics {
-        let n = cols.len();
         let (prep, diag) = self.prepare(cols, catalog, params, as_of);
         self.grow();
         let p = self.shards.len();
@@ -321,68 +325,82 @@ impl Accum {
         let ih = 1.0 / params.half_life_days;
         let spend_weighted = params.weight == Weight::Spend;
         let nf = catalog.fields.len();
-        let task = |(t, sh): (usize, &mut Shard)| {
-            for r in 0..n {
-                let g = prep.cust[r];
-                if g == u32::MAX || (p > 1 && g as usize % p != t) {
-                    continue;
-                }
-                let l = g as usize / p;
-                let item = prep.item[r] as usize;
-                let (q, v, day) = (cols.quantity[r], cols.value[r], cols.day[r]);
-                let age = as_of - day;
-                let a = age as usize;
-                let d =
-                    if a as f64 == age && a < prep.decay.len() { prep.decay[a] } else { (-age * ih).exp2() };
-                let w = d * if spend_weighted { v } else { q };
-                let c = &mut sh.scal[l];
-                c.w += w;
-                c.w2 += w * w;
-                c.lines += d;
-                if cols.promo.as_ref().is_some_and(|pr| pr[r]) {
-                    c.promo_lines += d;
-                }
-                c.spend += d * v;
-                c.n_lines += 1;
-                c.total_spend += v;
-                let slots = &catalog.item_slots[item * nf..(item + 1) * nf];
-                if sparse {
-                    let acc = &mut sh.sparse[l];
-                    for &slot in slots {
-                        sparse_add(acc, slot, w);
+        let n = prep.cust.len();
+        for b0 in (0..n).step_by(BLOCK_ROWS) {
+            let b1 = (b0 + BLOCK_ROWS).min(n);
+            let (mut order, bounds) = group_rows(&prep.cust[b0..b1], self.ids.len(), p);
+            order.iter_mut().for_each(|r| *r += b0 as u32);
+            let task = |(t, sh): (usize, &mut Shard)| {
+                // gather the shard's rows into contiguous columns first: tight loops of
+                // independent loads overlap their cache misses, the update loop then streams
+                let rows = &order[bounds[t]..bounds[t + 1]];
+                let gather = |col: &[f64]| rows.iter().map(|&r| col[r as usize]).collect::<Vec<f64>>();
+                let (gq, gv, gd) = (gather(&cols.quantity), gather(&cols.value), gather(&cols.day));
+                let gc: Vec<u32> = rows.iter().map(|&r| prep.cust[r as usize]).collect();
+                let gi: Vec<u32> = rows.iter().map(|&r| prep.item[r as usize]).collect();
+                let gp: Option<Vec<bool>> =
+                    cols.promo.as_ref().map(|pr| rows.iter().map(|&r| pr[r as usize]).collect());
+                for k in 0..rows.len() {
+                    let l = gc[k] as usize / p;
+                    let item = gi[k] as usize;
+                    let (q, v, day) = (gq[k], gv[k], gd[k]);
+                    let age = as_of - day;
+                    let a = age as usize;
+                    let d = if a as f64 == age && a < prep.decay.len() {
+                        prep.decay[a]
+                    } else {
+                        (-age * ih).exp2()
+                    };
+                    let w = d * if spend_weighted { v } else { q };
+                    let c = &mut sh.scal[l];
+                    c.w += w;
+                    c.w2 += w * w;
+                    c.lines += d;
+                    if gp.as_ref().is_some_and(|pr| pr[k]) {
+                        c.promo_lines += d;
                     }
-                } else {
-                    let acc = &mut sh.dense[l * ns..(l + 1) * ns];
-                    for &slot in slots {
-                        acc[slot as usize] += w;
+                    c.spend += d * v;
+                    c.n_lines += 1;
+                    c.total_spend += v;
+                    let slots = &catalog.item_slots[item * nf..(item + 1) * nf];
+                    if sparse {
+                        let acc = &mut sh.sparse[l];
+                        for &slot in slots {
+                            sparse_add(acc, slot, w);
+                        }
+                    } else {
+                        let acc = &mut sh.dense[l * ns..(l + 1) * ns];
+                        for &slot in slots {
+                            acc[slot as usize] += w;
+                        }
+                    }
+                    let xs = &catalog.item_nums[item * nn..(item + 1) * nn];
+                    for (acc, &x) in sh.num[l * nn..(l + 1) * nn].iter_mut().zip(xs) {
+                        *acc += w * x;
+                    }
+                    let dd = day.floor() as i64;
+                    let vis = &mut sh.visits[l];
+                    match vis.last_mut() {
+                        Some(last) if last.0 == dd => last.1 += v,
+                        Some(last) if last.0 > dd => {
+                            sh.unsorted.push(l as u32);
+                            vis.push((dd, v));
+                        }
+                        _ => vis.push((dd, v)),
                     }
                 }
-                let xs = &catalog.item_nums[item * nn..(item + 1) * nn];
-                for (acc, &x) in sh.num[l * nn..(l + 1) * nn].iter_mut().zip(xs) {
-                    *acc += w * x;
+                let mut unsorted = std::mem::take(&mut sh.unsorted);
+                unsorted.sort_unstable();
+                unsorted.dedup();
+                for l in unsorted {
+                    normalize_days(&mut sh.visits[l as usize]);
                 }
-                let dd = day.floor() as i64;
-                let vis = &mut sh.visits[l];
-                match vis.last_mut() {
-                    Some(last) if last.0 == dd => last.1 += v,
-                    Some(last) if last.0 > dd => {
-                        sh.unsorted.push(l as u32);
-                        vis.push((dd, v));
-                    }
-                    _ => vis.push((dd, v)),
-                }
+            };
+            if p == 1 {
+                task((0, &mut self.shards[0]));
+            } else {
+                self.shards.par_iter_mut().enumerate().for_each(task);
             }
-            let mut unsorted = std::mem::take(&mut sh.unsorted);
-            unsorted.sort_unstable();
-            unsorted.dedup();
-            for l in unsorted {
-                normalize_days(&mut sh.visits[l as usize]);
-            }
-        };
-        if p == 1 {
-            task((0, &mut self.shards[0]));
-        } else {
-            self.shards.par_iter_mut().enumerate().for_each(task);
         }
         diag
     }
@@ -435,6 +453,42 @@ impl Accum {
         let len = (max_age.min(1460.0) as usize + 1).min(n.max(1));
         let decay = (0..len).map(|a| (-(a as f64) * ih).exp2()).collect();
         (Prepared { cust, item, decay }, diag)
+    }
+}
+
+/// The rows of each shard, grouped by customer (a stable counting sort on
+/// `(shard, local index)`, so a customer's rows keep their order): shard `t`
+/// owns `order[bounds[t]..bounds[t + 1]]`. Processing a customer's rows
+/// together keeps its sums in cache, which is what makes a time-ordered log
+/// (the customer changes on every row) as fast as a customer-sorted one.
+fn group_rows(cust: &[u32], n_customers: usize, p: usize) -> (Vec<u32>, Vec<usize>) {
+    let per = n_customers.div_ceil(p).max(1);
+    let key = |g: u32| (g as usize % p) * per + g as usize / p;
+    let mut start = vec![0u32; p * per + 1];
+    for &g in cust.iter().filter(|&&g| g != u32::MAX) {
+        start[key(g) + 1] += 1;
+    }
+    for k in 1..start.len() {
+        start[k] += start[k - 1];
+    }
+    let bounds = (0..=p).map(|t| start[t * per] as usize).collect();
+    let mut order = vec![0u32; start[p * per] as usize];
+    for (r, &g) in cust.iter().enumerate() {
+        if g != u32::MAX {
+            let k = key(g);
+            order[start[k] as usize] = r as u32;
+            start[k] += 1;
+        }
+    }
+    (order, bounds)
+}
+
+/// Truncates `v` to `len`, giving memory back once less than half is used
+/// (so moving customers out never holds much more than one copy).
+fn shrink<T>(v: &mut Vec<T>, len: usize) {
+    v.truncate(len);
+    if v.len() < v.capacity() / 2 {
+        v.shrink_to_fit();
     }
 }
 
