@@ -291,7 +291,13 @@ pub fn lines(spec: &Lines<'_>) -> Result<String> {
             .x_label_area_size(36)
             .y_label_area_size(64)
             .build_cartesian_2d(x0..x1, y0..y1)?;
-        chart.configure_mesh().x_desc(spec.axes.0).y_desc(spec.axes.1).light_line_style(WHITE).draw()?;
+        chart
+            .configure_mesh()
+            .x_desc(spec.axes.0)
+            .y_desc(spec.axes.1)
+            .y_label_formatter(&|v| compact(*v))
+            .light_line_style(WHITE)
+            .draw()?;
         if let Some((lo, hi)) = spec.band {
             let poly: Vec<(f64, f64)> = lo.iter().copied().chain(hi.iter().rev().copied()).collect();
             chart.draw_series(std::iter::once(Polygon::new(poly, PALETTE[0].mix(0.15).filled())))?;
@@ -324,6 +330,22 @@ pub fn lines(spec: &Lines<'_>) -> Result<String> {
             .draw()?;
         Ok(())
     })
+}
+
+/// An axis label: `12.5k`, `−3.2M`, `0.42`.
+pub fn compact(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if a >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else if a >= 10.0 || a == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 /// Series color by index.

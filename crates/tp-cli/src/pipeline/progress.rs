@@ -72,11 +72,9 @@ impl Progress {
 
     fn finish_bar(&mut self) {
         if let Some(bar) = self.bar.take() {
-            let msg = format!("✓ {} ({:.1} s)", bar.message(), bar.elapsed().as_secs_f64());
-            bar.set_style(
-                ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            bar.finish_with_message(msg);
+            let line = format!("✓ {} ({:.1} s)", bar.message(), bar.elapsed().as_secs_f64());
+            bar.finish_and_clear();
+            eprintln!("{line}");
         }
     }
 }
