@@ -35,7 +35,7 @@ pub struct Args {
     /// Causal forest trees (default: the config's, 2000).
     #[arg(long)]
     trees: Option<usize>,
-    /// A config whose sections override the pipeline's defaults ([data] and the economics
+    /// A config whose sections override the pipeline's defaults (the data section and the economics
     /// come from the simulated world and may not be set).
     #[arg(long)]
     config: Option<PathBuf>,
