@@ -130,8 +130,13 @@ fn nmf(a: &Args) -> Res<()> {
     let secs = t.elapsed().as_secs_f64();
     let d = fit.diagnostics();
     let (n, m) = (x.rows, x.cols);
-    // the loop's four GEMMs per iteration: HXᵀ and WᵀX (2nmk each), HHᵀ and WᵀW (2mk², 2nk²)
-    let flops = d.n_iter as f64 * (4.0 * (n * m * k) as f64 + 2.0 * ((n + m) * k * k) as f64);
+    // the loop's GEMMs per iteration. Frobenius: HXᵀ and WᵀX (2nmk each), HHᵀ and WᵀW (2mk², 2nk²);
+    // KL: WH twice, (X/WH)Hᵀ and Wᵀ(X/WH) (2nmk each; the loss passes every 10 iterations not counted)
+    let per_iter = match loss {
+        Loss::KullbackLeibler => 8.0 * (n * m * k) as f64,
+        _ => 4.0 * (n * m * k) as f64 + 2.0 * ((n + m) * k * k) as f64,
+    };
+    let flops = d.n_iter as f64 * per_iter;
     write(
         a.out()?,
         &format!(

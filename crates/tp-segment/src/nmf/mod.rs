@@ -84,6 +84,7 @@ pub struct NmfParams {
     inner_sweeps: Option<usize>,
     par: Option<Par>,
     target: Option<f64>,
+    extrapolate: bool,
 }
 
 /// How an NMF fit went.
@@ -120,7 +121,8 @@ pub struct Nmf {
 impl Nmf {
     /// Parameters for rank `k`. Defaults: Frobenius loss, [`Solver::Cd`],
     /// [`Init::NndsvdA`], `max_iter = 500`, `tol = 1e-5`, `seed = 0`, no
-    /// penalties, inner sweeps chosen from the shape, `Par` chosen by size.
+    /// penalties, inner sweeps chosen from the shape, extrapolated HALS,
+    /// parallel passes chosen by size.
     pub fn params(k: usize) -> NmfParams {
         NmfParams {
             k,
@@ -137,6 +139,7 @@ impl Nmf {
             inner_sweeps: None,
             par: None,
             target: None,
+            extrapolate: true,
         }
     }
     /// The n × k row loadings W.
@@ -257,6 +260,14 @@ impl NmfParams {
     /// rayon). Results do not depend on it. Use `Par::Seq` inside rayon tasks.
     pub fn par(mut self, par: Par) -> Self {
         self.par = Some(par);
+        self
+    }
+    /// Extrapolated HALS for [`Solver::Cd`] (default true; Ang & Gillis 2019:
+    /// each iteration starts from the factors moved on along their last step,
+    /// with an adaptive step that is undone whenever it raises the error, so
+    /// the error history never increases). `false` gives plain HALS.
+    pub fn extrapolate(mut self, on: bool) -> Self {
+        self.extrapolate = on;
         self
     }
     /// Also stop as soon as the error (the `objective` scale) is at most
@@ -481,6 +492,7 @@ impl Fit<'_> {
         let mut history = vec![err_init];
         let mut prev = err_init;
         let mut it = 0;
+        let mut ex = Extrapolation::new(p.extrapolate && !kl && p.solver == Solver::Cd && update_h, wt, h);
         while it < p.max_iter {
             it += 1;
             let err = if kl {
@@ -493,6 +505,7 @@ impl Fit<'_> {
                 }
                 self.kl_error(wt, h)
             } else {
+                ex.extrapolate(wt, h);
                 let step = match p.solver {
                     Solver::Mu => WStep::Mu { l1: p.l1_w, l2: p.l2_w },
                     Solver::Cd => WStep::Cd { l1: p.l1_w, l2: p.l2_w, sweeps: sw_w },
@@ -516,6 +529,11 @@ impl Fit<'_> {
                     None => self.frobenius(s.cross, s.q.as_ref(), h),
                 }
             };
+            if !ex.accept(err, prev, wt, h) {
+                // the extrapolated step raised the error: back to the last iterate, smaller β
+                history.push(prev);
+                continue;
+            }
             history.push(err);
             if p.target.is_some_and(|t| err <= t) {
                 break;
@@ -554,6 +572,75 @@ impl Fit<'_> {
             history,
             loop_seconds: 0.0,
         }
+    }
+}
+
+/// Extrapolated HALS (Ang & Gillis 2019, "Accelerating nonnegative matrix
+/// factorization algorithms using extrapolation"): before each iteration the
+/// factors move on along their last step, W ← [W + β(W − W₋)]₊ and likewise H,
+/// and the iteration starts from there. β adapts: ×γ (capped by β̄, which
+/// itself grows ×γ̄ up to 1) after a step that lowered the error; a step that
+/// raised it is undone (back to the last iterate, so the error history never
+/// increases), β ← β/η and β̄ ← the last β that worked. Constants are the
+/// paper's: β₀ = 0.5, η = 1.5, γ = 1.05, γ̄ = 1.01.
+struct Extrapolation {
+    on: bool,
+    beta: f64,
+    beta_max: f64,
+    beta_ok: f64,
+    /// The previous accepted iterate (W₋, H₋).
+    prev_w: Vec<f64>,
+    prev_h: Vec<f64>,
+    /// The current accepted iterate, kept to undo a failed step.
+    cur_w: Vec<f64>,
+    cur_h: Vec<f64>,
+}
+
+impl Extrapolation {
+    fn new(on: bool, wt: &[f64], h: &[f64]) -> Self {
+        let copy = |v: &[f64]| if on { v.to_vec() } else { Vec::new() };
+        Self {
+            on,
+            beta: 0.5,
+            beta_max: 1.0,
+            beta_ok: 0.5,
+            prev_w: copy(wt),
+            prev_h: copy(h),
+            cur_w: copy(wt),
+            cur_h: copy(h),
+        }
+    }
+
+    fn extrapolate(&mut self, wt: &mut [f64], h: &mut [f64]) {
+        if !self.on {
+            return;
+        }
+        let beta = self.beta;
+        for (f, p) in [(wt, &self.prev_w), (h, &self.prev_h)] {
+            f.iter_mut().zip(p.iter()).for_each(|(v, q)| *v = (*v + beta * (*v - q)).max(0.0));
+        }
+    }
+
+    /// Keep the step (true) or undo it (false).
+    fn accept(&mut self, err: f64, prev: f64, wt: &mut [f64], h: &mut [f64]) -> bool {
+        if !self.on {
+            return true;
+        }
+        if err > prev {
+            wt.copy_from_slice(&self.cur_w);
+            h.copy_from_slice(&self.cur_h);
+            self.beta_max = self.beta_ok;
+            self.beta /= 1.5;
+            return false;
+        }
+        std::mem::swap(&mut self.prev_w, &mut self.cur_w);
+        std::mem::swap(&mut self.prev_h, &mut self.cur_h);
+        self.cur_w.copy_from_slice(wt);
+        self.cur_h.copy_from_slice(h);
+        self.beta_ok = self.beta;
+        self.beta = (1.05 * self.beta).min(self.beta_max);
+        self.beta_max = (1.01 * self.beta_max).min(1.0);
+        true
     }
 }
 
