@@ -40,6 +40,36 @@ pub fn effect_scores(gamma: MatRef<'_, f64>) -> Result<Mat<f64>> {
     Ok(Mat::from_fn(gamma.nrows(), gamma.ncols() - 1, |i, a| gamma[(i, a + 1)] - gamma[(i, 0)]))
 }
 
+/// AIPW scores (`n × K`, as `tp_core::aipw_scores`) with every inverse
+/// propensity weight capped at `max_weight`: the propensities are floored at
+/// `1 / max_weight` before the scores are built, so a row whose logged arm
+/// had propensity `e < 1/max_weight` enters with weight `max_weight` instead
+/// of `1/e`. Capping trades a bias (towards the outcome model μ̂) for far
+/// smaller variance where the propensities are extreme; use the capped
+/// scores to *fit* policy trees (`PolicyInputs::tree_gamma`) and the
+/// uncapped ones to estimate profits.
+pub fn clipped_aipw_scores(
+    y: &[f64],
+    arms: &[usize],
+    mu: MatRef<'_, f64>,
+    propensity: MatRef<'_, f64>,
+    max_weight: f64,
+) -> Result<Mat<f64>> {
+    if max_weight.is_nan() || max_weight < 1.0 {
+        return Err(PolicyError::Parameter {
+            name: "max weight".into(),
+            value: max_weight,
+            expected: "an inverse-propensity cap of at least 1 (infinity for none)".into(),
+        });
+    }
+    let floor = 1.0 / max_weight;
+    let e = Mat::from_fn(propensity.nrows(), propensity.ncols(), |i, a| {
+        let v = propensity[(i, a)];
+        if v.is_finite() && v > 0.0 { v.max(floor) } else { v }
+    });
+    tp_core::aipw_scores(y, arms, mu, e.as_ref()).map_err(|e| PolicyError::Scores { reason: e.to_string() })
+}
+
 /// Per-row profit terms `z_i = m·D_i(π_i) − c_{π_i}` of an assignment.
 fn profit_terms(econ: &Economics, scores: MatRef<'_, f64>, assignment: &[usize]) -> Vec<f64> {
     assignment
@@ -63,6 +93,26 @@ pub fn policy_profit(econ: &Economics, scores: MatRef<'_, f64>, assignment: &[us
     check_assignment("assignment", assignment, scores.nrows(), econ.n_arms())?;
     let z = profit_terms(econ, scores, assignment);
     Ok(total_estimate(&z, econ.fixed_cost(), assignment.iter().any(|&a| a > 0)))
+}
+
+/// Estimated profit of assignment `a` minus that of `b` on the same rows,
+/// with the paired standard error `sd(z_a − z_b)·√n` (the rows' shared noise
+/// cancels, so this SE is far smaller than either profit's).
+pub fn profit_difference(
+    econ: &Economics,
+    scores: MatRef<'_, f64>,
+    a: &[usize],
+    b: &[usize],
+) -> Result<Estimate> {
+    econ.check_effects("effect scores", scores)?;
+    check_assignment("assignment", a, scores.nrows(), econ.n_arms())?;
+    check_assignment("baseline assignment", b, scores.nrows(), econ.n_arms())?;
+    let (za, zb) = (profit_terms(econ, scores, a), profit_terms(econ, scores, b));
+    let d: Vec<f64> = za.iter().zip(&zb).map(|(x, y)| x - y).collect();
+    let fixed = |asg: &[usize]| if asg.iter().any(|&v| v > 0) { econ.fixed_cost() } else { 0.0 };
+    let mut e = total_estimate(&d, 0.0, false);
+    e.value -= fixed(a) - fixed(b);
+    Ok(e)
 }
 
 /// A marked point on the profit curve.

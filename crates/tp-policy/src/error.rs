@@ -52,6 +52,12 @@ pub enum PolicyError {
         /// Number of arms including control.
         n_arms: usize,
     },
+    /// The AIPW scores could not be built from the nuisances given.
+    #[error("doubly robust scores: {reason}")]
+    Scores {
+        /// What tp-core reported about the outcomes, arms, outcome model or propensities.
+        reason: String,
+    },
     /// The input has no rows (or no features where features are needed).
     #[error("{what} is empty: {hint}")]
     Empty {

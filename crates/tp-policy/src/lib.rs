@@ -29,6 +29,19 @@
 //!   for depth ≤ 2 with cumulative sums over bins — `O(p²·(n·K + B²·K))`, so the
 //!   policytree vignette's three-hour case (n = 10,000, p = 30, 20 arms) takes
 //!   seconds — greedy above, with an automatic fallback on a work estimate.
+//! - Choosing the tree out of fold: [`select_tree`] judges every candidate
+//!   of a [`TreeGrid`] (depths × minimum leaf sizes as shares of the rows)
+//!   by its out-of-fold DR value — fit on K − 1 folds, assign the held-out
+//!   fold — and refits the best on all rows. In-sample, a depth-2 tree on
+//!   noisy DR scores finds a small leaf whose few rows carry huge inverse
+//!   propensity weights and looks profitable by chance (the demo's 79-row
+//!   leaf lost money in truth); out of fold that luck does not repeat.
+//!   [`plan`] does this whenever `tree_folds ≥ 2` and keeps the threshold
+//!   rule unless the tree's out-of-fold profit beats it by more than
+//!   `tree_margin_se` paired standard errors ([`profit_difference`]). The
+//!   trees can be fit on scores with capped weights
+//!   ([`clipped_aipw_scores`], `PolicyInputs::tree_gamma`) while profits and
+//!   the choice use the unbiased ones.
 //! - [`plan`]: everything above in one call, returning a serde
 //!   [`PolicyReport`] (what `tp policy --json` prints) and the assignment.
 //!
@@ -63,8 +76,8 @@ mod tree;
 
 pub use budget::{Allocation, BudgetPath, Segment};
 pub use curve::{
-    Estimate, Marker, ProfitCurve, SegmentSummary, effect_scores, policy_profit, profit_curve, segment_view,
-    share_treated,
+    Estimate, Marker, ProfitCurve, SegmentSummary, clipped_aipw_scores, effect_scores, policy_profit,
+    profit_curve, profit_difference, segment_view, share_treated,
 };
 pub use economics::Economics;
 pub use error::{PolicyError, Result};
@@ -72,4 +85,7 @@ pub use report::{
     Breakeven, BudgetReport, Plan, PolicyInputs, PolicyParams, PolicyReport, Rule, TreeReport, plan,
 };
 pub use rules::{current_practice, risk_adjusted, threshold, top_share};
-pub use tree::{Node, PolicyTree, PolicyTreeParams, Search, TreeDiagnostics, policy_rewards};
+pub use tree::{
+    Node, PolicyTree, PolicyTreeParams, Search, TreeCandidate, TreeDiagnostics, TreeGrid, TreeSelection,
+    policy_rewards, select_tree,
+};

@@ -3,12 +3,13 @@
 
 use crate::budget::BudgetPath;
 use crate::curve::{
-    Marker, SegmentSummary, effect_scores, policy_profit, profit_curve, segment_view, share_treated,
+    Marker, SegmentSummary, effect_scores, policy_profit, profit_curve, profit_difference, segment_view,
+    share_treated,
 };
 use crate::economics::Economics;
 use crate::error::{PolicyError, Result, check_assignment, check_shape};
 use crate::rules::{risk_adjusted, threshold, top_share};
-use crate::tree::{PolicyTreeParams, TreeDiagnostics, policy_rewards};
+use crate::tree::{PolicyTreeParams, TreeCandidate, TreeDiagnostics, TreeGrid, policy_rewards, select_tree};
 use serde::{Deserialize, Serialize};
 use tp_core::faer::{Mat, MatRef};
 
@@ -40,6 +41,10 @@ pub struct PolicyInputs<'a> {
     pub covariates: Option<MatRef<'a, f64>>,
     /// Names of the covariates (for printing the tree).
     pub feature_names: Option<&'a [String]>,
+    /// AIPW scores to *fit* the policy tree on (same shape as `gamma`), e.g.
+    /// with capped weights from [`crate::clipped_aipw_scores`]; profits and
+    /// the out-of-fold choice still use `gamma`. Default: `gamma`.
+    pub tree_gamma: Option<MatRef<'a, f64>>,
     /// Current practice: the arm each row gets today.
     pub current: Option<&'a [usize]>,
     /// Segment label of each row, for the per-segment view.
@@ -55,6 +60,7 @@ impl<'a> PolicyInputs<'a> {
             gamma: None,
             covariates: None,
             feature_names: None,
+            tree_gamma: None,
             current: None,
             segments: None,
         }
@@ -74,8 +80,20 @@ pub struct PolicyParams {
     pub tree: Option<PolicyTreeParams>,
     /// Grid points of the profit curve (default 101).
     pub curve_points: usize,
-    /// Folds for the tree's out-of-fold profit (default 5; 0 skips it).
+    /// Folds for choosing the tree out of fold (default 5). With 2 or more,
+    /// every candidate of `tree_grid` is judged by its out-of-fold profit, the
+    /// best is refit on all rows, and the threshold rule is kept instead when
+    /// that profit is not above the threshold rule's. 0 or 1: the tree given
+    /// is fit and used as is.
     pub tree_folds: usize,
+    /// The tree replaces the threshold rule only when its out-of-fold profit
+    /// beats the threshold rule's by more than this many standard errors of
+    /// the paired difference (default 1: the one-SE rule, which also absorbs
+    /// the optimism of picking the best of several candidates).
+    pub tree_margin_se: f64,
+    /// Tree candidates (default: depths 1 up to the tree's depth × minimum
+    /// leaf shares 0, 2 %, 5 %, 10 %; [`TreeGrid::up_to`]).
+    pub tree_grid: Option<TreeGrid>,
     /// Seed of the fold split.
     pub seed: u64,
 }
@@ -90,6 +108,8 @@ impl PolicyParams {
             tree: None,
             curve_points: 101,
             tree_folds: 5,
+            tree_margin_se: 1.0,
+            tree_grid: None,
             seed: 0,
         }
     }
@@ -127,15 +147,30 @@ pub struct BudgetReport {
 pub struct TreeReport {
     /// The tree, printed.
     pub text: String,
+    /// Whether the tree's arms are the assignment (false: the threshold rule
+    /// was kept because the tree did not beat it out of fold).
+    pub used: bool,
+    /// Why the tree was not used, in words.
+    pub fallback: Option<String>,
+    /// Depth of the chosen tree.
+    pub depth: usize,
+    /// Minimum leaf size of the chosen tree.
+    pub min_leaf: usize,
+    /// Every candidate with its out-of-fold value (empty without folds).
+    pub candidates: Vec<TreeCandidate>,
     /// Estimated profit of the tree (in-sample: the tree was fit on the same scores).
     pub profit: f64,
     /// Its standard error.
     pub profit_se: f64,
-    /// Out-of-fold profit: trees fit on the other folds assign each fold
-    /// (`None` when `tree_folds` is 0 or exceeds the rows).
+    /// Out-of-fold profit of the chosen candidate: trees fit on the other
+    /// folds assign each fold (`None` when `tree_folds` is below 2 or exceeds the rows).
     pub cross_fit_profit: Option<f64>,
     /// Its standard error.
     pub cross_fit_profit_se: Option<f64>,
+    /// Out-of-fold profit minus the threshold rule's profit, on the same rows.
+    pub gain_over_threshold: Option<f64>,
+    /// Paired standard error of that gain.
+    pub gain_over_threshold_se: Option<f64>,
     /// Estimated profit of the threshold rule on the same rows, for comparison.
     pub threshold_profit: f64,
     /// Its standard error.
@@ -243,13 +278,38 @@ pub fn plan(params: &PolicyParams, inputs: &PolicyInputs<'_>) -> Result<Plan> {
                     got: format!("{} rows", x.nrows()),
                 });
             }
+            if !(params.tree_margin_se >= 0.0 && params.tree_margin_se.is_finite()) {
+                return Err(PolicyError::Parameter {
+                    name: "tree margin (SE)".into(),
+                    value: params.tree_margin_se,
+                    expected: "a finite number of standard errors ≥ 0, e.g. 1".into(),
+                });
+            }
             let rewards = policy_rewards(econ, scores.as_ref())?;
-            let mut fitted = tp.fit(x, rewards.as_ref())?;
-            let cross = if params.tree_folds >= 2 && params.tree_folds <= n {
-                let oof = tp.cross_fit(x, rewards.as_ref(), params.tree_folds, params.seed)?;
-                Some(policy_profit(econ, scores.as_ref(), &oof)?)
+            let fit_rewards = match inputs.tree_gamma {
+                Some(g) => {
+                    check_shape("tree doubly robust scores", g, n, econ.n_arms())?;
+                    policy_rewards(econ, effect_scores(g)?.as_ref())?
+                }
+                None => rewards.clone(),
+            };
+            let th = policy_profit(econ, scores.as_ref(), &threshold_assignment)?;
+            let (mut fitted, cross, candidates) = if params.tree_folds >= 2 && params.tree_folds <= n {
+                let grid = params.tree_grid.clone().unwrap_or_else(|| TreeGrid::up_to(tp.depth()));
+                let sel = select_tree(
+                    tp,
+                    &grid,
+                    x,
+                    fit_rewards.as_ref(),
+                    rewards.as_ref(),
+                    params.tree_folds,
+                    params.seed,
+                )?;
+                let cross = policy_profit(econ, scores.as_ref(), &sel.oof_arms)?;
+                let gain = profit_difference(econ, scores.as_ref(), &sel.oof_arms, &threshold_assignment)?;
+                (sel.tree, Some((cross, gain)), sel.candidates)
             } else {
-                None
+                (tp.fit(x, fit_rewards.as_ref())?, None, Vec::new())
             };
             if let Some(names) = inputs.feature_names {
                 let labels = (0..econ.n_arms()).map(|a| a.to_string()).collect();
@@ -257,18 +317,31 @@ pub fn plan(params: &PolicyParams, inputs: &PolicyInputs<'_>) -> Result<Plan> {
             }
             let a = fitted.predict(x)?;
             let tv = policy_profit(econ, scores.as_ref(), &a)?;
-            let th = policy_profit(econ, scores.as_ref(), &threshold_assignment)?;
+            let fallback = cross.filter(|(_, g)| g.value <= params.tree_margin_se * g.se).map(|(c, g)| {
+                format!(
+                    "the tree's out-of-fold profit {:.2} ± {:.2} beats the threshold rule's {:.2} by {:.2} ± {:.2} \
+                     (paired), not by more than {} SE; the threshold rule's arms are kept",
+                    c.value, c.se, th.value, g.value, g.se, params.tree_margin_se
+                )
+            });
             tree = Some(TreeReport {
                 text: fitted.to_string(),
+                used: fallback.is_none(),
+                fallback: fallback.clone(),
+                depth: fitted.params().depth(),
+                min_leaf: fitted.params().min_leaf(),
+                candidates,
                 profit: tv.value,
                 profit_se: tv.se,
-                cross_fit_profit: cross.map(|e| e.value),
-                cross_fit_profit_se: cross.map(|e| e.se),
+                cross_fit_profit: cross.map(|(e, _)| e.value),
+                cross_fit_profit_se: cross.map(|(e, _)| e.se),
+                gain_over_threshold: cross.map(|(_, g)| g.value),
+                gain_over_threshold_se: cross.map(|(_, g)| g.se),
                 threshold_profit: th.value,
                 threshold_profit_se: th.se,
                 diagnostics: fitted.diagnostics().clone(),
             });
-            ("tree", a)
+            if fallback.is_some() { ("threshold", threshold_assignment) } else { ("tree", a) }
         }
         (None, Rule::Threshold) => ("threshold", threshold_assignment),
         (None, Rule::TopShare(q)) => ("top_share", top_share(econ, tau_used.as_ref(), q)?),

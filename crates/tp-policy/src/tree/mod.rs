@@ -21,6 +21,9 @@
 
 mod bins;
 mod search;
+mod select;
+
+pub use select::{TreeCandidate, TreeGrid, TreeSelection, select_tree};
 
 use crate::economics::Economics;
 use crate::error::{PolicyError, Result, check_finite};
@@ -114,6 +117,16 @@ impl PolicyTreeParams {
     /// feature, minimum node size 1, [`Search::Auto`] with a limit of `10¹⁰` work units.
     pub fn new(depth: usize) -> Self {
         PolicyTreeParams { depth, max_bins: 64, min_node_size: 1, search: Search::Auto, max_exact_work: 1e10 }
+    }
+
+    /// The depth asked for.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// The minimum leaf size in effect (`min_node_size`, at least 1).
+    pub fn min_leaf(&self) -> usize {
+        self.min_node_size.max(1)
     }
 
     /// At most this many quantile bins per feature (2..=256).
