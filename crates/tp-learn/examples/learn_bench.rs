@@ -4,8 +4,9 @@
 //! scikit-learn.
 //!
 //! ```text
-//! cargo run --release -p tp-learn --example learn_bench -- DATA_DIR TASK [THREADS]
+//! cargo run --release -p tp-learn --example learn_bench -- DATA_DIR TASK [THREADS] [TREES]
 //! ```
+//! TREES (default 100) is the number of boosting rounds or forest trees.
 //! TASK is `gbdt` (boosting with the settings below), `rf` (random forest) or
 //! `ols`. The data directory holds `meta.json` (`n`, `p`, `n_train`,
 //! `kind` = `regression` | `binary`), `x.f64` (row-major, little-endian) and
@@ -31,6 +32,7 @@ fn main() {
     let dir = std::path::Path::new(args.get(1).expect("usage: learn_bench DATA_DIR TASK [THREADS]"));
     let task = args.get(2).expect("usage: learn_bench DATA_DIR TASK [THREADS]").as_str();
     let threads: usize = args.get(3).map_or(2, |t| t.parse().expect("THREADS must be a number"));
+    let trees: usize = args.get(4).map_or(100, |t| t.parse().expect("TREES must be a number"));
     let meta = std::fs::read_to_string(dir.join("meta.json")).expect("read meta.json");
     let (n, p, n_train): (usize, usize, usize) = (
         meta_field(&meta, "n").parse().unwrap(),
@@ -49,22 +51,23 @@ fn main() {
     let start = Instant::now();
     let pred = pool.install(|| match (task, binary) {
         ("gbdt", false) => {
-            let m = GradientBoosting::regressor().n_rounds(100).fit(x_train.as_ref(), y_train, None).unwrap();
+            let m =
+                GradientBoosting::regressor().n_rounds(trees).fit(x_train.as_ref(), y_train, None).unwrap();
             m.predict(x_test.as_ref()).unwrap()
         }
         ("gbdt", true) => {
             let m =
-                GradientBoosting::classifier().n_rounds(100).fit(x_train.as_ref(), y_train, None).unwrap();
+                GradientBoosting::classifier().n_rounds(trees).fit(x_train.as_ref(), y_train, None).unwrap();
             m.predict(x_test.as_ref()).unwrap()
         }
         ("rf", false) => {
             let m =
-                RandomForestRegressor::params().n_trees(100).fit(x_train.as_ref(), y_train, None).unwrap();
+                RandomForestRegressor::params().n_trees(trees).fit(x_train.as_ref(), y_train, None).unwrap();
             m.predict(x_test.as_ref()).unwrap()
         }
         ("rf", true) => {
             let m =
-                RandomForestClassifier::params().n_trees(100).fit(x_train.as_ref(), y_train, None).unwrap();
+                RandomForestClassifier::params().n_trees(trees).fit(x_train.as_ref(), y_train, None).unwrap();
             m.predict(x_test.as_ref()).unwrap()
         }
         ("bin", _) => {

@@ -17,7 +17,7 @@
 use crate::Result;
 use crate::logistic::sigmoid;
 use crate::traits::{Classifier, FittedClassifier, FittedRegressor, Regressor};
-use crate::tree::{BinMapper, NewtonCriterion, Tree, TreeParams, exact_sum, grow_tree};
+use crate::tree::{BinMapper, NewtonCriterion, Tree, TreeParams, exact_sum, grow_tree_routing};
 use crate::validate::{check_binary, check_predict, check_train, param};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -234,39 +234,30 @@ impl GradientBoosting {
                 }
             });
             let mut rng = stream(self.seed, round as u64);
-            let rows: Vec<u32> = if self.subsample < 1.0 {
+            // rows this round's tree is grown on; every other row (validation,
+            // rows left out by subsampling) rides along as a passenger, so each
+            // row's leaf comes from the partition, never from a traversal
+            let (rows, passengers): (Vec<u32>, Vec<u32>) = if self.subsample < 1.0 {
                 let k = ((self.subsample * train.len() as f64).round() as usize).clamp(1, train.len());
-                let mut r: Vec<u32> = rand::seq::index::sample(&mut rng, train.len(), k)
-                    .into_iter()
-                    .map(|j| train[j])
-                    .collect();
-                r.sort_unstable();
-                r
+                let mut chosen = vec![false; n];
+                for j in rand::seq::index::sample(&mut rng, train.len(), k) {
+                    chosen[train[j] as usize] = true;
+                }
+                (0..n as u32).partition(|&i| chosen[i as usize])
             } else {
-                train.clone()
+                (train.clone(), valid.clone())
             };
             let crit = NewtonCriterion::new(&grad, &hess, self.lambda, self.min_hessian);
-            let grown = grow_tree(&data, &mapper, &crit, rows, &tree_params, &mut rng);
+            let grown = grow_tree_routing(&data, &mapper, &crit, rows, passengers, &tree_params, &mut rng);
             let lr = self.learning_rate;
             let tree = grown.tree.map_leaves(|v| lr * v);
-            // rows the tree was grown on: add their leaf's value directly;
-            // the others (validation, rows left out by subsampling): route them
-            let mut covered = vec![false; n];
-            for (&(a, b), &v) in grown.leaf_ranges.iter().zip(tree.leaves()) {
-                for &r in &grown.rows[a..b] {
+            for (k, &v) in tree.leaves().iter().enumerate() {
+                let (a, b) = grown.leaf_ranges[k];
+                let (pa, pb) = grown.passenger_ranges[k];
+                for &r in grown.rows[a..b].iter().chain(&grown.passengers[pa..pb]) {
                     score[r as usize] += v;
-                    covered[r as usize] = true;
                 }
             }
-            score.par_chunks_mut(4096).zip(covered.par_chunks(4096)).enumerate().for_each(
-                |(c, (s, done))| {
-                    for (k, v) in s.iter_mut().enumerate() {
-                        if !done[k] {
-                            *v += tree.leaves()[tree.leaf_index_binned(&data, c * 4096 + k)];
-                        }
-                    }
-                },
-            );
             trees.push(tree);
             if let Some(patience) = self.early_stopping {
                 let vw: f64 = valid.iter().map(|&i| w[i as usize]).sum();
@@ -354,13 +345,7 @@ impl BoostingModel {
     pub fn decision_function(&self, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
         check_predict(x, self.n_features, true)?;
         let mut out = vec![self.base; x.nrows()];
-        out.par_chunks_mut(1024).enumerate().for_each(|(c, chunk)| {
-            for t in &self.trees {
-                for (j, o) in chunk.iter_mut().enumerate() {
-                    *o += *t.predict_row(x, c * 1024 + j);
-                }
-            }
-        });
+        crate::forest::predict_sum(&self.mapper, &self.trees, x, &mut out);
         Ok(out)
     }
 

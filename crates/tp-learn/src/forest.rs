@@ -8,7 +8,10 @@
 //! model keeps which rows each tree saw (a bitset per tree) and the
 //! out-of-bag prediction of every training row: the mean over the trees
 //! that did not see it (NaN if every tree saw it) — the OOB nuisances that
-//! causal forests and cross-fitting-free scores need.
+//! causal forests and cross-fitting-free scores need. Out-of-bag rows ride
+//! along as passengers while a tree grows ([`grow_tree_routing`]), so no
+//! row is ever sent down a finished deep tree during the fit; prediction
+//! bins a block of rows once into row-major codes and routes the codes.
 //!
 //! Sample weights enter the split statistics and the leaf means; rows are
 //! drawn uniformly (not in proportion to their weights).
@@ -21,7 +24,7 @@ use crate::Result;
 use crate::traits::{Classifier, FittedClassifier, FittedRegressor, Regressor};
 use crate::tree::{
     BinMapper, BinnedMatrix, ClassificationCriterion, Impurity, SplitCriterion, Tree, TreeParams,
-    VarianceCriterion, grow_tree,
+    VarianceCriterion, grow_tree_routing,
 };
 use crate::validate::{check_binary, check_predict, check_train, param};
 use rand::Rng;
@@ -227,72 +230,111 @@ where
     };
     let draws = ((p.sample_fraction * n as f64).round() as usize).clamp(1, n);
     // one criterion (the quantized per-row statistics) shared by every tree
-    let crit = make(());
-    let crit = &crit;
-    let built: Vec<(Tree<f64>, Vec<u64>)> = (0..p.n_trees)
-        .into_par_iter()
-        .map(|t| {
-            let mut rng = stream(p.seed, t as u64);
-            let mut rows: Vec<u32> = if p.bootstrap {
-                (0..draws).map(|_| rng.random_range(0..n as u32)).collect()
-            } else {
-                rand::seq::index::sample(&mut rng, n, draws).into_iter().map(|i| i as u32).collect()
-            };
-            let mut in_bag = vec![0u64; n.div_ceil(64)];
-            for &r in &rows {
-                in_bag[r as usize / 64] |= 1 << (r % 64);
+    let crit = &make(());
+    // Trees are grown in parallel batches of a fixed size and folded in tree
+    // order: each tree routes its out-of-bag rows to their leaves while it
+    // grows (no traversal of the finished tree), and a batch's (row, leaf)
+    // pairs are added to the per-row sums tree by tree, so the sums are the
+    // same at any thread count and transient memory does not grow with it.
+    let mut trees = Vec::with_capacity(p.n_trees);
+    let mut in_bag = Vec::with_capacity(p.n_trees);
+    let mut oob_sum = vec![0.0; n];
+    let mut oob_count = vec![0u32; n];
+    for batch in (0..p.n_trees).step_by(TREE_BATCH) {
+        let built: Vec<GrownOne> = (batch..(batch + TREE_BATCH).min(p.n_trees))
+            .into_par_iter()
+            .map(|t| grow_one(p, t, n, draws, &data, &mapper, crit, &tree_params))
+            .collect();
+        for (tree, bag, oob) in built {
+            for (r, leaf) in oob {
+                oob_sum[r as usize] += tree.leaves()[leaf as usize];
+                oob_count[r as usize] += 1;
             }
-            let tree = if p.honest {
-                rows.sort_unstable();
-                rows.dedup();
-                for i in (1..rows.len()).rev() {
-                    let j = rng.random_range(0..=i);
-                    rows.swap(i, j);
-                }
-                let n_split =
-                    ((p.honesty_fraction * rows.len() as f64).round() as usize).clamp(1, rows.len());
-                let mut est = rows.split_off(n_split);
-                rows.sort_unstable();
-                est.sort_unstable();
-                let grown = grow_tree(&data, &mapper, crit, rows, &tree_params, &mut rng);
-                grown.tree.reestimate(&data, crit, &est)
-            } else {
-                rows.sort_unstable();
-                grow_tree(&data, &mapper, crit, rows, &tree_params, &mut rng).tree
-            };
-            (tree, in_bag)
-        })
+            trees.push(tree);
+            in_bag.push(bag);
+        }
+    }
+    let oob = oob_sum
+        .iter()
+        .zip(&oob_count)
+        .map(|(&s, &c)| if c > 0 { s / f64::from(c) } else { f64::NAN })
         .collect();
-    let (trees, in_bag): (Vec<_>, Vec<_>) = built.into_iter().unzip();
-    let oob = oob_predictions(&trees, &in_bag, &data);
     Ok(ForestModel { mapper, trees, in_bag, oob, n_features: x.ncols() })
 }
 
-fn oob_predictions(trees: &[Tree<f64>], in_bag: &[Vec<u64>], data: &BinnedMatrix) -> Vec<f64> {
-    let n = data.n_rows();
-    let mut out = vec![f64::NAN; n];
-    // trees outer, rows inner within a chunk: a tree's nodes stay in cache
-    // while it routes the chunk; each row still sums its trees in order
-    out.par_chunks_mut(1024).enumerate().for_each(|(c, chunk)| {
-        let lo = c * 1024;
-        let mut sum = vec![0.0; chunk.len()];
-        let mut count = vec![0usize; chunk.len()];
-        for (tree, bag) in trees.iter().zip(in_bag) {
-            for (k, (s, m)) in sum.iter_mut().zip(count.iter_mut()).enumerate() {
-                let i = lo + k;
-                if bag[i / 64] & (1 << (i % 64)) == 0 {
-                    *s += tree.leaves()[tree.leaf_index_binned(data, i)];
-                    *m += 1;
-                }
-            }
+/// A grown forest tree, its in-bag bitset and its (out-of-bag row, leaf) pairs.
+type GrownOne = (Tree<f64>, Vec<u64>, Vec<(u32, u32)>);
+
+/// Trees grown concurrently before their out-of-bag pairs are folded in.
+const TREE_BATCH: usize = 16;
+
+/// Grows tree `t`: its rows from `stream(seed, t)`, the bitset of rows it
+/// drew, and the (row, leaf) pair of every row it did not draw.
+#[allow(clippy::too_many_arguments)]
+fn grow_one<C: SplitCriterion<Leaf = f64>>(
+    p: &ForestParams,
+    t: usize,
+    n: usize,
+    draws: usize,
+    data: &BinnedMatrix,
+    mapper: &BinMapper,
+    crit: &C,
+    tree_params: &TreeParams,
+) -> GrownOne {
+    let mut rng = stream(p.seed, t as u64);
+    let mut rows: Vec<u32> = if p.bootstrap {
+        (0..draws).map(|_| rng.random_range(0..n as u32)).collect()
+    } else {
+        rand::seq::index::sample(&mut rng, n, draws).into_iter().map(|i| i as u32).collect()
+    };
+    let mut in_bag = vec![0u64; n.div_ceil(64)];
+    for &r in &rows {
+        in_bag[r as usize / 64] |= 1 << (r % 64);
+    }
+    let out_of_bag: Vec<u32> =
+        (0..n as u32).filter(|&r| in_bag[r as usize / 64] & (1 << (r % 64)) == 0).collect();
+    let grown = if p.honest {
+        rows.sort_unstable();
+        rows.dedup();
+        for i in (1..rows.len()).rev() {
+            let j = rng.random_range(0..=i);
+            rows.swap(i, j);
         }
-        for ((o, s), m) in chunk.iter_mut().zip(sum).zip(count) {
-            if m > 0 {
-                *o = s / m as f64;
+        let n_split = ((p.honesty_fraction * rows.len() as f64).round() as usize).clamp(1, rows.len());
+        let mut est = rows.split_off(n_split);
+        rows.sort_unstable();
+        est.sort_unstable();
+        let mut grown = grow_tree_routing(data, mapper, crit, rows, out_of_bag, tree_params, &mut rng);
+        grown.tree = grown.tree.reestimate(data, crit, &est);
+        grown
+    } else {
+        rows.sort_unstable();
+        grow_tree_routing(data, mapper, crit, rows, out_of_bag, tree_params, &mut rng)
+    };
+    let mut oob = Vec::with_capacity(grown.passengers.len());
+    for (leaf, &(a, b)) in grown.passenger_ranges.iter().enumerate() {
+        oob.extend(grown.passengers[a..b].iter().map(|&r| (r, leaf as u32)));
+    }
+    (grown.tree, in_bag, oob)
+}
+
+/// Adds Σ_trees leaf value to `out[i]` for each row i of `x` (trees in
+/// order for every row). Rows are binned in chunks into row-major codes
+/// first, so routing reads one cache line per row instead of one column of
+/// `x` per level.
+pub(crate) fn predict_sum(mapper: &BinMapper, trees: &[Tree<f64>], x: MatRef<'_, f64>, out: &mut [f64]) {
+    const CHUNK: usize = 512;
+    let p = mapper.n_features();
+    let nan_code = mapper.nan_codes();
+    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
+        let mut codes = vec![0u8; chunk.len() * p];
+        mapper.bin_rows(x, c * CHUNK, &mut codes);
+        for t in trees {
+            for (o, row) in chunk.iter_mut().zip(codes.chunks_exact(p)) {
+                *o += t.leaves()[t.leaf_index_codes(row, &nan_code)];
             }
         }
     });
-    out
 }
 
 /// A fitted random forest (regression: mean of tree means; classification:
@@ -358,16 +400,10 @@ impl ForestModel {
         check_predict(x, self.n_features, true)?;
         let mut out = vec![0.0; x.nrows()];
         let k = self.trees.len() as f64;
-        out.par_chunks_mut(1024).enumerate().for_each(|(c, chunk)| {
-            for t in &self.trees {
-                for (j, o) in chunk.iter_mut().enumerate() {
-                    *o += *t.predict_row(x, c * 1024 + j);
-                }
-            }
-            for o in chunk.iter_mut() {
-                *o /= k;
-            }
-        });
+        predict_sum(&self.mapper, &self.trees, x, &mut out);
+        for o in out.iter_mut() {
+            *o /= k;
+        }
         Ok(out)
     }
 

@@ -46,7 +46,8 @@ impl Default for TreeParams {
 }
 
 /// A grown tree with the partition of its training rows over leaves:
-/// leaf `k` holds `rows[leaf_ranges[k].0 .. leaf_ranges[k].1]`.
+/// leaf `k` holds `rows[leaf_ranges[k].0 .. leaf_ranges[k].1]`, and likewise
+/// for the passenger rows of [`grow_tree_routing`].
 #[derive(Debug, Clone)]
 pub struct GrownTree<L> {
     /// The tree.
@@ -55,6 +56,11 @@ pub struct GrownTree<L> {
     pub rows: Vec<u32>,
     /// Row range of each leaf in `rows`.
     pub leaf_ranges: Vec<(usize, usize)>,
+    /// The passenger rows (routed, not used for splits), permuted so each
+    /// leaf's passengers are contiguous (empty for [`grow_tree`]).
+    pub passengers: Vec<u32>,
+    /// Passenger range of each leaf in `passengers`.
+    pub passenger_ranges: Vec<(usize, usize)>,
 }
 
 /// Per-bin entry of a histogram: row count and summed statistics.
@@ -91,6 +97,8 @@ struct Pending<S> {
     node: usize,
     lo: usize,
     hi: usize,
+    plo: usize,
+    phi: usize,
     depth: usize,
     hist: Option<Vec<Bin<S>>>,
     total: Bin<S>,
@@ -110,7 +118,8 @@ struct Grower<'a, C: SplitCriterion> {
     pool: Vec<Vec<Bin<C::Stats>>>,
     features: Vec<usize>,
     sp_stats: Vec<C::Stats>,
-    sp_pairs: Vec<(u8, u32)>,
+    sp_codes: Vec<u8>,
+    sp_keys: Vec<u32>,
     sp_compact: Vec<(u8, Bin<C::Stats>)>,
 }
 
@@ -121,7 +130,24 @@ pub fn grow_tree<C: SplitCriterion>(
     data: &BinnedMatrix,
     mapper: &BinMapper,
     crit: &C,
+    rows: Vec<u32>,
+    params: &TreeParams,
+    rng: &mut TpRng,
+) -> GrownTree<C::Leaf> {
+    grow_tree_routing(data, mapper, crit, rows, Vec::new(), params, rng)
+}
+
+/// [`grow_tree`], also routing `passengers` (rows of `data` that do not
+/// influence the tree, e.g. out-of-bag or honest estimation rows) to their
+/// leaves as the tree grows: partitioning them alongside the training rows
+/// is a sequential pass per level, much cheaper than sending each one down
+/// the finished tree.
+pub fn grow_tree_routing<C: SplitCriterion>(
+    data: &BinnedMatrix,
+    mapper: &BinMapper,
+    crit: &C,
     mut rows: Vec<u32>,
+    mut passengers: Vec<u32>,
     params: &TreeParams,
     rng: &mut TpRng,
 ) -> GrownTree<C::Leaf> {
@@ -144,7 +170,8 @@ pub fn grow_tree<C: SplitCriterion>(
         pool: Vec::new(),
         features: (0..p).collect(),
         sp_stats: Vec::new(),
-        sp_pairs: Vec::new(),
+        sp_codes: Vec::new(),
+        sp_keys: Vec::new(),
         sp_compact: Vec::new(),
     };
     let mut total = Bin::<C::Stats>::default();
@@ -154,8 +181,18 @@ pub fn grow_tree<C: SplitCriterion>(
     let mut nodes = vec![Node::leaf(0)];
     let mut leaves = Vec::new();
     let mut leaf_ranges = Vec::new();
+    let mut passenger_ranges = Vec::new();
     let mut scratch: Vec<u32> = Vec::new();
-    let mut stack = vec![Pending { node: 0, lo: 0, hi: rows.len(), depth: 0, hist: None, total }];
+    let mut stack = vec![Pending {
+        node: 0,
+        lo: 0,
+        hi: rows.len(),
+        plo: 0,
+        phi: passengers.len(),
+        depth: 0,
+        hist: None,
+        total,
+    }];
     while let Some(mut pd) = stack.pop() {
         let n_rows = pd.hi - pd.lo;
         let splittable = pd.depth < params.max_depth && n_rows >= 2 * params.min_samples_leaf.max(1);
@@ -175,29 +212,27 @@ pub fn grow_tree<C: SplitCriterion>(
             nodes[pd.node] = Node::leaf(leaves.len());
             leaves.push(crit.leaf_value(&pd.total.s));
             leaf_ranges.push((pd.lo, pd.hi));
+            passenger_ranges.push((pd.plo, pd.phi));
             if let Some(h) = pd.hist.take() {
                 g.pool.push(h);
             }
             continue;
         };
-        // stable partition of rows[lo..hi]
-        let (f, nan_code) = (split.feature, data.nan_code(split.feature));
-        let col = data.column(f);
-        // branch-free: every row is written to both sides, the cursors move by the test
-        scratch.clear();
-        scratch.resize(pd.hi - pd.lo, 0);
-        let (mut w, mut s) = (pd.lo, 0);
-        for k in pd.lo..pd.hi {
-            let r = rows[k];
-            let b = col[r as usize];
-            let left = (b <= split.bin && b != nan_code) | (b == nan_code && split.nan_left);
-            rows[w] = r;
-            scratch[s] = r;
-            w += usize::from(left);
-            s += usize::from(!left);
-        }
-        rows[w..pd.hi].copy_from_slice(&scratch[..s]);
-        let mid = w;
+        // stable partitions of rows[lo..hi] and passengers[plo..phi]
+        let col = data.column(split.feature);
+        let nan_code = data.nan_code(split.feature);
+        let mid = partition(&mut rows[pd.lo..pd.hi], &mut scratch, col, split.bin, nan_code, split.nan_left);
+        let mid = pd.lo + mid;
+        let pmid = pd.plo
+            + partition(
+                &mut passengers[pd.plo..pd.phi],
+                &mut scratch,
+                col,
+                split.bin,
+                nan_code,
+                split.nan_left,
+            );
+        let f = split.feature;
         debug_assert_eq!(mid - pd.lo, split.left.n as usize);
         let (left_id, right_id) = (nodes.len(), nodes.len() + 1);
         nodes.push(Node::leaf(0));
@@ -242,10 +277,55 @@ pub fn grow_tree<C: SplitCriterion>(
                 g.pool.push(parent);
             }
         }
-        stack.push(Pending { node: right_id, lo: mid, hi: pd.hi, depth, hist: rh, total: split.right });
-        stack.push(Pending { node: left_id, lo: pd.lo, hi: mid, depth, hist: lh, total: split.left });
+        stack.push(Pending {
+            node: right_id,
+            lo: mid,
+            hi: pd.hi,
+            plo: pmid,
+            phi: pd.phi,
+            depth,
+            hist: rh,
+            total: split.right,
+        });
+        stack.push(Pending {
+            node: left_id,
+            lo: pd.lo,
+            hi: mid,
+            plo: pd.plo,
+            phi: pmid,
+            depth,
+            hist: lh,
+            total: split.left,
+        });
     }
-    GrownTree { tree: Tree { nodes, leaves }, rows, leaf_ranges }
+    GrownTree { tree: Tree { nodes, leaves }, rows, leaf_ranges, passengers, passenger_ranges }
+}
+
+/// Stable partition of `rows` by the split (bin ≤ `bin`, NaN by `nan_left`):
+/// left rows first; returns their count. Branch-free: every row is written
+/// to both sides and the cursors move by the test.
+fn partition(
+    rows: &mut [u32],
+    scratch: &mut Vec<u32>,
+    col: &[u8],
+    bin: u8,
+    nan_code: u8,
+    nan_left: bool,
+) -> usize {
+    scratch.clear();
+    scratch.resize(rows.len(), 0);
+    let (mut w, mut s) = (0, 0);
+    for k in 0..rows.len() {
+        let r = rows[k];
+        let b = col[r as usize];
+        let left = (b <= bin && b != nan_code) | (b == nan_code && nan_left);
+        rows[w] = r;
+        scratch[s] = r;
+        w += usize::from(left);
+        s += usize::from(!left);
+    }
+    rows[w..].copy_from_slice(&scratch[..s]);
+    w
 }
 
 impl<C: SplitCriterion> Grower<'_, C> {
@@ -286,6 +366,22 @@ impl<C: SplitCriterion> Grower<'_, C> {
             hist.clear();
             hist.resize(self.total_slots, Bin::default());
         }
+        let parallel = self.params.parallel_features && rows.len() * feats.len() >= PAR_MIN_WORK;
+        // Few rows scattered over the data: read each row's codes from its one
+        // cache line (row-major) instead of taking a cache miss per feature.
+        if !parallel && rows.len() * 64 < feats.len() * self.data.n_rows() {
+            let slots: Vec<(usize, usize)> = feats.iter().map(|&f| (f, self.offsets[f])).collect();
+            for &r in rows {
+                let codes = self.data.row(r as usize);
+                let s = self.crit.row_stats(r as usize);
+                for &(f, o) in &slots {
+                    let b = &mut hist[o + codes[f] as usize];
+                    b.n += 1;
+                    b.s += s;
+                }
+            }
+            return hist;
+        }
         let stats: Vec<C::Stats> = rows.iter().map(|&r| self.crit.row_stats(r as usize)).collect();
         let mut slices: Vec<(usize, &mut [Bin<C::Stats>])> = Vec::with_capacity(feats.len());
         let mut rest = hist.as_mut_slice();
@@ -306,7 +402,7 @@ impl<C: SplitCriterion> Grower<'_, C> {
                 b.s += stats[k];
             }
         };
-        if self.params.parallel_features && rows.len() * slices.len() >= PAR_MIN_WORK {
+        if parallel {
             slices.into_par_iter().for_each(|(f, h)| fill(f, h));
         } else {
             for (f, h) in slices {
@@ -329,22 +425,34 @@ impl<C: SplitCriterion> Grower<'_, C> {
 
     fn best_split_sparse(&mut self, rows: &[u32], total: &Bin<C::Stats>) -> Option<Split<C::Stats>> {
         let mut best: Option<Split<C::Stats>> = None;
-        let (mut stats, mut pairs, mut compact) = (
+        let (mut stats, mut codes, mut keys, mut compact) = (
             std::mem::take(&mut self.sp_stats),
-            std::mem::take(&mut self.sp_pairs),
+            std::mem::take(&mut self.sp_codes),
+            std::mem::take(&mut self.sp_keys),
             std::mem::take(&mut self.sp_compact),
         );
+        // gather the sampled features' codes of every row (one cache line a row)
+        let nt = self.n_try();
         stats.clear();
-        stats.extend(rows.iter().map(|&r| self.crit.row_stats(r as usize)));
-        for &f in &self.features[..self.n_try()] {
-            let col = self.data.column(f);
+        codes.clear();
+        for &r in rows {
+            stats.push(self.crit.row_stats(r as usize));
+            let c = self.data.row(r as usize);
+            codes.extend(self.features[..nt].iter().map(|&f| c[f]));
+        }
+        debug_assert!(rows.len() < 1 << 16, "the sparse path sorts 16-bit row positions");
+        for (j, &f) in self.features[..nt].iter().enumerate() {
             let nan_code = self.data.nan_code(f);
-            pairs.clear();
-            pairs.extend(rows.iter().enumerate().map(|(k, &r)| (col[r as usize], k as u32)));
-            pairs.sort_unstable();
+            // sort (bin, position) packed into one u32
+            keys.clear();
+            keys.extend(
+                codes.iter().skip(j).step_by(nt).enumerate().map(|(k, &b)| u32::from(b) << 16 | k as u32),
+            );
+            keys.sort_unstable();
             compact.clear();
             let mut nan = Bin::default();
-            for &(b, k) in &pairs {
+            for &key in &keys {
+                let (b, k) = ((key >> 16) as u8, key & 0xffff);
                 let e = Bin { n: 1, s: stats[k as usize] };
                 if b == nan_code {
                     nan += e;
@@ -357,7 +465,7 @@ impl<C: SplitCriterion> Grower<'_, C> {
             }
             self.scan(f, compact.iter().copied(), nan, total, &mut best);
         }
-        (self.sp_stats, self.sp_pairs, self.sp_compact) = (stats, pairs, compact);
+        (self.sp_stats, self.sp_codes, self.sp_keys, self.sp_compact) = (stats, codes, keys, compact);
         best
     }
 

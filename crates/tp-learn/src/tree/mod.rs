@@ -21,7 +21,7 @@ pub use criterion::{
     ClassificationCriterion, FixedPoint, GradHess, Impurity, NewtonCriterion, SplitCriterion,
     VarianceCriterion, WeightedSum, exact_sum,
 };
-pub use grow::{GrownTree, TreeParams, grow_tree};
+pub use grow::{GrownTree, TreeParams, grow_tree, grow_tree_routing};
 pub use model::{Node, Tree};
 
 #[cfg(test)]
@@ -90,6 +90,37 @@ mod tests {
         let b = grow_tree(&data, &mapper, &crit, (0..n as u32).rev().collect(), &params, &mut stream(0, 1));
         assert_eq!(a.tree, b.tree);
         assert!(sse(&a.tree, &x, &y) < 0.2 * y.iter().map(|v| v * v).sum::<f64>());
+    }
+
+    #[test]
+    fn passengers_and_code_rows_reach_the_leaf_a_traversal_reaches() {
+        let n = 4000;
+        let x = Mat::from_fn(n, 4, |i, j| {
+            if (i + j) % 29 == 0 { f64::NAN } else { (((i * (5 + j * 11)) % 211) as f64).sin() }
+        });
+        let y: Vec<f64> = (0..n).map(|i| x[(i, 0)].max(0.0) + x[(i, 1)] * x[(i, 2)]).collect();
+        let w = vec![1.0; n];
+        let mapper = BinMapper::fit(x.as_ref(), 255, &mut stream(0, 0));
+        let data = mapper.transform(x.as_ref());
+        let crit = VarianceCriterion::new(&y, &w);
+        let params =
+            TreeParams { max_depth: 14, min_samples_leaf: 2, mtry: Some(2), ..TreeParams::default() };
+        // even rows train, odd rows ride along
+        let train: Vec<u32> = (0..n as u32).step_by(2).collect();
+        let riders: Vec<u32> = (1..n as u32).step_by(2).collect();
+        let g = grow_tree_routing(&data, &mapper, &crit, train, riders, &params, &mut stream(2, 1));
+        assert_eq!(g.passengers.len(), n / 2);
+        let nan_codes = mapper.nan_codes();
+        let mut codes = vec![0u8; n * 4];
+        mapper.bin_rows(x.as_ref(), 0, &mut codes);
+        for (k, &(a, b)) in g.passenger_ranges.iter().enumerate() {
+            for &r in &g.passengers[a..b] {
+                let r = r as usize;
+                assert_eq!(g.tree.leaf_index(x.as_ref(), r), k);
+                assert_eq!(g.tree.leaf_index_codes(&codes[r * 4..r * 4 + 4], &nan_codes), k);
+                assert_eq!(data.row(r), &codes[r * 4..r * 4 + 4]);
+            }
+        }
     }
 
     #[test]

@@ -136,6 +136,25 @@ impl<L: Clone + Send + Sync> Tree<L> {
         }
     }
 
+    /// Leaf index of one row given as bin codes (`codes[f]` = the code of
+    /// feature f, `nan_code[f]` its NaN code), as from
+    /// [`BinMapper::bin_rows`](super::BinMapper::bin_rows).
+    #[inline]
+    pub fn leaf_index_codes(&self, codes: &[u8], nan_code: &[u8]) -> usize {
+        let mut k = 0;
+        loop {
+            let n = &self.nodes[k];
+            if n.is_leaf() {
+                return n.left as usize;
+            }
+            let f = n.feature as usize;
+            let b = codes[f];
+            // NaN's code lies above every finite bin, so `b <= n.bin` is false for it
+            let left = (b <= n.bin) | (b == nan_code[f] && n.nan_left);
+            k = if left { n.left } else { n.right } as usize;
+        }
+    }
+
     /// The value of the leaf row `i` of `x` falls in.
     pub fn predict_row(&self, x: MatRef<'_, f64>, i: usize) -> &L {
         &self.leaves[self.leaf_index(x, i)]
