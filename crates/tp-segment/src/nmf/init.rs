@@ -97,7 +97,7 @@ pub(crate) fn initialize(
 /// Columns of the right-singular subspace kept for small m (exact: V = I).
 const EXACT_COLS: usize = 64;
 /// Power iterations of the randomized range finder.
-const POWER_ITERS: usize = 2;
+const POWER_ITERS: usize = 1;
 /// Extra columns of the randomized range finder.
 const OVERSAMPLE: usize = 4;
 
