@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
 use tp_io::ReadOptions;
-use tp_profile::{Catalog, CatalogSpec, ProfileParams, ProfileState, Weight};
+use tp_profile::{Catalog, CatalogSpec, ProfileParams, ProfileState, StateBuilder, Weight};
 
 /// What weights an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -64,6 +64,9 @@ pub struct Args {
     /// Opportunities per customer.
     #[arg(long, default_value_t = 3)]
     top: usize,
+    /// Event rows read and aggregated at a time (memory follows customers, not events).
+    #[arg(long, default_value_t = 1 << 20)]
+    chunk_rows: usize,
     /// Print a JSON summary on stdout.
     #[arg(long)]
     json: bool,
@@ -76,6 +79,10 @@ struct Summary {
     columns: usize,
     as_of: f64,
     seconds: f64,
+    /// Time spent reading event chunks (CSV/Parquet decoding).
+    read_seconds: f64,
+    /// Time spent aggregating them into the state.
+    aggregate_seconds: f64,
 }
 
 /// Runs `tp profile`.
@@ -88,16 +95,15 @@ pub fn run(args: Args) -> Result<()> {
     let catalog_table = tp_io::read_table(&args.catalog, &ReadOptions::new())?;
     let spec = CatalogSpec::infer(&catalog_table).with_context(|| catalog_file.clone())?;
     let catalog = Catalog::new(&catalog_table, &spec).with_context(|| catalog_file.clone())?;
-    let events = tp_io::read_table(&args.events, &ReadOptions::new())?;
     let events_file = args.events.display().to_string();
-    let state = match &args.state {
+    // stream the events: read a chunk, aggregate it, drop it
+    let mut builder = match &args.state {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read state {}", path.display()))?;
-            let mut state: ProfileState = serde_json::from_str(&text)
+            let state: ProfileState = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a profile state saved by tp profile", path.display()))?;
-            state.update(&events, &catalog).with_context(|| events_file.clone())?;
-            state
+            StateBuilder::from_state(state, &catalog).with_context(|| events_file.clone())?
         }
         None => {
             let mut params = ProfileParams::default()
@@ -110,9 +116,22 @@ pub fn run(args: Args) -> Result<()> {
             if let Some(d) = args.as_of {
                 params = params.as_of(d);
             }
-            ProfileState::build(&events, &catalog, &params).with_context(|| events_file.clone())?
+            StateBuilder::new(&catalog, &params).with_context(|| events_file.clone())?
         }
     };
+    let (mut read_seconds, mut aggregate_seconds) = (0.0, 0.0);
+    let mut chunks = tp_io::read_table_chunks(&args.events, &ReadOptions::new(), args.chunk_rows.max(1))?;
+    loop {
+        let t = Instant::now();
+        let Some(chunk) = chunks.next() else { break };
+        let chunk = chunk?;
+        read_seconds += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        builder.push(&chunk).with_context(|| events_file.clone())?;
+        aggregate_seconds += t.elapsed().as_secs_f64();
+    }
+    let n_events = builder.rows();
+    let state = builder.finish();
     let profiles = state.finish(&catalog)?;
     tp_io::write_table(&args.out, profiles.table())?;
     if let Some(path) = &args.save_state {
@@ -123,11 +142,13 @@ pub fn run(args: Args) -> Result<()> {
         tp_io::write_table(path, &tp_profile::opportunities_table(&opps)?)?;
     }
     let summary = Summary {
-        events: events.n_rows(),
+        events: n_events,
         customers: profiles.len(),
         columns: profiles.table().n_cols(),
         as_of: state.as_of(),
         seconds: start.elapsed().as_secs_f64(),
+        read_seconds,
+        aggregate_seconds,
     };
     crate::report::emit(args.json, &summary, || {
         format!(
