@@ -14,6 +14,7 @@ use serde_json::Value;
 mod demo;
 mod forest;
 mod ope;
+mod profile;
 mod segment;
 mod simulate;
 mod uplift;
@@ -21,6 +22,7 @@ mod uplift;
 use demo::demo;
 use forest::forest;
 use ope::ope;
+use profile::profile;
 use segment::segment;
 use simulate::simulate;
 use uplift::uplift;
@@ -163,6 +165,13 @@ pub const TASKS: &[Task] = &[
         requirements: &["numpy==2.4.6", "pyarrow==26.0.1"],
         examples: &[],
         cases: simulate,
+    },
+    Task {
+        name: "profile",
+        about: "tp profile: retail CSV/Parquet ingest and in-memory aggregation vs pandas groupby; 10M vs 100M streamed",
+        requirements: &["numpy==2.4.6", "pandas==3.1.1", "pyarrow==26.0.1"],
+        examples: &[("tp-profile", "profile_stream")],
+        cases: profile,
     },
     Task {
         name: "demo",
