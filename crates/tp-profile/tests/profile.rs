@@ -448,3 +448,138 @@ fn chunked_build_equals_whole_build() {
         }
     }
 }
+
+/// Department weights of the simulator's archetypes (tp-sim `ARCHETYPES`,
+/// department order GROCERY, PRODUCE, MEAT & SEAFOOD, DAIRY & EGGS, BAKERY,
+/// FROZEN, SNACKS & BEVERAGES, HOUSEHOLD, PERSONAL CARE & BABY, DELI & PREPARED).
+const ARCHETYPE_DEPTS: [(&str, [f64; 10]); 7] = [
+    ("vip_heavy", [16.0, 13.0, 15.0, 12.0, 7.0, 8.0, 11.0, 7.0, 5.0, 6.0]),
+    ("bulk_buyer", [20.0, 6.0, 12.0, 10.0, 5.0, 12.0, 12.0, 14.0, 7.0, 2.0]),
+    ("family", [18.0, 9.0, 12.0, 14.0, 7.0, 11.0, 12.0, 7.0, 7.0, 3.0]),
+    ("fresh_food", [10.0, 26.0, 18.0, 16.0, 9.0, 3.0, 6.0, 4.0, 4.0, 4.0]),
+    ("deal_seeker", [18.0, 10.0, 10.0, 12.0, 6.0, 12.0, 14.0, 9.0, 6.0, 3.0]),
+    ("convenience", [8.0, 5.0, 5.0, 9.0, 7.0, 20.0, 22.0, 3.0, 4.0, 17.0]),
+    ("light_grocery", [20.0, 10.0, 8.0, 16.0, 10.0, 6.0, 12.0, 6.0, 6.0, 6.0]),
+];
+const DEPTS: [&str; 10] = [
+    "GROCERY",
+    "PRODUCE",
+    "MEAT & SEAFOOD",
+    "DAIRY & EGGS",
+    "BAKERY",
+    "FROZEN",
+    "SNACKS & BEVERAGES",
+    "HOUSEHOLD",
+    "PERSONAL CARE & BABY",
+    "DELI & PREPARED",
+];
+
+/// L1: a household's department spend share follows its archetype's
+/// department weight. Checked for the departments whose weight varies at
+/// least 2.5-fold across archetypes (chosen from the table above, before
+/// looking at the data): the correlation over n = 150 households must exceed
+/// 4 standard errors of a null correlation, 4/√(n−1) = 0.33.
+/// L3: the promotion share follows the household's deal-hunting probability,
+/// the number of visit days its visit rate, and lines per visit its mean
+/// basket (same bar); and deal seekers (hunt 0.6 vs ≤ 0.25 elsewhere) have a
+/// higher mean promotion share than every other archetype.
+#[test]
+fn l1_and_l3_profiles_recover_archetypes() {
+    let (cat, ev) = small_world();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/profile");
+    let truth = read_csv(&format!("{dir}/truth.csv"));
+    let pr = ProfileState::build(&ev, &cat, &ProfileParams::default()).unwrap().finish(&cat).unwrap();
+    let t = pr.table();
+    let arch = truth.string_values("archetype").unwrap();
+    let n = arch.len() as f64;
+    let bar = 4.0 / (n - 1.0).sqrt();
+    for (d, dept) in DEPTS.iter().enumerate() {
+        let ws: Vec<f64> = ARCHETYPE_DEPTS.iter().map(|(_, w)| w[d]).collect();
+        let (lo, hi) = ws.iter().fold((f64::MAX, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+        let expected: Vec<f64> = arch
+            .iter()
+            .map(|a| {
+                let (_, w) = ARCHETYPE_DEPTS.iter().find(|(name, _)| name == a).expect("archetype");
+                w[d] / w.iter().sum::<f64>()
+            })
+            .collect();
+        let r = corr(&t.f64_values(&format!("l1.department.{dept}")).unwrap(), &expected);
+        eprintln!("l1.department.{dept}: r = {r:.3} (weights {lo}..{hi})");
+        if hi >= 2.5 * lo {
+            assert!(r > bar, "{dept}: correlation {r:.3} ≤ {bar:.3}");
+        }
+    }
+    for (feature, truth_col) in
+        [("l3.promo_share", "promo_hunt"), ("l3.visits", "visit_rate"), ("l3.basket_size", "basket_mean")]
+    {
+        let r = corr(&t.f64_values(feature).unwrap(), &truth.f64_values(truth_col).unwrap());
+        eprintln!("{feature} vs {truth_col}: r = {r:.3}");
+        assert!(r > bar, "{feature}: correlation {r:.3} ≤ {bar:.3}");
+    }
+    let promo = t.f64_values("l3.promo_share").unwrap();
+    let mean_of = |name: &str| {
+        let v: Vec<f64> =
+            arch.iter().zip(promo.iter()).filter(|(a, _)| *a == name).map(|(_, &p)| p).collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    let deal = mean_of("deal_seeker");
+    for (name, _) in ARCHETYPE_DEPTS.iter().filter(|(a, _)| *a != "deal_seeker") {
+        assert!(deal > mean_of(name), "deal seekers {deal:.3} vs {name} {:.3}", mean_of(name));
+    }
+}
+
+/// Every bad input is a typed error naming the table, column and (global) row.
+#[test]
+fn bad_input_errors_name_column_and_row() {
+    let (cat_t, cat) = world_catalog();
+    let p = ProfileParams::default().as_of(100.0);
+    let ok = events(&[(1, 10, 1, 1.0, 1.0, false), (2, 11, 2, 1.0, 2.0, true)]);
+    // missing event column: named, with the columns present
+    let no_value = ok.select(&["customer_id", "item_id", "day", "quantity", "promo"]).unwrap();
+    let err = ProfileState::build(&no_value, &cat, &p).unwrap_err();
+    assert!(
+        matches!(&err, ProfileError::MissingColumn { table, column, .. } if table == "events" && column == "value"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("'value'") && err.to_string().contains("quantity"), "{err}");
+    // rows are counted across streamed chunks: NaN in the second chunk's second row is row 3
+    let mut cols = ok.clone().into_columns();
+    cols[4] = Column::f64("value", vec![1.0, f64::NAN]);
+    let nan = Table::new(cols).unwrap();
+    let mut b = StateBuilder::new(&cat, &p).unwrap();
+    b.push(&ok).unwrap();
+    let err = b.push(&nan).unwrap_err();
+    assert!(matches!(&err, ProfileError::NonFinite { column, row: 3, .. } if column == "value"), "{err}");
+    assert!(err.to_string().contains("row 3"), "{err}");
+    // strict: the unknown item and its global row; the failed chunk leaves the sums untouched
+    let unknown = events(&[(3, 10, 1, 1.0, 1.0, false), (3, 77, 2, 1.0, 1.0, false)]);
+    let mut b = StateBuilder::new(&cat, &p.clone().strict(true)).unwrap();
+    b.push(&ok).unwrap();
+    let err = b.push(&unknown).unwrap_err();
+    assert!(matches!(err, ProfileError::UnknownItems { count: 1, first: 77, row: 3 }), "{err}");
+    assert_eq!(b.customers(), 2);
+    // update() that fails leaves the state as it was
+    let mut st = ProfileState::build(&ok, &cat, &p.clone().strict(true)).unwrap();
+    let before = st.clone();
+    assert!(st.update(&unknown, &cat).is_err());
+    assert_eq!(st, before);
+    // empty events: nothing to profile
+    let err = ProfileState::build(&ok.slice_rows(0, 0), &cat, &p).unwrap_err();
+    assert_eq!(err, ProfileError::NoEvents);
+    // negative quantity is not an error: a return, counted and netted (see bad_input_is_reported)
+    let ret = events(&[(1, 10, 1, 2.0, 2.0, false), (1, 10, 2, -1.0, -1.0, false)]);
+    assert_eq!(ProfileState::build(&ret, &cat, &p).unwrap().diagnostics.n_returns, 1);
+    // catalog: duplicate item, unknown layer, a declared attribute the catalog lacks
+    let mut cols = cat_t.clone().into_columns();
+    cols[0] = Column::i64("item_id", vec![10, 11, 12, 13, 14, 12]);
+    let dup = Table::new(cols).unwrap();
+    let err = Catalog::new(&dup, &CatalogSpec::infer(&dup).unwrap()).unwrap_err();
+    assert_eq!(err, ProfileError::DuplicateItem { item_id: 12 });
+    assert!(err.to_string().contains("item 12"));
+    let err = "l4".parse::<Layer>().unwrap_err();
+    assert!(matches!(&err, ProfileError::UnknownLayer { name } if name == "l4"), "{err}");
+    assert_eq!("L2".parse::<Layer>().unwrap(), Layer::L2);
+    let spec = CatalogSpec::new().categorical("brand", Layer::L1);
+    let err = Catalog::new(&cat_t, &spec).unwrap_err();
+    assert!(err.to_string().contains("brand"), "{err}");
+}
