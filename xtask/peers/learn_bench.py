@@ -1,10 +1,12 @@
 """Side-by-side data and peers for `cargo xtask bench learn`.
 
-  learn_bench.py gen OUT_DIR [--quick]        write the inputs (untimed):
+  learn_bench.py gen OUT_DIR [--quick] [--rows N] [--only sim_reg|starbucks]
+                                              write the inputs (untimed):
       OUT_DIR/sim_reg    simulated regression, 1M train + 200k test rows x 20 features
-                         (numpy default_rng(20261129); --quick: 100k + 20k)
+                         (numpy default_rng(20261129); --quick: 100k + 20k; --rows N: N + N/5)
       OUT_DIR/starbucks  Starbucks promotion training set, purchase ~ V1..V7, 80/20 split
                          with default_rng(7) (source: ../shared/data/starbucks/Training.csv)
+  learn_bench.py show FILE                    print the last JSON line of FILE (the quality probe)
   learn_bench.py peer DATA_DIR TASK [THREADS] fit the peer, print one JSON line
       TASK gbdt -> LightGBM with settings comparable to tp's GradientBoosting defaults
       TASK rf   -> scikit-learn RandomForest with tp's RandomForest defaults
@@ -31,14 +33,26 @@ def write(out: pathlib.Path, x: np.ndarray, y: np.ndarray, n_train: int, kind: s
     (out / "meta.json").write_text(json.dumps(meta) + "\n")
 
 
-def gen(out: pathlib.Path, quick: bool) -> None:
+def gen(out: pathlib.Path, quick: bool, rows: int | None, only: str | None) -> None:
     n_train, n_test, p = (100_000, 20_000, 20) if quick else (1_000_000, 200_000, 20)
+    if rows is not None:
+        n_train, n_test = rows, rows // 5
+    if only in (None, "sim_reg"):
+        gen_sim(out, n_train, n_test, p)
+    if only in (None, "starbucks"):
+        gen_starbucks(out)
+
+
+def gen_sim(out: pathlib.Path, n_train: int, n_test: int, p: int) -> None:
     rng = np.random.default_rng(20261129)
     n = n_train + n_test
     x = rng.uniform(size=(n, p))
     y = (10 * np.sin(np.pi * x[:, 0] * x[:, 1]) + 20 * (x[:, 2] - 0.5) ** 2 + 10 * x[:, 3] + 5 * x[:, 4]
          + 3 * x[:, 5] * x[:, 6] - 2 * (x[:, 7] > 0.5) + rng.normal(size=n))
     write(out / "sim_reg", x, y, n_train, "regression", "friedman1-like: 8 of 20 features carry signal, N(0,1) noise")
+
+
+def gen_starbucks(out: pathlib.Path) -> None:
     csv = ROOT.parent / "shared" / "data" / "starbucks" / "Training.csv"
     raw = np.genfromtxt(csv, delimiter=",", names=True, dtype=None, encoding="utf-8")
     xs = np.column_stack([raw[f"V{k}"].astype(float) for k in range(1, 8)])
@@ -100,7 +114,12 @@ def peer(data: pathlib.Path, task: str, threads: int) -> None:
 def main() -> None:
     args = sys.argv[1:]
     if len(args) >= 2 and args[0] == "gen":
-        gen(pathlib.Path(args[1]), "--quick" in args)
+        rows = int(args[args.index("--rows") + 1]) if "--rows" in args else None
+        only = args[args.index("--only") + 1] if "--only" in args else None
+        gen(pathlib.Path(args[1]), "--quick" in args, rows, only)
+    elif len(args) == 2 and args[0] == "show":
+        lines = [l for l in pathlib.Path(args[1]).read_text().splitlines() if l.strip()]
+        print(lines[-1] if lines else "{}")
     elif len(args) >= 3 and args[0] == "peer":
         peer(pathlib.Path(args[1]), args[2], int(args[3]) if len(args) > 3 else 2)
     else:

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 mod demo;
 mod forest;
+mod learn;
 mod ope;
 mod profile;
 mod segment;
@@ -21,6 +22,7 @@ mod uplift;
 
 use demo::demo;
 use forest::forest;
+use learn::learn;
 use ope::ope;
 use profile::profile;
 use segment::segment;
@@ -219,6 +221,13 @@ pub const TASKS: &[Task] = &[
         ],
         examples: &[("tp-uplift", "forest_bench")],
         cases: forest,
+    },
+    Task {
+        name: "learn",
+        about: "GBDT vs LightGBM (Starbucks log loss, 1M × 20 RMSE); random forest vs scikit-learn",
+        requirements: &["numpy==2.4.6", "lightgbm==4.7.0", "scikit-learn==1.9.1"],
+        examples: &[("tp-learn", "learn_bench")],
+        cases: learn,
     },
 ];
 
