@@ -1,7 +1,7 @@
 //! The "ours" side of `cargo xtask bench forest`, and the scale run.
 //!
 //! ```text
-//! forest_bench cf  DATA.csv TREES OUT.csv          # causal forest, OOB τ̂ of every row
+//! forest_bench cf  DATA.csv TREES OUT.csv [all]    # causal forest, OOB τ̂ of every row (all: mtry = p)
 //! forest_bench urf TRAIN.csv TEST.csv TREES DEPTH OUT.csv   # uplift forest (KL), uplift of the test rows
 //! forest_bench scale N P TREES                     # simulated N × P causal forest, prints timings
 //! ```
@@ -64,7 +64,12 @@ fn main() -> Res<()> {
             let data = read(&args[2])?;
             let trees = num(&args, 3, "TREES")?;
             let t = Instant::now();
-            let model = CausalForest::params().n_trees(trees).seed(7).fit(&data)?;
+            // mtry: "all" features (EconML's default max_features) or the grf default
+            let mut params = CausalForest::params().n_trees(trees).seed(7);
+            if args.get(5).map(String::as_str) == Some("all") {
+                params = params.mtry(Some(data.p()));
+            }
+            let model = params.fit(&data)?;
             let fit_s = t.elapsed().as_secs_f64();
             write(&args[4], "tau", model.oob_predict().0)?;
             let (ate, se) = model.ate();
