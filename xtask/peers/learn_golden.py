@@ -4,7 +4,8 @@ Writes testdata/learn/linear_golden.json: a stated input (200 x 5, numpy
 default_rng(20261129)), and the coefficients of LinearRegression, Ridge and
 LogisticRegression (lbfgs, tight tol), unweighted and weighted.
 
-Run: OMP_WAIT_POLICY=PASSIVE .venv/bin/python xtask/peers/learn_golden.py
+Run: cargo xtask golden learn
+ (= OMP_WAIT_POLICY=PASSIVE .venv/bin/python xtask/peers/learn_golden.py [OUTPUT])
 """
 
 import json
@@ -60,7 +61,7 @@ def main() -> None:
         "cases": cases,
     }
     root = pathlib.Path(__file__).resolve().parents[2]
-    path = root / "testdata" / "learn" / "linear_golden.json"
+    path = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else root / "testdata" / "learn" / "linear_golden.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")

@@ -2,6 +2,8 @@
 //!
 //! - `layers`: the crate graph must match DESIGN.md's layer table ([`layers::LAYERS`]).
 //! - `ci`: the same steps as `.ci/run` (fmt, clippy, tests with `TP_SLOW_TESTS=1`, docs, layers).
+//! - `golden [NAME]`: regenerates the golden files under `testdata/` from Python peers
+//!   ([`golden::GENERATORS`]); not part of `ci`.
 //! - `bench [TASK] [--quick]`: our binary against the Python peers, each in a fresh process;
 //!   prints a table and appends it to `docs/benchmarks.md`.
 //!
@@ -9,6 +11,7 @@
 
 mod bench;
 mod ci;
+mod golden;
 mod layers;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +23,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   layers                 check the crate graph against DESIGN.md's layer table
   ci                     run the CI steps (fmt, clippy, tests, docs, layers)
+  golden [NAME...] [--list]
+                         regenerate golden test files from the pinned Python peers (never run by CI)
   bench [TASK...] [--quick] [--list] [--no-append]
                          run benchmarks against the Python peers and append to docs/benchmarks.md
                          (tasks: see `cargo xtask bench --list`)";
@@ -43,6 +48,7 @@ fn run() -> Result<()> {
         Some("layers") => layers::run(&root),
         Some("ci") => ci::run(&root),
         Some("bench") => bench::run(&root, &args[1..]),
+        Some("golden") => golden::run(&root, &args[1..]),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())
