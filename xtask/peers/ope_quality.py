@@ -1,7 +1,8 @@
-"""Quality probe of `cargo xtask bench ope`: reads the JSON line a side printed.
+"""Quality probe of `cargo xtask bench ope` and `bench policy`: reads the JSON line a side printed.
 
-Both `crates/tp-ope/examples/dr_bootstrap.rs` and `ope_peer.py` end their stdout with one JSON
-object (value, ci_low, ci_high, estimator_seconds, ...); the harness saves it as
+The sides (`crates/tp-ope/examples/dr_bootstrap.rs` and `ope_peer.py`;
+`crates/tp-policy/examples/policy_tree_timing.rs` and `policy_peer.py`) end their stdout with one
+JSON object (value, interval or tree figures, seconds); the harness saves it as
 `bench-out/<case>/<side>.stdout`. This prints that object again, so the harness can format it.
 
     python ope_quality.py bench-out/ope-dr-bootstrap/ours.stdout

@@ -15,6 +15,7 @@ mod demo;
 mod forest;
 mod learn;
 mod ope;
+mod policy;
 mod profile;
 mod segment;
 mod simulate;
@@ -24,6 +25,7 @@ use demo::demo;
 use forest::forest;
 use learn::learn;
 use ope::ope;
+use policy::policy;
 use profile::profile;
 use segment::segment;
 use simulate::simulate;
@@ -228,6 +230,13 @@ pub const TASKS: &[Task] = &[
         requirements: &["numpy==2.4.6", "lightgbm==4.7.0", "scikit-learn==1.9.1"],
         examples: &[("tp-learn", "learn_bench")],
         cases: learn,
+    },
+    Task {
+        name: "policy",
+        about: "exact depth-2 policy tree, n 10,000 × p 30 × 20 arms (64 and 256 bins) vs econml's greedy PolicyTree",
+        requirements: &["numpy==2.4.6", "scikit-learn==1.9.1", "econml==0.17.0"],
+        examples: &[("tp-policy", "policy_tree_timing")],
+        cases: policy,
     },
 ];
 
