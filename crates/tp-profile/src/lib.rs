@@ -56,6 +56,15 @@
 //! customer's sums in row order by one task: the state is bit-identical at
 //! any thread count and chunking. Whole-day decay factors come from a table.
 //!
+//! Memory: the state holds per customer a few scalars, the categorical sums
+//! (dense `n_slots` floats, or 16 bytes per touched value when sparse), the
+//! numeric sums and the distinct visit days with their spend — bounded by
+//! customers × (attribute values + days), whatever the number of events
+//! (10M and 100M streamed events over the same customers and days peak at the
+//! same RSS, see `examples/profile_stream.rs`). [`Profiles`] and its table are
+//! dense (one column per value), so finishing a very large attribute space
+//! costs customers × values there.
+//!
 //! ## Example
 //!
 //! ```
