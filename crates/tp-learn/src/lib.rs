@@ -39,8 +39,14 @@
 //! step takes a seed and parallel work draws from
 //! `tp_core::rng::stream(seed, task)` with results combined in index order,
 //! so the same seed gives the same model, bit for bit, at any thread count.
-//! Memory is the binned matrix (n × p bytes) plus the trees, plus one
-//! histogram per tree level being grown.
+//! Split statistics are exact fixed-point sums ([`tree::FixedPoint`]), so a
+//! tree depends on the *set* of its rows, not their order: forests and
+//! boosting give the same model for any permutation of the training rows
+//! (row sampling aside, which draws row indices).
+//! Memory is the binned matrix (n × p bytes, kept column- and row-major)
+//! plus the trees, plus per running tree its row indices, one histogram per
+//! level being grown and the quantized per-row statistics (16 bytes a row,
+//! shared by a forest's trees).
 //!
 //! ```
 //! use tp_learn::{LinearRegression, Regressor};
