@@ -92,7 +92,7 @@ pub fn run(args: Args) -> Result<()> {
     let named =
         |t: &tp_core::Table, name: &str| Named { table: t.clone(), name: format!("world/{name}.csv") };
     let inputs = Inputs {
-        customers: named(world.customers(), "customers"),
+        customers: Some(named(world.customers(), "customers")),
         campaign: named(world.campaign(), "campaign"),
         events: config
             .profile

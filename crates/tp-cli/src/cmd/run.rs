@@ -37,7 +37,7 @@ pub fn run(args: Args) -> Result<()> {
     let config = Config::load(&args.config)?;
     pipeline::steps::validate(&config)?;
     pipeline::check_files(&config)?;
-    if config.data.customers.is_none() || config.data.campaign.is_none() {
+    if config.data.campaign.is_none() {
         // Inputs::read names the missing key; do it before a dry run claims success
         Inputs::read(&config)?;
     }

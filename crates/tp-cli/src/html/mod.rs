@@ -392,14 +392,24 @@ It treats <b>{:.1}%</b> of customers, spends {} and is estimated to earn <b>{}</
     rows.push_str("</table>");
     h.push_str(&rows);
     if let Some(t) = o.tree_plan.as_ref().and_then(|p| p.report.tree.as_ref()) {
+        // the tree prints arm indices; show the arms' names
+        let mut text = t.text.clone();
+        for (i, label) in o.arms.iter().enumerate() {
+            text = text.replace(&format!("arm {i} ("), &format!("{label} ("));
+        }
         let _ = write!(
             h,
-            "<h3>Policy tree</h3><p class=\"note\">A depth-limited rule anyone can apply, fit on the doubly robust scores. Estimated profit {} ± {}{} (the unrestricted rule: {}).</p><pre>{}</pre>",
+            "<h3>Policy tree</h3><p class=\"note\">A depth-limited rule anyone can apply, fit on the doubly robust scores. Estimated profit {} ± {} on the customers it was fit on{} (the unrestricted rule: {}){}.</p><pre>{}</pre>",
             money(t.profit),
             money(t.profit_se),
-            t.cross_fit_profit.map_or(String::new(), |c| format!("; out of fold {}", money(c))),
+            t.cross_fit_profit
+                .map_or(String::new(), |c| format!("; {} out of fold, the fairer figure", money(c))),
             money(t.threshold_profit),
-            esc(&t.text)
+            o.truth
+                .as_ref()
+                .and_then(|tr| tr.tree_profit)
+                .map_or(String::new(), |p| format!("; true profit {}", money(p))),
+            esc(&text)
         );
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! in one place, with its default.
 //!
 //! A `tp run` config is a TOML file with the sections below; every key is
-//! optional except `data.customers`, `data.campaign` and the economics
+//! optional except `data.campaign` and the economics
 //! (`policy.margin`, `policy.cost`). Unknown keys are errors that name the
 //! key. `docs/config.md` documents the same keys for users; keep the two in
 //! step (a test checks that every key of [`Config::default`] appears there).
@@ -39,7 +39,7 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
-    /// Customer covariates, one row per customer (required by `tp run`).
+    /// Customer covariates, one row per customer (default: the campaign log carries them).
     pub customers: Option<PathBuf>,
     /// The campaign log: one row per customer in the campaign (required by `tp run`).
     pub campaign: Option<PathBuf>,
@@ -49,7 +49,8 @@ pub struct DataConfig {
     pub catalog: Option<PathBuf>,
     /// Optional truth file of a simulated world (`tau_<arm>` per customer): scores the policy.
     pub truth: Option<PathBuf>,
-    /// Column that identifies a customer in every file (default `customer_id`).
+    /// Column that identifies a customer in every file (default `customer_id`); a lone
+    /// campaign log without it gets row numbers.
     pub id: String,
 }
 

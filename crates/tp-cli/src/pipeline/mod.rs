@@ -36,8 +36,8 @@ pub struct Named {
 /// The pipeline's input tables.
 #[derive(Debug, Clone)]
 pub struct Inputs {
-    /// Customer covariates.
-    pub customers: Named,
+    /// Customer covariates (`None`: the campaign log carries them).
+    pub customers: Option<Named>,
     /// The campaign log.
     pub campaign: Named,
     /// Events and catalog, when profiles are wanted.
@@ -61,8 +61,8 @@ fn read_key(path: &Option<PathBuf>, key: &str) -> Result<Option<Named>> {
 }
 
 impl Inputs {
-    /// Reads the files of `config.data`; `data.customers` and `data.campaign`
-    /// are required, `data.events` and `data.catalog` go together.
+    /// Reads the files of `config.data`; `data.campaign` is required,
+    /// `data.events` and `data.catalog` go together.
     pub fn read(config: &Config) -> Result<Inputs> {
         let d = &config.data;
         let require = |p: &Option<PathBuf>, key: &str| -> Result<()> {
@@ -74,12 +74,11 @@ impl Inputs {
             }
             Ok(())
         };
-        require(&d.customers, "data.customers")?;
         require(&d.campaign, "data.campaign")?;
         if d.events.is_some() != d.catalog.is_some() {
             bail!("data.events and data.catalog go together: give both (profiles) or neither");
         }
-        let customers = read_key(&d.customers, "data.customers")?.expect("checked above");
+        let customers = read_key(&d.customers, "data.customers")?;
         let campaign = read_key(&d.campaign, "data.campaign")?.expect("checked above");
         let events = if config.profile.enabled {
             match (read_key(&d.events, "data.events")?, read_key(&d.catalog, "data.catalog")?) {

@@ -207,12 +207,27 @@ fn write(out: &Path, name: &str, table: &Table) -> Result<()> {
 pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut Progress) -> Result<Outcome> {
     let (margin, cost) = validate(config)?;
     let id = config.data.id.as_str();
-    let campaign = &inputs.campaign;
-    let n = campaign.table.n_rows();
+    let n = inputs.campaign.table.n_rows();
+    // a single table without ids (an experiment's file): number the rows
+    let numbered;
+    let campaign = if inputs.campaign.table.position(id).is_none()
+        && inputs.customers.is_none()
+        && inputs.events.is_none()
+        && inputs.truth.is_none()
+    {
+        let mut t = inputs.campaign.table.clone();
+        t.push(Column::i64(id, (0..n as i64).collect()))?;
+        numbered = Named { table: t, name: inputs.campaign.name.clone() };
+        &numbered
+    } else {
+        &inputs.campaign
+    };
 
-    // customer features: customers (+ profiles), in campaign order
-    let customer_rows = join_rows(campaign, &inputs.customers, id, true)?;
-    let mut features = gather(&inputs.customers.table, &customer_rows, id)?;
+    // customer features: customers (or the campaign log itself) + profiles, in campaign order
+    let mut features = match &inputs.customers {
+        Some(customers) => gather(&customers.table, &join_rows(campaign, customers, id, true)?, id)?,
+        None => gather(&campaign.table, &(0..n).map(Some).collect::<Vec<_>>(), id)?,
+    };
     let mut profile_summary = None;
     let mut profile_names: Vec<String> = Vec::new();
     if let Some((events, catalog)) = &inputs.events {
@@ -286,7 +301,8 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut Progress
     write(out, "segments.csv", &seg_table)?;
 
     progress.step(&format!("estimating uplift ({}: diagnostics, ATE, CATE)", config.uplift.method));
-    let uplift = uplift_step(config, campaign, &features, &profile_names, &seg_table)?;
+    let single_table = inputs.customers.is_none();
+    let uplift = uplift_step(config, campaign, &features, &profile_names, &seg_table, single_table)?;
     let (data, arms) = &uplift.1;
     let uplift = uplift.0;
     let n_arms = arms.len();
@@ -487,6 +503,7 @@ fn uplift_step(
     features: &Table,
     profile_names: &[String],
     seg_table: &Table,
+    single_table: bool,
 ) -> Result<UpliftStep> {
     let u = &config.uplift;
     let c = &config.campaign;
@@ -495,7 +512,7 @@ fn uplift_step(
     let mut table = Table::new(
         features.columns().iter().filter(|col| !profile_names.contains(&col.name)).cloned().collect(),
     )?;
-    for col in campaign.table.columns() {
+    for col in campaign.table.columns().iter().filter(|_| !single_table) {
         if col.name != id && table.position(&col.name).is_none() {
             table.push(col.clone())?;
         } else if col.name != id {

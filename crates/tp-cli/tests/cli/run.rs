@@ -225,3 +225,44 @@ fn report_renders_in_headless_chromium() {
     assert!(saturated > 50_000, "the charts did not render: {saturated} saturated pixels");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// The Hillstrom example config (three arms, one file without ids) on its
+/// first 3,000 rows, to keep the test quick.
+#[test]
+fn hillstrom_example_runs_on_a_single_three_arm_table() {
+    let d = tempdir("run-hillstrom");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text = std::fs::read_to_string(root.join("testdata/uplift/hillstrom.csv")).unwrap();
+    let head: String = text.lines().take(3001).map(|l| format!("{l}\n")).collect();
+    std::fs::write(d.join("hillstrom.csv"), head).unwrap();
+    let config = std::fs::read_to_string(root.join("examples/hillstrom.toml"))
+        .unwrap()
+        .replace("../testdata/uplift/hillstrom.csv", "hillstrom.csv");
+    std::fs::write(d.join("hillstrom.toml"), config).unwrap();
+    let out_dir = d.join("out");
+    let out = tp(&["run", s(&d.join("hillstrom.toml")), "--out", s(&out_dir), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["arms"], serde_json::json!(["No E-Mail", "Mens E-Mail", "Womens E-Mail"]));
+    assert_eq!(v["gate"].as_array().unwrap().len(), 2, "one GATE table per e-mail");
+    assert!(v["truth"].is_null());
+    // the other outcomes never enter as covariates
+    let covs: Vec<&str> =
+        v["uplift"]["covariates"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert!(
+        !covs.iter().any(|c| c.starts_with("visit") || c.starts_with("conversion") || *c == "spend"),
+        "{covs:?}"
+    );
+    assert!(
+        covs.iter().any(|c| c.starts_with("channel=")),
+        "string covariates are one-hot encoded: {covs:?}"
+    );
+    let policy = tp_io::read_table(out_dir.join("policy.csv"), &tp_io::ReadOptions::new()).unwrap();
+    assert_eq!(policy.n_rows(), 3000);
+    assert_eq!(policy.names()[0], "row");
+    let arms = policy.string_values("arm").unwrap();
+    assert!(arms.iter().all(|a| ["No E-Mail", "Mens E-Mail", "Womens E-Mail"].contains(&a.as_str())));
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(html.contains("Womens E-Mail") && !html.contains("Scored against the simulation"));
+    std::fs::remove_dir_all(&d).unwrap();
+}
