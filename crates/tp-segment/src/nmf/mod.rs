@@ -2,8 +2,9 @@
 //!
 //! Losses and solvers:
 //! - Frobenius, ½‖X − WH‖²_F, by [`Solver::Cd`] (HALS / coordinate descent,
-//!   Cichocki & Phan 2009; several cheap inner sweeps per pair of GEMMs, as in
-//!   Gillis & Glineur's accelerated HALS) or [`Solver::Mu`] (Lee & Seung's
+//!   Cichocki & Phan 2009; several cheap inner sweeps per pass over X, as in
+//!   Gillis & Glineur's accelerated HALS, and Ang & Gillis's extrapolation,
+//!   see [`NmfParams::extrapolate`]) or [`Solver::Mu`] (Lee & Seung's
 //!   multiplicative updates);
 //! - Kullback–Leibler, Σ x ln(x / WH) − x + WH, by [`Solver::Mu`].
 //!
@@ -13,7 +14,16 @@
 //! Stopping: after each iteration (one W update and one H update) the error
 //! e = ‖X − WH‖_F (KL: √(2·D_KL), scikit-learn's `reconstruction_err_` scale)
 //! is compared with the previous one; the fit stops when
-//! (e_prev − e) / e_init < tol, or after `max_iter` iterations.
+//! (e_prev − e) / e_init < tol, when e ≤ [`NmfParams::target_objective`], or
+//! after `max_iter` iterations. The KL error needs its own pass over X, so,
+//! as scikit-learn does, it is evaluated every 10 iterations (and the history
+//! has one entry per evaluation); the Frobenius error comes free from the
+//! products of each pass.
+//!
+//! Every iteration is one fused pass over the rows of X (see `pass.rs`),
+//! dense or sparse ([`Csr`]): the W update is row-local, so each row block
+//! updates its W rows and accumulates WᵀX and WᵀW for the H update while it
+//! is in cache.
 //!
 //! Explained variance is reported two ways: centered,
 //! 1 − ‖X − WH‖²_F / ‖X − X̄‖²_F (X̄ the column means: the share of the
@@ -103,7 +113,9 @@ pub struct NmfDiagnostics {
     pub explained_variance: f64,
     /// 1 − ‖X − WH‖²_F / ‖X‖²_F.
     pub explained_variance_total: f64,
-    /// The error (same scale as `objective`) at the start and after every iteration.
+    /// The error (same scale as `objective`) at the start and after every
+    /// iteration (KL: every 10th; an undone extrapolation step repeats the
+    /// previous value).
     pub history: Vec<f64>,
     /// Wall-clock seconds of the iteration loop (initialisation excluded).
     pub loop_seconds: f64,
