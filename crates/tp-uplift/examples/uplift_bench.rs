@@ -72,9 +72,8 @@ fn main() {
         None
     };
     let params = serde_json::json!({ "method": method, "learner": learner });
-    let model =
-        fit_cate(method, &data, nuisances.as_ref(), &outcome, &outcome, &propensity, 0, SEED, params)
-            .expect("fit");
+    let model = fit_cate(method, &data, nuisances.as_ref(), &outcome, &outcome, &propensity, 0, SEED, params)
+        .expect("fit");
     let tau = model.predict(data.covariates()).expect("predict");
     let seconds = start.elapsed().as_secs_f64();
 
