@@ -304,7 +304,16 @@ fn effect_sections(h: &mut String, o: &Outcome) -> Result<()> {
     );
     for (name, c) in [("Qini", &o.qini), ("uplift", &o.uplift_curve)] {
         let n = c.n_targeted.last().copied().unwrap_or(1.0).max(1.0);
-        let pts: Vec<(f64, f64)> = c.n_targeted.iter().zip(&c.value).map(|(x, y)| (x / n, *y)).collect();
+        // at most ~500 points (every k-th, plus the last): the curve's shape, a small file
+        let every = c.value.len().div_ceil(500).max(1);
+        let pts: Vec<(f64, f64)> = c
+            .n_targeted
+            .iter()
+            .zip(&c.value)
+            .enumerate()
+            .filter(|(i, _)| i % every == 0 || *i + 1 == c.value.len())
+            .map(|(_, (x, y))| (x / n, *y))
+            .collect();
         let last = pts.last().copied().unwrap_or((1.0, 0.0));
         h.push_str(&charts::lines(&charts::Lines {
             series: vec![
