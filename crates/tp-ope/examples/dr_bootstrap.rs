@@ -66,8 +66,11 @@ fn main() {
         TargetPolicy::Probs(target),
     )
     .with_q_hat(q);
-    let params =
-        OpeParams::default().estimators(&[Estimator::Dr]).bootstrap(b).seed(seed).high_confidence_bound(false);
+    let params = OpeParams::default()
+        .estimators(&[Estimator::Dr])
+        .bootstrap(b)
+        .seed(seed)
+        .high_confidence_bound(false);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
     let (cpu0, t0) = (cpu_seconds(), std::time::Instant::now());
     let report = pool.install(|| evaluate(&input, &params).expect("evaluate"));
