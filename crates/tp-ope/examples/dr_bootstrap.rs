@@ -17,10 +17,9 @@
 //! ```
 //!
 //! Exact output at the defaults (1M × 5, 1000 replicates, seed 7), the same
-//! at any thread count: value 0.0902946225000762, 95 % percentile interval
-//! [0.08954822513750017, 0.09108750651250039]. (Session 1, before the
-//! bootstrap's in-block picks moved from ChaCha8 to wyrand, printed the same
-//! value with [0.08949559287499986, 0.09108158021250004].)
+//! at any thread count: value 0.08988995250007663, 95 % percentile interval
+//! [0.08910870139999973, 0.09067687213750039]; the numpy peer prints the same
+//! value (its interval differs by its own bootstrap draws).
 
 use tp_core::faer::Mat;
 use tp_ope::{Estimator, LoggingPropensity, OpeInput, OpeParams, TargetPolicy, evaluate};
