@@ -31,8 +31,8 @@
 //! are identical at any thread count. A replicate is a multinomial resample
 //! drawn block by block (exact binomial counts per L1-sized block of rows,
 //! then uniform picks inside the block from a wyrand generator seeded by the
-//! replicate's stream): 1,000 DR replicates on 1M rows take about 0.8 CPU
-//! seconds. Missing support is never silent: IPW
+//! replicate's stream): 1,000 DR replicates on 1M rows take 0.7–1.1 CPU
+//! seconds (shared 2-core machine). Missing support is never silent: IPW
 //! and SNIPW refuse with [`OpeError::NoSupport`], the DR family runs with a
 //! warning.
 //!
