@@ -170,7 +170,7 @@ mod tests {
         assert_eq!(cases.len(), 8);
         let speed = &cases[5];
         assert!(speed.ours.run.display().ends_with(
-            "cf /r/bench-out/forest-cf-speed/data.csv 2000 /r/bench-out/forest-cf-speed/ours.csv"
+            "cf /r/bench-out/forest-cf-speed/data.csv 100 /r/bench-out/forest-cf-speed/ours.csv all"
         ));
         assert!(
             speed
@@ -179,7 +179,7 @@ mod tests {
                 .unwrap()
                 .run
                 .display()
-                .contains("forest_peer.py cf /r/bench-out/forest-cf-speed/data.csv 2000")
+                .contains("forest_peer.py cf /r/bench-out/forest-cf-speed/data.csv 100")
         );
         let urf = &cases[7];
         assert!(urf.ours.run.display().contains("urf /r/bench-out/forest-urf-speed/train.csv"));
