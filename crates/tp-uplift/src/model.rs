@@ -19,9 +19,11 @@
 //! and logistic stages only and no checksum; version 2 adds tree-based
 //! stages, `written_by` and `checksum`. Version 1 files still load.
 //!
-//! Adding a model family (the causal forest, say) to this file means one
-//! more `stages` tag in the private `SavedParts` enum next to a new
-//! [`Method`] and stages variant; the header, checksum and checks stay.
+//! Causal forests ([`CateModel::from_causal_forest`]) are stored whole
+//! under the `forest` stages tag: flat node vectors, leaf statistics and
+//! bin cut points, so `predict` and `predict_se` give back exactly the
+//! forest's τ̂ and little-bags standard errors. Format history: the forest
+//! tag arrived within version 2 (older readers refuse it as an unknown tag).
 
 use crate::learner::{FittedClf, FittedReg, SavedBase};
 use crate::meta::Parts;
@@ -66,6 +68,7 @@ enum SavedParts {
     T { outcome: Vec<SavedBase> },
     X { arms: Vec<SavedX> },
     Effect { effect: Vec<SavedBase> },
+    Forest { forest: Box<crate::CausalForestModel> },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -145,6 +148,7 @@ fn save_parts(p: &Parts) -> Result<SavedParts> {
         Parts::Effect(v) => {
             SavedParts::Effect { effect: v.iter().map(FittedReg::save).collect::<Result<_>>()? }
         }
+        Parts::Forest(f) => SavedParts::Forest { forest: f.clone() },
     })
 }
 
@@ -179,6 +183,19 @@ fn load_parts(s: SavedParts, method: Method, p: usize, k: usize) -> Result<Parts
         (Method::R | Method::Dr, SavedParts::Effect { effect }) => {
             count("effect models", effect.len(), k - 1)?;
             Parts::Effect(effect.into_iter().map(|m| FittedReg::load(m, p)).collect::<Result<_>>()?)
+        }
+        (Method::CausalForest, SavedParts::Forest { forest }) => {
+            if forest.n_features() != p {
+                return Err(UpliftError::CorruptModel {
+                    reason: format!(
+                        "the forest splits on {} features, the header lists {p}",
+                        forest.n_features()
+                    ),
+                });
+            }
+            count("forest effects", forest.n_treated(), k - 1)?;
+            forest.validate()?;
+            Parts::Forest(forest)
         }
         (m, _) => {
             return Err(UpliftError::CorruptModel {
@@ -353,5 +370,41 @@ mod tests {
         other_method["method"] = json!("x");
         let err = CateModel::from_json(&reseal(other_method)).unwrap_err();
         assert!(err.to_string().contains("do not match the method X"), "{err}");
+    }
+
+    #[test]
+    fn forest_stages_that_do_not_fit_the_header_are_corrupt_even_with_a_valid_checksum() {
+        use tp_core::CausalData;
+        use tp_core::faer::Mat;
+        let n = 200;
+        let x = Mat::from_fn(n, 2, |i, j| ((i * 7 + j * 13) % 17) as f64);
+        let arms: Vec<usize> = (0..n).map(|i| i % 2).collect();
+        let y: Vec<f64> = (0..n).map(|i| x[(i, 0)] * arms[i] as f64 + (i % 5) as f64).collect();
+        let data = CausalData::builder(x, vec!["u".into(), "v".into()], arms, y).build().unwrap();
+        let forest = crate::CausalForest::params().n_trees(8).seed(1).fit(&data).unwrap();
+        let m = CateModel::from_causal_forest(
+            forest,
+            vec!["u".into(), "v".into()],
+            vec!["c".into(), "t".into()],
+            json!({}),
+            1,
+        )
+        .unwrap();
+        let v: Value = serde_json::from_str(&m.to_json().unwrap()).unwrap();
+        // 8 trees leave some rows with no out-of-bag tree (NaN, written as null): still loads
+        assert!(v["model"]["forest"]["oob_tau"].as_array().unwrap().iter().any(Value::is_null));
+        let back = CateModel::from_json(&reseal(v.clone())).unwrap();
+        assert_eq!(back.predict(data.covariates()).unwrap(), m.predict(data.covariates()).unwrap());
+        let mut more_arms = v.clone();
+        more_arms["arms"].as_array_mut().unwrap().push("t2".into());
+        let err = CateModel::from_json(&reseal(more_arms)).unwrap_err().to_string();
+        assert!(err.contains("forest effects"), "{err}");
+        let mut fewer_features = v.clone();
+        fewer_features["features"].as_array_mut().unwrap().pop();
+        let err = CateModel::from_json(&reseal(fewer_features)).unwrap_err().to_string();
+        assert!(err.contains("splits on 2 features"), "{err}");
+        let mut meta_method = v;
+        meta_method["method"] = json!("t");
+        assert!(matches!(CateModel::from_json(&reseal(meta_method)), Err(UpliftError::CorruptModel { .. })));
     }
 }

@@ -46,13 +46,25 @@ pub struct CausalForestModel {
     d: usize,
     group_size: usize,
     n: usize,
-    /// The rest are column-major n × D (arm k at [k·n, (k+1)·n)).
+    /// The rest are column-major n × D (arm k at [k·n, (k+1)·n)). Rows that
+    /// no tree left out of bag have NaN out-of-bag values, which JSON writes
+    /// as `null`: read back as NaN.
+    #[serde(deserialize_with = "nan_for_null")]
     oob_tau: Vec<f64>,
+    #[serde(deserialize_with = "nan_for_null")]
     oob_se: Vec<f64>,
     y_hat: Vec<f64>,
     w_hat: Vec<f64>,
+    #[serde(deserialize_with = "nan_for_null")]
     scores: Vec<f64>,
     importance: Vec<f64>,
+}
+
+/// A JSON array of numbers in which `null` stands for NaN (serde_json
+/// writes every non-finite float as `null`).
+fn nan_for_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<f64>, D::Error> {
+    let v: Vec<Option<f64>> = Deserialize::deserialize(d)?;
+    Ok(v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
 }
 
 /// Rows per parallel prediction chunk.
@@ -273,6 +285,11 @@ impl CausalForestModel {
     /// Number of treated arms (K − 1).
     pub fn n_treated(&self) -> usize {
         self.d
+    }
+
+    /// Number of covariates the forest was trained on.
+    pub fn n_features(&self) -> usize {
+        self.forest.n_features()
     }
 
     /// Bytes of the stored trees (nodes and leaf moments).

@@ -25,6 +25,11 @@ pub enum Method {
     R,
     /// Kennedy's DR-learner.
     Dr,
+    /// The honest causal forest ([`crate::CausalForest`]); not fitted by
+    /// [`fit_cate`] but wrapped into a [`CateModel`] by
+    /// [`CateModel::from_causal_forest`] so it saves and scores like the others.
+    #[serde(rename = "causal-forest")]
+    CausalForest,
 }
 
 impl Method {
@@ -43,10 +48,11 @@ impl std::str::FromStr for Method {
             "x" => Ok(Method::X),
             "r" => Ok(Method::R),
             "dr" => Ok(Method::Dr),
+            "causal-forest" | "causal_forest" | "cf" => Ok(Method::CausalForest),
             _ => Err(UpliftError::InvalidParameter {
                 name: "method".into(),
                 value: s.into(),
-                expected: "one of s, t, x, r, dr".into(),
+                expected: "one of s, t, x, r, dr, causal-forest".into(),
             }),
         }
     }
@@ -64,6 +70,8 @@ pub(crate) enum Parts {
     X(Vec<(FittedReg, FittedReg, FittedClf)>),
     /// Per treated arm: the effect model (R and DR).
     Effect(Vec<FittedReg>),
+    /// A causal forest: all treated arms from one forest.
+    Forest(Box<crate::CausalForestModel>),
 }
 
 /// A fitted CATE model: predicts τ̂_a(x) for every treated arm `a`.
@@ -112,6 +120,15 @@ pub fn fit_cate(
     seed: u64,
     params: serde_json::Value,
 ) -> Result<CateModel> {
+    if method == Method::CausalForest {
+        return Err(UpliftError::InvalidParameter {
+            name: "method".into(),
+            value: "causal-forest".into(),
+            expected: "a meta-learner (s, t, x, r, dr); fit causal forests with CausalForest::params() and \
+                       wrap them with CateModel::from_causal_forest"
+                .into(),
+        });
+    }
     let nuis = match (method.needs_nuisances(), nuisances) {
         (true, None) => {
             return Err(UpliftError::InvalidParameter {
@@ -276,6 +293,7 @@ fn fit_parts(
                 .collect::<Result<Vec<_>>>()?;
             Ok(Parts::Effect(per_arm))
         }
+        Method::CausalForest => unreachable!("refused at the top of fit_cate"),
     }
 }
 
@@ -336,12 +354,46 @@ impl Parts {
                     }
                 }
             }
+            Parts::Forest(forest) => return Ok(forest.predict_arms(x)?.tau),
         }
         Ok(tau)
     }
 }
 
 impl CateModel {
+    /// Wraps a fitted causal forest so it saves, loads and scores like a
+    /// meta-learner. `feature_names` are the forest's covariates in training
+    /// order, `arm_labels` its arms (control first); `params` and `seed` are
+    /// recorded in the model file as given.
+    pub fn from_causal_forest(
+        forest: crate::CausalForestModel,
+        feature_names: Vec<String>,
+        arm_labels: Vec<String>,
+        params: serde_json::Value,
+        seed: u64,
+    ) -> Result<CateModel> {
+        if feature_names.len() != forest.n_features() || arm_labels.len() != forest.n_treated() + 1 {
+            return Err(UpliftError::Shape {
+                what: "causal forest names".into(),
+                expected: format!(
+                    "{} feature names and {} arm labels",
+                    forest.n_features(),
+                    forest.n_treated() + 1
+                ),
+                got: format!("{} feature names and {} arm labels", feature_names.len(), arm_labels.len()),
+            });
+        }
+        Ok(CateModel {
+            method: Method::CausalForest,
+            feature_names,
+            arm_labels,
+            params,
+            seed,
+            parts: Parts::Forest(Box::new(forest)),
+            replicates: Vec::new(),
+        })
+    }
+
     /// The meta-learner.
     pub fn method(&self) -> Method {
         self.method
@@ -410,8 +462,12 @@ impl CateModel {
 
     /// Bootstrap standard error of τ̂ per row and arm (sd over the
     /// replicates); `None` when the model has fewer than two replicates.
+    /// For a causal forest, the forest's own (little-bags) standard error.
     pub fn predict_se(&self, x: MatRef<'_, f64>) -> Result<Option<Mat<f64>>> {
         self.check_x(x)?;
+        if let Parts::Forest(forest) = &self.parts {
+            return Ok(Some(forest.predict_arms(x)?.se));
+        }
         let b = self.replicates.len();
         if b < 2 {
             return Ok(None);

@@ -196,3 +196,51 @@ fn learners_without_a_serialized_form_say_so() {
     assert!(matches!(err, UpliftError::NotSerializable { .. }), "{err}");
     assert!(err.to_string().contains("group mean"), "{err}");
 }
+
+#[test]
+fn causal_forests_save_and_score_like_meta_learners() {
+    use tp_uplift::CausalForest;
+    for arms in [2, 3] {
+        let w = world(400, 3, arms, 0.3, 1.0, 5, |a, x| a as f64 * x[0]);
+        let fresh = world(50, 3, arms, 0.3, 1.0, 77, |a, x| a as f64 * x[0]);
+        let forest = CausalForest::params().n_trees(40).seed(3).fit(&w.data).unwrap();
+        let x = fresh.data.covariates();
+        let direct = forest.predict_arms(x).unwrap();
+        let names: Vec<String> = w.data.feature_names().to_vec();
+        let labels: Vec<String> = w.data.arm_labels().to_vec();
+        let model = CateModel::from_causal_forest(
+            forest,
+            names.clone(),
+            labels.clone(),
+            serde_json::json!({"n_trees": 40}),
+            3,
+        )
+        .unwrap();
+        assert_eq!(model.method(), Method::CausalForest);
+        assert_eq!(model.predict(x).unwrap(), direct.tau);
+        assert_eq!(model.predict_se(x).unwrap().unwrap(), direct.se);
+        let text = model.to_json().unwrap();
+        let back = CateModel::from_json(&text).unwrap();
+        assert_eq!(back.method(), Method::CausalForest);
+        assert_eq!(back.predict_named(&names, x).unwrap(), direct.tau, "{arms} arms");
+        assert_eq!(back.predict_se(x).unwrap().unwrap(), direct.se, "{arms} arms");
+        assert_eq!(back.to_json().unwrap(), text, "saving again gives the same file");
+        // a damaged forest file is an error, not a panic
+        let damaged = text.replacen("\"d\": ", "\"d\": 1", 1);
+        assert!(matches!(CateModel::from_json(&damaged), Err(UpliftError::CorruptModel { .. })));
+        // wrong names at scoring time
+        let mut wrong = names.clone();
+        wrong.swap(0, 1);
+        assert!(matches!(back.predict_named(&wrong, x), Err(UpliftError::FeatureMismatch { .. })));
+        // mismatched names at wrapping time
+        let forest = CausalForest::params().n_trees(4).seed(3).fit(&w.data).unwrap();
+        assert!(
+            CateModel::from_causal_forest(forest, names[..2].to_vec(), labels, serde_json::json!({}), 3)
+                .is_err()
+        );
+    }
+    // the meta-learner entry point refuses the forest with a pointer to the right one
+    let w = world(200, 2, 2, 0.0, 1.0, 4, |_, x| x[1]);
+    let err = UpliftParams::new(Method::CausalForest).fit(&w.data).unwrap_err().to_string();
+    assert!(err.contains("CausalForest::params"), "{err}");
+}
