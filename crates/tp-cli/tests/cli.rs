@@ -414,6 +414,67 @@ fn uplift_score_evaluate_round_trip() {
 }
 
 #[test]
+fn causal_forest_saves_and_scores_new_customers() {
+    let d = tempdir("forest-score");
+    let (train, fresh) = (d.join("train.csv"), d.join("fresh.csv"));
+    let all = rct_table(1600);
+    let rows: Vec<usize> = (0..1600).collect();
+    tp_io::write_table(&train, &all.take_rows(&rows[..1200])).unwrap();
+    tp_io::write_table(&fresh, &all.take_rows(&rows[1200..])).unwrap();
+    let (cate, model, scored) = (d.join("cate.csv"), d.join("forest.json"), d.join("scored.csv"));
+    let out = tp(&[
+        "uplift",
+        "--data",
+        s(&train),
+        "--treatment",
+        "arm",
+        "--outcome",
+        "y",
+        "--id-col",
+        "id",
+        "--covariates",
+        "x1,x2",
+        "--method",
+        "causal-forest",
+        "--trees",
+        "200",
+        "--seed",
+        "4",
+        "--out",
+        s(&cate),
+        "--save-model",
+        s(&model),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let score = |out_path: &std::path::Path| {
+        tp(&["score", "--model", s(&model), "--data", s(&fresh), "--id-col", "id", "--out", s(out_path)])
+    };
+    let out = score(&scored);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sc = tp_io::read_table(&scored, &tp_io::ReadOptions::new()).unwrap();
+    assert_eq!(sc.names(), ["id", "tau_se", "tau"]);
+    // customers outside the experiment: τ = 2 + x1 is recovered far better than by a constant
+    let x1 =
+        tp_io::read_table(&fresh, &tp_io::ReadOptions::new()).unwrap().f64_values("x1").unwrap().into_owned();
+    let tau = sc.f64_values("tau").unwrap();
+    let mse =
+        |pred: &dyn Fn(usize) -> f64| (0..400).map(|i| (pred(i) - 2.0 - x1[i]).powi(2)).sum::<f64>() / 400.0;
+    let mean_tau = tp_core::stats::mean(&tau);
+    assert!(
+        mse(&|i| tau[i]) < 0.25 * mse(&|_| mean_tau),
+        "forest mse {} vs constant {}",
+        mse(&|i| tau[i]),
+        mse(&|_| mean_tau)
+    );
+    assert!(sc.f64_values("tau_se").unwrap().iter().all(|v| v.is_finite() && *v > 0.0));
+    // scoring is deterministic
+    let again = d.join("again.csv");
+    assert!(score(&again).status.success());
+    assert_eq!(std::fs::read(&scored).unwrap(), std::fs::read(&again).unwrap());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn demo_runs_the_pipeline_and_scores_it_against_the_truth() {
     let d = tempdir("demo");
     let out = tp(&["demo", "--out", s(&d), "--customers", "500", "--seed", "3", "--json"]);

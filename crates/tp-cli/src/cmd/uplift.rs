@@ -302,11 +302,6 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
             data.n_arms()
         );
     }
-    if args.save_model.is_some() {
-        bail!(
-            "--save-model is not available for the causal forest yet; use a meta-learner with --learner linear"
-        );
-    }
     let model =
         CausalForest::params().n_trees(args.trees).seed(args.seed).fit(data).with_context(|| file.clone())?;
     let pred = model.oob_interval(args.level);
@@ -348,6 +343,19 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
         trees: model.n_trees(),
         seconds: start.elapsed().as_secs_f64(),
     };
+    if let Some(path) = &args.save_model {
+        let params =
+            serde_json::json!({ "method": "causal-forest", "trees": args.trees, "level": args.level });
+        CateModel::from_causal_forest(
+            model,
+            data.feature_names().to_vec(),
+            arms.labels().to_vec(),
+            params,
+            args.seed,
+        )?
+        .save(path)
+        .with_context(|| format!("cannot save the model to {}", path.display()))?;
+    }
     crate::report::emit(args.json, &summary, || {
         let mut s = format!(
             "causal forest ({} trees): ATE {} vs {}: {:.4} ± {:.4}; propensity AUC {:.3}, {:.1}% of rows in the overlap band\n",
@@ -442,10 +450,16 @@ pub fn score(args: ScoreArgs) -> Result<()> {
     } else {
         labels[1..].iter().map(|a| format!("tau_{a}")).collect()
     };
+    // standard errors where the model has them: a causal forest's own, or the bootstrap replicates'
+    let se = model.predict_se(aligned.as_ref())?;
     let mut mean_tau = Vec::new();
     for (j, name) in tau_names.into_iter().enumerate() {
         let v: Vec<f64> = tau.col(j).iter().copied().collect();
         mean_tau.push(tp_core::stats::mean(&v));
+        if let Some(se) = &se {
+            let suffix = name.strip_prefix("tau").unwrap_or("").to_string();
+            cols.push(Column::f64(format!("tau_se{suffix}"), se.col(j).iter().copied().collect()));
+        }
         cols.push(Column::f64(name, v));
     }
     tp_io::write_table(&args.out, &Table::new(cols)?)?;

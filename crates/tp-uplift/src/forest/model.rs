@@ -49,22 +49,15 @@ pub struct CausalForestModel {
     /// The rest are column-major n × D (arm k at [k·n, (k+1)·n)). Rows that
     /// no tree left out of bag have NaN out-of-bag values, which JSON writes
     /// as `null`: read back as NaN.
-    #[serde(deserialize_with = "nan_for_null")]
+    #[serde(deserialize_with = "super::store::nan_for_null")]
     oob_tau: Vec<f64>,
-    #[serde(deserialize_with = "nan_for_null")]
+    #[serde(deserialize_with = "super::store::nan_for_null")]
     oob_se: Vec<f64>,
     y_hat: Vec<f64>,
     w_hat: Vec<f64>,
-    #[serde(deserialize_with = "nan_for_null")]
+    #[serde(deserialize_with = "super::store::nan_for_null")]
     scores: Vec<f64>,
     importance: Vec<f64>,
-}
-
-/// A JSON array of numbers in which `null` stands for NaN (serde_json
-/// writes every non-finite float as `null`).
-fn nan_for_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<f64>, D::Error> {
-    let v: Vec<Option<f64>> = Deserialize::deserialize(d)?;
-    Ok(v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
 }
 
 /// Rows per parallel prediction chunk.

@@ -34,7 +34,18 @@ pub(crate) struct FlatForest {
     child: Vec<u32>,
     /// f64 per leaf.
     width: usize,
+    /// A leaf without estimation rows holds NaN moments (JSON `null`).
+    #[serde(deserialize_with = "nan_for_null")]
     leaves: Vec<f64>,
+}
+
+/// Reads a JSON array of numbers in which `null` stands for NaN (serde_json
+/// writes every non-finite float as `null`).
+pub(crate) fn nan_for_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<f64>, D::Error> {
+    let v: Vec<Option<f64>> = Deserialize::deserialize(d)?;
+    Ok(v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
 }
 
 /// One tree in flat form before it joins a forest.
