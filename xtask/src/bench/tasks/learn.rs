@@ -114,13 +114,7 @@ mod tests {
     use serde_json::json;
 
     fn ctx() -> Ctx {
-        Ctx {
-            tp: "/r/target/release/tp".into(),
-            python: "/r/.venv/bin/python".into(),
-            peers: "/r/xtask/peers".into(),
-            out: "/r/bench-out".into(),
-            examples: "/r/target/release/examples".into(),
-        }
+        super::super::test_ctx()
     }
 
     #[test]

@@ -267,18 +267,24 @@ pub fn requirements(tasks: &[&Task]) -> Vec<&'static str> {
     out
 }
 
+/// The context the tasks' tests build cases with: fixed paths below `/r`.
+#[cfg(test)]
+pub(crate) fn test_ctx() -> Ctx {
+    Ctx {
+        tp: "/r/target/release/tp".into(),
+        python: "/r/.venv/bin/python".into(),
+        peers: "/r/xtask/peers".into(),
+        out: "/r/bench-out".into(),
+        examples: "/r/target/release/examples".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ctx() -> Ctx {
-        Ctx {
-            tp: "/r/target/release/tp".into(),
-            python: "/r/.venv/bin/python".into(),
-            peers: "/r/xtask/peers".into(),
-            out: "/r/bench-out".into(),
-            examples: "/r/target/release/examples".into(),
-        }
+        test_ctx()
     }
 
     #[test]
