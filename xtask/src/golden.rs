@@ -49,7 +49,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         bail!("unknown flag `{flag}`\n{USAGE}");
     }
     let selected = select(args)?;
-    let python = venv(root, &requirements(&selected))?;
+    let python = crate::venv::ensure(root, &requirements(&selected), "golden")?;
     for g in selected {
         let (program, cmd_args) = command(root, &python, g);
         eprintln!("==> golden: {} -> {}", g.name, g.output);
@@ -101,35 +101,6 @@ fn requirements(selected: &[&Generator]) -> Vec<&'static str> {
 /// `python xtask/peers/SCRIPT ROOT/OUTPUT`.
 fn command(root: &Path, python: &Path, g: &Generator) -> (PathBuf, Vec<PathBuf>) {
     (python.to_path_buf(), vec![root.join("xtask/peers").join(g.script), root.join(g.output)])
-}
-
-/// The venv's Python with `requirements` installed (the venv is created if missing).
-fn venv(root: &Path, requirements: &[&str]) -> Result<PathBuf> {
-    let dir = root.join(".venv");
-    let python = dir.join("bin/python");
-    if !python.exists() {
-        eprintln!("==> golden: creating {}", dir.display());
-        let status = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&dir)
-            .status()
-            .context("could not run python3: install Python 3.11 (Debian: also python3-venv)")?;
-        if !status.success() {
-            bail!("`python3 -m venv {}` failed", dir.display());
-        }
-    }
-    if !requirements.is_empty() {
-        eprintln!("==> golden: pip install {}", requirements.join(" "));
-        let status = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
-            .args(requirements)
-            .status()
-            .context("could not run pip in the venv")?;
-        if !status.success() {
-            bail!("pip could not install {}", requirements.join(" "));
-        }
-    }
-    Ok(python)
 }
 
 #[cfg(test)]

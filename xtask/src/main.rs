@@ -13,6 +13,7 @@ mod bench;
 mod ci;
 mod golden;
 mod layers;
+mod venv;
 
 use std::path::{Path, PathBuf};
 

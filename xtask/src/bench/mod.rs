@@ -55,7 +55,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         return Ok(());
     }
     let requirements = tasks::requirements(&selected);
-    let python = ensure_venv(root, &requirements)?;
+    let python = crate::venv::ensure(root, &requirements, "bench")?;
     let (tp, examples) = build(root, &selected)?;
     let ctx = Ctx {
         tp,
@@ -100,33 +100,6 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         eprintln!("==> bench: appended to {}", path.display());
     }
     Ok(())
-}
-
-/// Creates `.venv/` if needed and installs the pinned requirements (a no-op when satisfied).
-fn ensure_venv(root: &Path, requirements: &[&str]) -> Result<PathBuf> {
-    let venv = root.join(".venv");
-    let python = venv.join("bin/python");
-    if !python.exists() {
-        eprintln!("==> bench: creating {}", venv.display());
-        let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().context(
-            "could not run python3: install Python 3.11 (on Debian also `apt-get install python3-venv`)",
-        )?;
-        if !status.success() {
-            bail!("`python3 -m venv {}` failed; on Debian `apt-get install python3-venv`", venv.display());
-        }
-    }
-    if !requirements.is_empty() {
-        eprintln!("==> bench: pip install {}", requirements.join(" "));
-        let status = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
-            .args(requirements)
-            .status()
-            .context("could not run pip in the venv")?;
-        if !status.success() {
-            bail!("pip could not install {}", requirements.join(" "));
-        }
-    }
-    Ok(python)
 }
 
 /// Builds `tp` and the selected tasks' examples in release; returns `tp` and the examples' directory.
