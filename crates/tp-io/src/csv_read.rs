@@ -11,7 +11,7 @@
 //! the kept columns, whatever the width or length of the file.
 
 use crate::error::{IoError, Location, Result};
-use crate::options::{Kind, ReadOptions, find_duplicate};
+use crate::options::{Kind, ReadOptions, check_header};
 use crate::table_build::{Builder, Target};
 use csv::ByteRecord;
 use std::fs::File;
@@ -142,19 +142,7 @@ impl CsvChunks {
         if header.is_empty() {
             return Err(IoError::EmptyFile { path: path.to_path_buf() });
         }
-        if let Some((i, j)) = find_duplicate(&header) {
-            return Err(IoError::DuplicateColumn {
-                path: path.to_path_buf(),
-                column: header[j].clone(),
-                first: i + 1,
-                second: j + 1,
-            });
-        }
-        let keep = opts.resolve(&header).map_err(|column| IoError::MissingColumn {
-            path: path.to_path_buf(),
-            column,
-            available: header.join(", "),
-        })?;
+        let keep = check_header(path, &header, opts)?;
         let required: Vec<Option<Kind>> = keep.iter().map(|&j| opts.required(&header[j])).collect();
         let mut targets: Vec<Option<Target>> = required
             .iter()

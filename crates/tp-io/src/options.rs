@@ -158,6 +158,29 @@ impl ReadOptions {
     }
 }
 
+/// Checks a file's `header` (no repeated names, every selected or required
+/// column present) and returns the kept columns' positions, as
+/// [`ReadOptions::resolve`] orders them.
+pub(crate) fn check_header(
+    path: &std::path::Path,
+    header: &[String],
+    opts: &ReadOptions,
+) -> crate::Result<Vec<usize>> {
+    if let Some((i, j)) = find_duplicate(header) {
+        return Err(crate::IoError::DuplicateColumn {
+            path: path.to_path_buf(),
+            column: header[j].clone(),
+            first: i + 1,
+            second: j + 1,
+        });
+    }
+    opts.resolve(header).map_err(|column| crate::IoError::MissingColumn {
+        path: path.to_path_buf(),
+        column,
+        available: header.join(", "),
+    })
+}
+
 /// The first pair of equal names in `header`, as 0-based positions.
 pub(crate) fn find_duplicate(header: &[String]) -> Option<(usize, usize)> {
     let mut seen = std::collections::HashMap::with_capacity(header.len());

@@ -2,7 +2,7 @@
 //! columns, record batches are converted into typed chunks.
 
 use crate::error::{IoError, Location, Result};
-use crate::options::{Kind, ReadOptions, find_duplicate};
+use crate::options::{Kind, ReadOptions, check_header};
 use crate::table_build::{Bad, Builder, Target};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -66,19 +66,7 @@ impl ParquetChunks {
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err)?;
         let schema = builder.schema().clone();
         let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        if let Some((i, j)) = find_duplicate(&header) {
-            return Err(IoError::DuplicateColumn {
-                path: path.to_path_buf(),
-                column: header[j].clone(),
-                first: i + 1,
-                second: j + 1,
-            });
-        }
-        let keep = opts.resolve(&header).map_err(|column| IoError::MissingColumn {
-            path: path.to_path_buf(),
-            column,
-            available: header.join(", "),
-        })?;
+        let keep = check_header(path, &header, opts)?;
         let total_rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
         if total_rows == 0 && !opts.no_rows_allowed() {
             return Err(IoError::NoRows { path: path.to_path_buf() });
