@@ -36,10 +36,15 @@
 //! k-vector); HALS does a few cheap sweeps per pass. The same passes serve
 //! sparse input ([`Csr`], via [`NmfParams::fit_sparse`]) and the randomized
 //! SVD behind NNDSVD. K-Means reads row-major input in place (else copies it
-//! once), works on fixed 4096-row blocks whose partial sums merge in block
-//! order, computes full distance passes as one GEMM per block
-//! (‖x‖² − 2x·c + ‖c‖²), seeds k-means++ with one such pass per center, and
-//! runs restarts in parallel on `tp_core::rng::stream(seed, restart)`. The
+//! once) and works on fixed 4096-row blocks whose partial sums merge in block
+//! order, so results are bit-identical at any thread count. Its distances
+//! come from one kernel: for few centers (k · d ≤ 512) a hand-written,
+//! allocation-free loop (centers transposed in groups of 8, four rows at a
+//! time, compiled for the CPU's widest SIMD through faer's `pulp` dispatch,
+//! exactly Σ_t (x_t − c_t)²), above that one faer GEMM per tile
+//! (‖x‖² − 2x·c + ‖c‖²). k-means++ reads the data once per center (the
+//! pass scoring the candidates also folds in the previous center), and
+//! restarts run in parallel on `tp_core::rng::stream(seed, restart)`. The
 //! K-Means iteration follows scikit-learn exactly (strict convergence when no
 //! label changes, tolerance on the squared center shift scaled by the mean
 //! feature variance, empty clusters take the farthest rows), so from the same

@@ -9,7 +9,8 @@
 //! variance; if stopped on the tolerance, labels are re-assigned once to the
 //! final centers.
 
-use super::rows::{BLOCK, CenterSet, Rows, best_two, block_scores, sq_dist};
+use super::dist::{Points, TILE, best_two, labelled_inertia};
+use super::rows::{BLOCK, Rows, for_each_row_dists, sq_dist};
 use rayon::prelude::*;
 
 /// Outcome of one K-Means run from given centers.
@@ -41,79 +42,81 @@ struct Bounds {
 #[allow(clippy::too_many_arguments)]
 fn assign_block(
     x: &Rows,
-    xn: &[f64],
     w: &[f64],
-    centers: &[f64],
-    k: usize,
+    pts: &Points,
     lo: usize,
     labels: &mut [usize],
     bounds: Option<(&mut [f64], &mut [f64])>,
     hamerly: Option<(&[f64], &[f64], bool)>,
     want_inertia: bool,
 ) -> Partial {
-    let d = x.d;
-    let cs = CenterSet::new(centers, k, d);
-    let mut buf = vec![0.0; k];
+    let (d, k) = (x.d, pts.len());
     let full_pass = !matches!(hamerly, Some((_, _, true)));
-    let scores = if full_pass { Some(block_scores(x, lo, lo + labels.len(), centers, k)) } else { None };
+    // one scratch per block: a tile of distances (full passes) or one row's
+    let mut buf = vec![0.0; if full_pass { TILE * k } else { k }];
     let mut p = Partial { sums: vec![0.0; k * d], weights: vec![0.0; k], changed: 0, inertia: 0.0 };
     match (bounds, hamerly) {
         (Some((upper, lower)), Some((half_sep, drift, _))) => {
             let (pmax_idx, pmax, psecond) = top_two(drift);
-            for o in 0..labels.len() {
-                let i = lo + o;
-                let xi = x.row(i);
-                let old = labels[o];
-                let mut a = old;
-                if let Some(g) = &scores {
-                    let (j, s1, s2) = best_two(g, o);
-                    a = j;
-                    upper[o] = (xn[i] + s1).max(0.0).sqrt();
-                    lower[o] = (xn[i] + s2).max(0.0).sqrt();
-                } else {
-                    upper[o] += drift[a];
-                    lower[o] -= if a == pmax_idx { psecond } else { pmax };
-                    let m = half_sep[a].max(lower[o]);
-                    if upper[o] > m {
-                        upper[o] = sq_dist(xi, cs.center(a)).sqrt();
+            for t0 in (0..labels.len()).step_by(TILE) {
+                let t1 = (t0 + TILE).min(labels.len());
+                if full_pass {
+                    pts.tile(x, lo + t0, lo + t1, &mut buf);
+                }
+                for o in t0..t1 {
+                    let i = lo + o;
+                    let xi = x.row(i);
+                    let old = labels[o];
+                    let mut a = old;
+                    if full_pass {
+                        let (j, s1, s2) = best_two(&buf[(o - t0) * k..(o - t0 + 1) * k]);
+                        a = j;
+                        upper[o] = s1.sqrt();
+                        lower[o] = s2.sqrt();
+                    } else {
+                        upper[o] += drift[a];
+                        lower[o] -= if a == pmax_idx { psecond } else { pmax };
+                        let m = half_sep[a].max(lower[o]);
                         if upper[o] > m {
-                            let (j, d1, d2) = cs.nearest_two(xi, &mut buf);
-                            a = j;
-                            upper[o] = d1.sqrt();
-                            lower[o] = d2.sqrt();
+                            upper[o] = sq_dist(xi, pts.point(a)).sqrt();
+                            if upper[o] > m {
+                                let (j, d1, d2) = pts.nearest_two(xi, &mut buf);
+                                a = j;
+                                upper[o] = d1.sqrt();
+                                lower[o] = d2.sqrt();
+                            }
+                        }
+                    }
+                    labels[o] = a;
+                    let wi = w[i];
+                    if full_pass {
+                        // first pass: the block's full sums
+                        p.changed += usize::from(a != old);
+                        p.weights[a] += wi;
+                        for (s, v) in p.sums[a * d..(a + 1) * d].iter_mut().zip(xi) {
+                            *s += wi * v;
+                        }
+                    } else if a != old {
+                        // later passes: only the changes (the sums are kept across iterations)
+                        p.changed += 1;
+                        p.weights[a] += wi;
+                        p.weights[old] -= wi;
+                        for (t, v) in xi.iter().enumerate() {
+                            p.sums[a * d + t] += wi * v;
+                            p.sums[old * d + t] -= wi * v;
                         }
                     }
                 }
-                labels[o] = a;
-                let wi = w[i];
                 if want_inertia {
-                    p.inertia += wi * sq_dist(xi, cs.center(a));
-                }
-                if full_pass {
-                    // first pass: the block's full sums
-                    p.changed += usize::from(a != old);
-                    p.weights[a] += wi;
-                    for (s, v) in p.sums[a * d..(a + 1) * d].iter_mut().zip(xi) {
-                        *s += wi * v;
-                    }
-                } else if a != old {
-                    // later passes: only the changes (the sums are kept across iterations)
-                    p.changed += 1;
-                    p.weights[a] += wi;
-                    p.weights[old] -= wi;
-                    for (t, v) in xi.iter().enumerate() {
-                        p.sums[a * d + t] += wi * v;
-                        p.sums[old * d + t] -= wi * v;
-                    }
+                    p.inertia += labelled_inertia(x, w, pts, lo + t0, &labels[t0..t1]);
                 }
             }
         }
         _ => {
-            for (o, label) in labels.iter_mut().enumerate() {
-                let i = lo + o;
+            for_each_row_dists(x, pts, lo, lo + labels.len(), &mut buf, |i, r| {
+                let label = &mut labels[i - lo];
                 let xi = x.row(i);
-                let (a, s1, _) = best_two(scores.as_ref().expect("full pass"), o);
-                let dist = (xn[i] + s1).max(0.0);
+                let (a, dist, _) = best_two(r);
                 p.changed += usize::from(a != *label);
                 *label = a;
                 let wi = w[i];
@@ -122,7 +125,7 @@ fn assign_block(
                 for (s, v) in p.sums[a * d..(a + 1) * d].iter_mut().zip(xi) {
                     *s += wi * v;
                 }
-            }
+            });
         }
     }
     p
@@ -162,7 +165,6 @@ type HamerlyChunk<'a> = (usize, ((&'a mut [usize], &'a mut [f64]), &'a mut [f64]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     x: &Rows,
-    xn: &[f64],
     w: &[f64],
     init: &[f64],
     k: usize,
@@ -190,7 +192,6 @@ pub(crate) fn run(
         let half_sep = if hamerly { half_separation(&centers, k, d) } else { Vec::new() };
         let parts = assign_pass(
             x,
-            xn,
             w,
             &centers,
             k,
@@ -245,20 +246,8 @@ pub(crate) fn run(
         // one more bounded pass: re-assigns to the final centers (when stopped on
         // the tolerance; after strict convergence nothing moves) and sums the inertia
         let half_sep = half_separation(&centers, k, d);
-        let parts = assign_pass(
-            x,
-            xn,
-            w,
-            &centers,
-            k,
-            &mut labels,
-            &mut bounds,
-            true,
-            &half_sep,
-            &drift,
-            parallel,
-            true,
-        );
+        let parts =
+            assign_pass(x, w, &centers, k, &mut labels, &mut bounds, true, &half_sep, &drift, parallel, true);
         parts.iter().map(|p| p.inertia).sum()
     } else {
         if !strict {
@@ -272,7 +261,6 @@ pub(crate) fn run(
 #[allow(clippy::too_many_arguments)]
 fn assign_pass(
     x: &Rows,
-    xn: &[f64],
     w: &[f64],
     centers: &[f64],
     k: usize,
@@ -285,20 +273,11 @@ fn assign_pass(
     want_inertia: bool,
 ) -> Vec<Partial> {
     let valid = bounds.valid;
+    let pts = Points::new(centers, k, x.d);
+    let pts = &pts;
     if hamerly {
         let work = |(b, ((l, u), lo)): HamerlyChunk<'_>| {
-            assign_block(
-                x,
-                xn,
-                w,
-                centers,
-                k,
-                b * BLOCK,
-                l,
-                Some((u, lo)),
-                Some((half_sep, drift, valid)),
-                want_inertia,
-            )
+            assign_block(x, w, pts, b * BLOCK, l, Some((u, lo)), Some((half_sep, drift, valid)), want_inertia)
         };
         if parallel && x.n > BLOCK {
             labels
@@ -318,9 +297,7 @@ fn assign_pass(
                 .collect()
         }
     } else {
-        let work = |(b, l): (usize, &mut [usize])| {
-            assign_block(x, xn, w, centers, k, b * BLOCK, l, None, None, false)
-        };
+        let work = |(b, l): (usize, &mut [usize])| assign_block(x, w, pts, b * BLOCK, l, None, None, false);
         if parallel && x.n > BLOCK {
             labels.par_chunks_mut(BLOCK).enumerate().map(work).collect()
         } else {

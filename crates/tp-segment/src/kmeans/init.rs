@@ -4,135 +4,135 @@
 //! ∝ w_i · D(x_i)², "best" meaning the one that lowers the potential
 //! Σ w_i · D(x_i)² the most.
 //!
-//! One pass over the data per center: the distances of every row to all the
-//! candidates come from one small faer GEMM per block of rows
-//! (‖x‖² − 2x·c + ‖c‖², clamped at 0, as scikit-learn's `euclidean_distances`),
-//! are kept in a reused n × trials buffer, and the per-block potentials merge
-//! in block order (thread-count independent).
+//! One pass over the data per center. The pass that scores the candidates
+//! of step s also folds step s − 1's chosen center into D(x)² (its distance
+//! is recomputed there, X being read anyway, rather than stored), so each
+//! step reads X once and writes only D(x)². Distances come from the
+//! small-point kernel ([`Points::tile`]); the per-block potentials merge in
+//! block order (thread-count independent) and double as the block totals of
+//! the next draw, which then scans a single block of rows (recomputing its
+//! distances to the previous center with the same exact formula).
 
+use super::dist::{Points, TILE};
 use super::rows::{BLOCK, Rows, sq_dist};
-use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par};
 use rand::Rng;
 use rayon::prelude::*;
 use tp_core::rng::TpRng;
 
-/// k × d row-major initial centers; `xn` holds ‖x_i‖².
-pub(crate) fn kmeans_plusplus(
-    x: &Rows,
-    xn: &[f64],
-    w: &[f64],
-    k: usize,
-    rng: &mut TpRng,
-    parallel: bool,
-) -> Vec<f64> {
+/// k × d row-major initial centers.
+pub(crate) fn kmeans_plusplus(x: &Rows, w: &[f64], k: usize, rng: &mut TpRng, parallel: bool) -> Vec<f64> {
     let (n, d) = (x.n, x.d);
     let trials = 2 + (k as f64).ln().floor() as usize;
+    let nb = n.div_ceil(BLOCK);
+    let par = parallel && nb > 1;
     let mut centers = Vec::with_capacity(k * d);
-    let total_w: f64 = w.iter().sum();
-    let first = sample_indices(n, |i| w[i], &[rng.random::<f64>() * total_w])[0];
+    let block_w: Vec<f64> =
+        map_blocks(nb, par, |b| (b * BLOCK..((b + 1) * BLOCK).min(n)).map(|i| w[i]).sum());
+    let total_w: f64 = block_w.iter().sum();
+    let first = sample(n, BLOCK, &block_w, |i| w[i], &[rng.random::<f64>() * total_w])[0];
     centers.extend_from_slice(x.row(first));
-    let mut closest = vec![0.0; n];
-    let c0 = x.row(first).to_vec();
-    for_blocks(&mut closest, 1, parallel, |lo, out| {
-        for (o, v) in out.iter_mut().enumerate() {
-            *v = sq_dist(x.row(lo + o), &c0);
-        }
-    });
-    let mut pot = block_sum(n, parallel, |i| w[i] * closest[i]);
-    let mut buf = vec![0.0; n * trials];
-    for _ in 1..k {
-        let rs: Vec<f64> = (0..trials).map(|_| rng.random::<f64>() * pot).collect();
-        let cands = sample_indices(n, |i| w[i] * closest[i], &rs);
+    // D(x)², lagging one center behind: the newest center is folded in by the next pass
+    let mut closest = vec![f64::INFINITY; n];
+    let mut newest = Points::with_path(x.row(first), 1, d, false);
+    let mut block_pot = Vec::new();
+    for step in 0..k {
+        // fold the newest center into D(x)² and score the candidates for the next (none at first)
+        let cands: Vec<usize> = if step == 0 {
+            Vec::new()
+        } else {
+            let pot: f64 = block_pot.iter().sum();
+            let rs: Vec<f64> = (0..trials).map(|_| rng.random::<f64>() * pot).collect();
+            let (closest, c) = (&closest, newest.point(0));
+            sample(n, BLOCK, &block_pot, |i| w[i] * closest[i].min(sq_dist(x.row(i), c)), &rs)
+        };
+        let m = cands.len().max(1);
         let cmat: Vec<f64> = cands.iter().flat_map(|&c| x.row(c).iter().copied()).collect();
-        let cview = MatRef::from_row_major_slice(&cmat, trials, d);
-        let cn: Vec<f64> = cands.iter().map(|&c| xn[c]).collect();
-        // distances of every row to every candidate, block by block; per-block potentials
-        let parts: Vec<Vec<f64>> = {
-            let closest = &closest;
-            let work = |(b, out): (usize, &mut [f64])| {
-                let lo = b * BLOCK;
-                let rows = out.len() / trials;
-                let mut g = MatMut::from_column_major_slice_mut(out, rows, trials);
-                matmul(g.as_mut(), Accum::Replace, x.block(lo, lo + rows), cview.transpose(), -2.0, Par::Seq);
-                let mut pots = vec![0.0; trials];
-                for (t, p) in pots.iter_mut().enumerate() {
-                    for (o, v) in g.as_mut().col_mut(t).iter_mut().enumerate() {
-                        *v = (*v + xn[lo + o] + cn[t]).max(0.0);
-                        *p += w[lo + o] * v.min(closest[lo + o]);
+        let pts = Points::new(&cmat, cands.len(), d);
+        let newest_ref = &newest;
+        // per block: D(x)² with the newest center, then each candidate's potential
+        // Σ w · min(D², distance) (with no candidates: the potential of D² itself)
+        let work = |(b, cl): (usize, &mut [f64])| {
+            let lo = b * BLOCK;
+            let mut pots = vec![0.0; m];
+            let (mut near, mut dist) = ([0.0; TILE], vec![0.0; TILE * m]);
+            for t0 in (0..cl.len()).step_by(TILE) {
+                let t1 = (t0 + TILE).min(cl.len());
+                newest_ref.tile(x, lo + t0, lo + t1, &mut near);
+                if !cands.is_empty() {
+                    pts.tile(x, lo + t0, lo + t1, &mut dist);
+                }
+                for o in t0..t1 {
+                    let ci = cl[o].min(near[o - t0]);
+                    cl[o] = ci;
+                    let wi = w[lo + o];
+                    if cands.is_empty() {
+                        pots[0] += wi * ci;
+                    } else {
+                        for (p, v) in pots.iter_mut().zip(&dist[(o - t0) * m..(o - t0 + 1) * m]) {
+                            *p += wi * v.min(ci);
+                        }
                     }
                 }
-                pots
-            };
-            if parallel && n > BLOCK {
-                buf.par_chunks_mut(BLOCK * trials).enumerate().map(work).collect()
-            } else {
-                buf.chunks_mut(BLOCK * trials).enumerate().map(work).collect()
             }
+            pots
         };
-        let pots: Vec<f64> = (0..trials).map(|t| parts.iter().map(|p| p[t]).sum()).collect();
-        let best = (0..trials).fold(0, |b, t| if pots[t] < pots[b] { t } else { b });
-        pot = pots[best];
-        let buf = &buf;
-        for_blocks(&mut closest, 1, parallel, |lo, out| {
-            let rows = (n - lo).min(BLOCK);
-            let col = &buf[lo * trials + best * rows..lo * trials + (best + 1) * rows];
-            for (v, c) in out.iter_mut().zip(col) {
-                *v = v.min(*c);
-            }
-        });
-        centers.extend_from_slice(x.row(cands[best]));
+        let parts: Vec<Vec<f64>> = if par {
+            closest.par_chunks_mut(BLOCK).enumerate().map(work).collect()
+        } else {
+            closest.chunks_mut(BLOCK).enumerate().map(work).collect()
+        };
+        let pots: Vec<f64> = (0..m).map(|t| parts.iter().map(|p| p[t]).sum()).collect();
+        let best = (0..m).fold(0, |b, t| if pots[t] < pots[b] { t } else { b });
+        block_pot = parts.iter().map(|p| p[best]).collect();
+        if let Some(&c) = cands.get(best) {
+            centers.extend_from_slice(x.row(c));
+            newest = Points::with_path(x.row(c), 1, d, false);
+        }
     }
     centers
 }
 
-/// For each target r (in the given order), the first index whose cumulative
-/// weight reaches r (numpy `searchsorted`, left), skipping zero weights;
-/// rounding past the end falls back to the last positive weight. One scan.
-fn sample_indices(n: usize, weight: impl Fn(usize) -> f64, rs: &[f64]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..rs.len()).collect();
-    order.sort_by(|&a, &b| rs[a].total_cmp(&rs[b]));
-    let mut out = vec![usize::MAX; rs.len()];
-    let (mut acc, mut next, mut last_pos) = (0.0, 0, n - 1);
-    for i in 0..n {
-        let v = weight(i);
-        acc += v;
-        if v > 0.0 {
-            last_pos = i;
-            while next < order.len() && acc >= rs[order[next]] {
-                out[order[next]] = i;
-                next += 1;
-            }
-            if next == order.len() {
-                break;
+/// For each target r, the first index whose cumulative weight reaches r
+/// (numpy `searchsorted`, left), skipping zero weights. `sums` holds the
+/// weight totals of consecutive blocks of `block` rows: the prefix runs over
+/// the blocks, then one block is scanned. Rounding past the end (or into a
+/// block whose scan falls short of its total) falls back to the last positive
+/// weight before that point; no positive weight at all gives the last row.
+fn sample(n: usize, block: usize, sums: &[f64], weight: impl Fn(usize) -> f64, rs: &[f64]) -> Vec<usize> {
+    let scan = |b: usize, mut acc: f64, r: f64| {
+        let mut last = None;
+        for i in b * block..((b + 1) * block).min(n) {
+            let v = weight(i);
+            acc += v;
+            if v > 0.0 {
+                last = Some(i);
+                if acc >= r {
+                    break;
+                }
             }
         }
-    }
-    for o in out.iter_mut().filter(|o| **o == usize::MAX) {
-        *o = last_pos;
-    }
-    out
-}
-
-/// Σ f(i) over blocks summed in block order.
-fn block_sum(n: usize, parallel: bool, f: impl Fn(usize) -> f64 + Sync) -> f64 {
-    let part = |b: usize| (b * BLOCK..((b + 1) * BLOCK).min(n)).map(&f).sum::<f64>();
-    let nb = n.div_ceil(BLOCK);
-    let parts: Vec<f64> = if parallel && nb > 1 {
-        (0..nb).into_par_iter().map(part).collect()
-    } else {
-        (0..nb).map(part).collect()
+        last
     };
-    parts.iter().sum()
+    rs.iter()
+        .map(|&r| {
+            let (mut acc, mut last_block) = (0.0, None);
+            for (b, &s) in sums.iter().enumerate() {
+                if s > 0.0 {
+                    if acc + s >= r {
+                        return scan(b, acc, r).unwrap_or(n - 1);
+                    }
+                    acc += s;
+                    last_block = Some(b);
+                }
+            }
+            last_block.and_then(|b| scan(b, f64::NEG_INFINITY, f64::INFINITY)).unwrap_or(n - 1)
+        })
+        .collect()
 }
 
-/// `work(first_row, chunk)` over fixed blocks of a per-row buffer (`per` values a row).
-fn for_blocks(v: &mut [f64], per: usize, parallel: bool, work: impl Fn(usize, &mut [f64]) + Sync) {
-    if parallel && v.len() > BLOCK * per {
-        v.par_chunks_mut(BLOCK * per).enumerate().for_each(|(b, c)| work(b * BLOCK, c));
-    } else {
-        v.chunks_mut(BLOCK * per).enumerate().for_each(|(b, c)| work(b * BLOCK, c));
-    }
+/// `f(b)` for every block index, in block order.
+fn map_blocks<T: Send>(nb: usize, par: bool, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    if par { (0..nb).into_par_iter().map(f).collect() } else { (0..nb).map(f).collect() }
 }
 
 #[cfg(test)]
@@ -142,11 +142,17 @@ mod tests {
     #[test]
     fn sampling_is_searchsorted_left_on_positive_weights() {
         let w = [0.0, 1.0, 0.0, 2.0, 1.0];
-        // cumulative: 0 1 1 3 4
-        assert_eq!(sample_indices(5, |i| w[i], &[0.5, 1.0, 1.5, 3.0, 3.5]), vec![1, 1, 3, 3, 4]);
-        assert_eq!(sample_indices(5, |i| w[i], &[3.2, 0.1]), vec![4, 1]);
-        // rounding past the total: the last positive weight
-        assert_eq!(sample_indices(5, |i| w[i], &[4.0000001]), vec![4]);
-        assert_eq!(sample_indices(3, |i| [1.0, 1.0, 0.0][i], &[5.0]), vec![1]);
+        // cumulative: 0 1 1 3 4; the same answers for every block size
+        for block in [1, 2, 3, 5, 8] {
+            let sums: Vec<f64> = w.chunks(block).map(|c| c.iter().sum()).collect();
+            let s = |rs: &[f64]| sample(5, block, &sums, |i| w[i], rs);
+            assert_eq!(s(&[0.5, 1.0, 1.5, 3.0, 3.5]), vec![1, 1, 3, 3, 4], "block {block}");
+            assert_eq!(s(&[3.2, 0.1, 0.0]), vec![4, 1, 1], "block {block}");
+            // rounding past the total: the last positive weight
+            assert_eq!(s(&[4.0000001]), vec![4], "block {block}");
+        }
+        assert_eq!(sample(3, 2, &[2.0, 0.0], |i| [1.0, 1.0, 0.0][i], &[5.0]), vec![1]);
+        // no positive weight: the last row
+        assert_eq!(sample(3, 2, &[0.0, 0.0], |_| 0.0, &[0.0]), vec![2]);
     }
 }

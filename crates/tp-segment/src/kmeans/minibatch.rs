@@ -5,8 +5,9 @@
 //! inertia has not improved for 10 consecutive steps (scikit-learn's rule);
 //! labels and inertia are then computed on the full data.
 
+use super::dist::Points;
 use super::engine::Run;
-use super::rows::{CenterSet, Rows, assign_all, inertia};
+use super::rows::{Rows, assign_all, inertia};
 use rand::Rng;
 use tp_core::rng::TpRng;
 
@@ -40,7 +41,7 @@ pub(crate) fn run(
         sums.iter_mut().for_each(|v| *v = 0.0);
         bw.iter_mut().for_each(|v| *v = 0.0);
         let (mut bi, mut bwt) = (0.0, 0.0);
-        let cs = CenterSet::new(&centers, k, d);
+        let cs = Points::new(&centers, k, d);
         let mut buf = vec![0.0; k];
         for _ in 0..batch {
             let i = rng.random_range(0..n);

@@ -5,6 +5,7 @@
 //! seeded by `tp_core::rng::stream(seed, r)`) and keeps the one with the
 //! lowest inertia (the first on ties).
 
+mod dist;
 mod engine;
 mod init;
 mod minibatch;
@@ -235,7 +236,7 @@ impl KMeansParams {
     pub fn fit_weighted(&self, x: MatRef<'_, f64>, weights: Option<&[f64]>) -> Result<KMeans> {
         self.validate(x, weights)?;
         let rows = Rows::from_mat(x);
-        let (xn, var) = input_stats(&rows)?;
+        let var = input_stats(&rows)?;
         let w = weights.map_or_else(|| vec![1.0; rows.n], <[f64]>::to_vec);
         let tol = self.tol * var;
         let one = |r: usize| {
@@ -247,12 +248,11 @@ impl KMeansParams {
                     let idx = sample_without_replacement(rows.n, m, &mut rng);
                     let sub = rows.subset(&idx);
                     let sw: Vec<f64> = idx.iter().map(|&i| w[i]).collect();
-                    let sn: Vec<f64> = idx.iter().map(|&i| xn[i]).collect();
-                    init::kmeans_plusplus(&sub, &sn, &sw, self.k, &mut rng, self.parallel)
+                    init::kmeans_plusplus(&sub, &sw, self.k, &mut rng, self.parallel)
                 }
-                _ => init::kmeans_plusplus(&rows, &xn, &w, self.k, &mut rng, self.parallel),
+                _ => init::kmeans_plusplus(&rows, &w, self.k, &mut rng, self.parallel),
             };
-            self.run_from(&rows, &xn, &w, &init, tol, &mut rng)
+            self.run_from(&rows, &w, &init, tol, &mut rng)
         };
         let runs: Vec<engine::Run> = if self.parallel && self.n_init > 1 {
             (0..self.n_init).into_par_iter().map(one).collect()
@@ -280,31 +280,26 @@ impl KMeansParams {
         }
         check_finite("initial centers", centers)?;
         let rows = Rows::from_mat(x);
-        let (xn, var) = input_stats(&rows)?;
+        let var = input_stats(&rows)?;
         let w = weights.map_or_else(|| vec![1.0; rows.n], <[f64]>::to_vec);
         let tol = self.tol * var;
         let init = rows::row_major(centers);
         let mut rng = tp_core::rng::stream(self.seed, 0);
-        let run = self.run_from(&rows, &xn, &w, &init, tol, &mut rng);
+        let run = self.run_from(&rows, &w, &init, tol, &mut rng);
         Ok(self.keep_best(vec![run], rows.d))
     }
 
     fn run_from(
         &self,
         rows: &Rows,
-        xn: &[f64],
         w: &[f64],
         init: &[f64],
         tol: f64,
         rng: &mut tp_core::rng::TpRng,
     ) -> engine::Run {
         match self.algorithm {
-            Algorithm::Lloyd => {
-                engine::run(rows, xn, w, init, self.k, self.max_iter, tol, false, self.parallel)
-            }
-            Algorithm::Hamerly => {
-                engine::run(rows, xn, w, init, self.k, self.max_iter, tol, true, self.parallel)
-            }
+            Algorithm::Lloyd => engine::run(rows, w, init, self.k, self.max_iter, tol, false, self.parallel),
+            Algorithm::Hamerly => engine::run(rows, w, init, self.k, self.max_iter, tol, true, self.parallel),
             Algorithm::MiniBatch { batch_size } => {
                 minibatch::run(rows, w, init, self.k, batch_size, self.max_iter, rng, self.parallel)
             }
@@ -332,9 +327,9 @@ impl KMeansParams {
     }
 }
 
-/// ‖x_i‖² of every row and the mean feature variance (scikit-learn's
-/// tolerance scale), or the first non-finite entry as an error.
-fn input_stats(rows: &Rows) -> Result<(Vec<f64>, f64)> {
+/// The mean feature variance (scikit-learn's tolerance scale), or the first
+/// non-finite entry as an error.
+fn input_stats(rows: &Rows) -> Result<f64> {
     rows.stats().map_err(|(row, column, value)| SegmentError::NonFinite {
         input: "k-means input".into(),
         row,

@@ -5,8 +5,8 @@
 //! partial results are merged in block order: the result does not depend on
 //! the number of threads.
 
-use faer::linalg::matmul::matmul;
-use faer::{Accum, ContiguousFwd, Mat, MatRef, Par};
+use super::dist::{Points, TILE, best_two, labelled_inertia};
+use faer::{ContiguousFwd, MatRef};
 use rayon::prelude::*;
 
 /// Rows per parallel block (fixed, so results are thread-count independent).
@@ -84,35 +84,29 @@ impl<'a> Rows<'a> {
     }
 
     /// One pass over the data: the first non-finite entry (row, column,
-    /// value), else ‖x_i‖² of every row and scikit-learn's tolerance scale
-    /// (the mean over features of the population variance; per-block count,
-    /// mean and M2 merged in block order, Chan et al.).
-    pub fn stats(&self) -> std::result::Result<(Vec<f64>, f64), (usize, usize, f64)> {
+    /// value), else scikit-learn's tolerance scale (the mean over features of
+    /// the population variance; per-block count, mean and M2 merged in block
+    /// order, Chan et al.).
+    pub fn stats(&self) -> std::result::Result<f64, (usize, usize, f64)> {
         let d = self.d;
-        let mut norms = vec![0.0; self.n];
         type Part = std::result::Result<(f64, Vec<f64>, Vec<f64>), (usize, usize, f64)>;
-        let parts: Vec<Part> = norms
-            .par_chunks_mut(BLOCK)
-            .enumerate()
-            .map(|(b, out)| {
-                let lo = b * BLOCK;
-                let cnt = out.len() as f64;
+        let parts: Vec<Part> = (0..self.n.div_ceil(BLOCK))
+            .into_par_iter()
+            .map(|b| {
+                let (lo, hi) = (b * BLOCK, ((b + 1) * BLOCK).min(self.n));
+                let cnt = (hi - lo) as f64;
                 let mut mean = vec![0.0; d];
-                for (o, nrm) in out.iter_mut().enumerate() {
-                    let row = self.row(lo + o);
+                for i in lo..hi {
+                    let row = self.row(i);
                     if let Some(t) = row.iter().position(|v| !v.is_finite()) {
-                        return Err((lo + o, t, row[t]));
+                        return Err((i, t, row[t]));
                     }
                     mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
-                    *nrm = row.iter().map(|a| a * a).sum();
                 }
                 mean.iter_mut().for_each(|m| *m /= cnt);
                 let mut m2 = vec![0.0; d];
-                for o in 0..out.len() {
-                    m2.iter_mut()
-                        .zip(self.row(lo + o))
-                        .zip(&mean)
-                        .for_each(|((s, v), m)| *s += (v - m) * (v - m));
+                for i in lo..hi {
+                    m2.iter_mut().zip(self.row(i)).zip(&mean).for_each(|((s, v), m)| *s += (v - m) * (v - m));
                 }
                 Ok((cnt, mean, m2))
             })
@@ -128,7 +122,7 @@ impl<'a> Rows<'a> {
             }
             n = tot;
         }
-        Ok((norms, m2.iter().sum::<f64>() / n / d as f64))
+        Ok(m2.iter().sum::<f64>() / n / d as f64)
     }
 }
 
@@ -143,126 +137,36 @@ pub(crate) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
     s
 }
 
-/// The k centers in both layouts: row-major (k × d) and feature-major (d × k),
-/// the latter so that the distances of one row to all k centers accumulate
-/// feature by feature in independent lanes (vectorisable), each distance
-/// still summed over features in order.
-#[derive(Debug, Clone)]
-pub(crate) struct CenterSet {
-    pub rows: Vec<f64>,
-    cols: Vec<f64>,
-    pub k: usize,
-    pub d: usize,
-}
-
-impl CenterSet {
-    pub fn new(centers: &[f64], k: usize, d: usize) -> Self {
-        let mut cols = vec![0.0; k * d];
-        for j in 0..k {
-            for t in 0..d {
-                cols[t * k + j] = centers[j * d + t];
-            }
+/// Visit rows lo..hi tile by tile: `f(row, distances to every point)`.
+pub(crate) fn for_each_row_dists(
+    x: &Rows,
+    pts: &Points,
+    lo: usize,
+    hi: usize,
+    buf: &mut [f64],
+    mut f: impl FnMut(usize, &[f64]),
+) {
+    let m = pts.len();
+    let mut a = lo;
+    while a < hi {
+        let b = (a + TILE).min(hi);
+        pts.tile(x, a, b, buf);
+        for (o, r) in buf[..(b - a) * m].chunks_exact(m).enumerate() {
+            f(a + o, r);
         }
-        Self { rows: centers.to_vec(), cols, k, d }
+        a = b;
     }
-
-    /// Squared distances of `x` to every center, into `out[..k]`.
-    #[inline]
-    pub fn dists(&self, x: &[f64], out: &mut [f64]) {
-        let out = &mut out[..self.k];
-        out.fill(0.0);
-        for (t, &xt) in x.iter().enumerate() {
-            let ct = &self.cols[t * self.k..(t + 1) * self.k];
-            for (o, c) in out.iter_mut().zip(ct) {
-                let u = xt - c;
-                *o += u * u;
-            }
-        }
-    }
-
-    /// Index and squared distance of the nearest center (first on ties).
-    #[inline]
-    pub fn nearest(&self, x: &[f64], buf: &mut [f64]) -> (usize, f64) {
-        self.dists(x, buf);
-        let mut best = (0, f64::INFINITY);
-        for (j, &s) in buf[..self.k].iter().enumerate() {
-            if s < best.1 {
-                best = (j, s);
-            }
-        }
-        best
-    }
-
-    /// Nearest index, nearest and second-nearest squared distances.
-    #[inline]
-    pub fn nearest_two(&self, x: &[f64], buf: &mut [f64]) -> (usize, f64, f64) {
-        self.dists(x, buf);
-        let (mut a, mut d1, mut d2) = (0, f64::INFINITY, f64::INFINITY);
-        for (j, &s) in buf[..self.k].iter().enumerate() {
-            if s < d1 {
-                d2 = d1;
-                d1 = s;
-                a = j;
-            } else if s < d2 {
-                d2 = s;
-            }
-        }
-        (a, d1, d2)
-    }
-
-    /// Row-major center j.
-    #[inline]
-    pub fn center(&self, j: usize) -> &[f64] {
-        &self.rows[j * self.d..(j + 1) * self.d]
-    }
-}
-
-/// For rows lo..hi, the k scores ‖c_j‖² − 2 x·c_j (the squared distance minus
-/// ‖x‖², same argmin) as one faer GEMM of the block with the centers — the
-/// form scikit-learn uses too; runtime-dispatched SIMD makes it the fast path
-/// for full assignment passes.
-pub(crate) fn block_scores(x: &Rows, lo: usize, hi: usize, centers: &[f64], k: usize) -> Mat<f64> {
-    let d = x.d;
-    let xb = x.block(lo, hi);
-    let c = MatRef::from_row_major_slice(centers, k, d);
-    let mut g = Mat::<f64>::zeros(hi - lo, k);
-    matmul(g.as_mut(), Accum::Replace, xb, c.transpose(), -2.0, Par::Seq);
-    for j in 0..k {
-        let cn: f64 = c.row(j).iter().map(|a| a * a).sum();
-        for v in g.col_mut(j).iter_mut() {
-            *v += cn;
-        }
-    }
-    g
-}
-
-/// Index and score of the smallest and the second-smallest score in row o.
-#[inline]
-pub(crate) fn best_two(g: &Mat<f64>, o: usize) -> (usize, f64, f64) {
-    let (mut a, mut s1, mut s2) = (0, f64::INFINITY, f64::INFINITY);
-    for j in 0..g.ncols() {
-        let s = g[(o, j)];
-        if s < s1 {
-            s2 = s1;
-            s1 = s;
-            a = j;
-        } else if s < s2 {
-            s2 = s;
-        }
-    }
-    (a, s1, s2)
 }
 
 /// Labels of every row by nearest center (parallel over fixed blocks).
 pub(crate) fn assign_all(x: &Rows, centers: &[f64], parallel: bool) -> Vec<usize> {
     let k = centers.len() / x.d;
+    let pts = Points::new(centers, k, x.d);
     let mut labels = vec![0; x.n];
     let work = |(b, chunk): (usize, &mut [usize])| {
         let lo = b * BLOCK;
-        let g = block_scores(x, lo, lo + chunk.len(), centers, k);
-        for (o, l) in chunk.iter_mut().enumerate() {
-            *l = best_two(&g, o).0;
-        }
+        let mut buf = vec![0.0; TILE * k];
+        for_each_row_dists(x, &pts, lo, lo + chunk.len(), &mut buf, |i, r| chunk[i - lo] = best_two(r).0);
     };
     if parallel && x.n > BLOCK {
         labels.par_chunks_mut(BLOCK).enumerate().for_each(work);
@@ -274,10 +178,10 @@ pub(crate) fn assign_all(x: &Rows, centers: &[f64], parallel: bool) -> Vec<usize
 
 /// Σ w_i ‖x_i − c_{label_i}‖², summed per block then in block order.
 pub(crate) fn inertia(x: &Rows, w: &[f64], centers: &[f64], labels: &[usize], parallel: bool) -> f64 {
-    let d = x.d;
+    let pts = Points::new(centers, centers.len() / x.d, x.d);
     let part = |b: usize| {
         let (lo, hi) = (b * BLOCK, ((b + 1) * BLOCK).min(x.n));
-        (lo..hi).map(|i| w[i] * sq_dist(x.row(i), &centers[labels[i] * d..(labels[i] + 1) * d])).sum::<f64>()
+        labelled_inertia(x, w, &pts, lo, &labels[lo..hi])
     };
     let nb = x.n.div_ceil(BLOCK);
     let parts: Vec<f64> = if parallel && nb > 1 {
