@@ -150,6 +150,45 @@ fn hamerly_equals_lloyd_and_restarts_are_thread_count_independent() {
 }
 
 #[test]
+fn kmeans_is_bit_identical_at_1_and_3_threads() {
+    // more rows than two 4096-row blocks; k · d = 8 · 16 (the hand-written kernel) and
+    // 40 · 16 (faer GEMM tiles); k-means++ with 2 restarts, Lloyd, Hamerly and mini-batch
+    let (x, _) = blobs(8, 1100, 16, 2.0, 21);
+    let w: Vec<f64> = (0..x.nrows()).map(|i| 0.5 + (i % 7) as f64 / 4.0).collect();
+    let fit = |k: usize, algo: Algorithm| {
+        let p = KMeans::params(k).n_init(2).max_iter(20).seed(4).algorithm(algo);
+        (p.fit_weighted(x.as_ref(), Some(&w)).unwrap(), p.fit(x.as_ref()).unwrap())
+    };
+    let cases = [
+        (8, Algorithm::Hamerly),
+        (8, Algorithm::Lloyd),
+        (8, Algorithm::MiniBatch { batch_size: 512 }),
+        (40, Algorithm::Hamerly),
+        (40, Algorithm::Lloyd),
+    ];
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let three = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+    for (k, algo) in cases {
+        let (a, b) = (one.install(|| fit(k, algo)), three.install(|| fit(k, algo)));
+        for (u, v) in [(&a.0, &b.0), (&a.1, &b.1)] {
+            assert_eq!(u.labels(), v.labels(), "k {k} {algo:?}");
+            assert_eq!(u.inertia().to_bits(), v.inertia().to_bits(), "k {k} {algo:?}");
+            assert_eq!(u.diagnostics(), v.diagnostics(), "k {k} {algo:?}");
+            for j in 0..k {
+                for t in 0..16 {
+                    assert_eq!(
+                        u.centers()[(j, t)].to_bits(),
+                        v.centers()[(j, t)].to_bits(),
+                        "k {k} {algo:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(a.1.predict(x.as_ref()).unwrap(), b.1.labels(), "k {k} {algo:?} predict");
+    }
+}
+
+#[test]
 fn kmeans_recovers_blobs_and_minibatch_is_close() {
     let (x, truth) = blobs(4, 500, 4, 8.0, 5);
     let m = KMeans::params(4).seed(1).fit(x.as_ref()).unwrap();
