@@ -282,10 +282,35 @@ fn grow_one<C: SplitCriterion<Leaf = f64>>(
     tree_params: &TreeParams,
 ) -> GrownOne {
     let mut rng = stream(p.seed, t as u64);
+    // the drawn rows in increasing order (a counting sort: one pass over n)
     let mut rows: Vec<u32> = if p.bootstrap {
-        (0..draws).map(|_| rng.random_range(0..n as u32)).collect()
+        let mut count = vec![0u8; n];
+        let mut more = Vec::new();
+        for _ in 0..draws {
+            let r = rng.random_range(0..n as u32);
+            let c = &mut count[r as usize];
+            if *c == u8::MAX {
+                more.push(r);
+            } else {
+                *c += 1;
+            }
+        }
+        more.sort_unstable();
+        let mut rows = Vec::with_capacity(draws);
+        let mut extra = more.iter().peekable();
+        for (r, &c) in count.iter().enumerate() {
+            let r = r as u32;
+            rows.extend(std::iter::repeat_n(r, usize::from(c)));
+            while extra.next_if_eq(&&r).is_some() {
+                rows.push(r);
+            }
+        }
+        rows
     } else {
-        rand::seq::index::sample(&mut rng, n, draws).into_iter().map(|i| i as u32).collect()
+        let mut rows: Vec<u32> =
+            rand::seq::index::sample(&mut rng, n, draws).into_iter().map(|i| i as u32).collect();
+        rows.sort_unstable();
+        rows
     };
     let mut in_bag = vec![0u64; n.div_ceil(64)];
     for &r in &rows {
@@ -308,7 +333,6 @@ fn grow_one<C: SplitCriterion<Leaf = f64>>(
         grown.tree = grown.tree.reestimate(data, crit, &est);
         grown
     } else {
-        rows.sort_unstable();
         grow_tree_routing(data, mapper, crit, rows, out_of_bag, tree_params, &mut rng)
     };
     let mut oob = Vec::with_capacity(grown.passengers.len());
@@ -319,22 +343,34 @@ fn grow_one<C: SplitCriterion<Leaf = f64>>(
 }
 
 /// Adds Σ_trees leaf value to `out[i]` for each row i of `x` (trees in
-/// order for every row). Rows are binned in chunks into row-major codes
-/// first, so routing reads one cache line per row instead of one column of
-/// `x` per level.
+/// order for every row). Rows are binned once into row-major codes (n × p
+/// bytes), so routing reads one cache line per row instead of one column of
+/// `x` per level; then each tree, packed into 8 bytes a node
+/// ([`Tree::packed`]) so a deep tree stays in cache, routes every row.
 pub(crate) fn predict_sum(mapper: &BinMapper, trees: &[Tree<f64>], x: MatRef<'_, f64>, out: &mut [f64]) {
     const CHUNK: usize = 512;
-    let p = mapper.n_features();
+    let p = mapper.n_features().max(1);
     let nan_code = mapper.nan_codes();
-    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
-        let mut codes = vec![0u8; chunk.len() * p];
-        mapper.bin_rows(x, c * CHUNK, &mut codes);
-        for t in trees {
-            for (o, row) in chunk.iter_mut().zip(codes.chunks_exact(p)) {
-                *o += t.leaves()[t.leaf_index_codes(row, &nan_code)];
+    let mut codes = vec![0u8; x.nrows() * p];
+    codes.par_chunks_mut(CHUNK * p).enumerate().for_each(|(c, block)| mapper.bin_rows(x, c * CHUNK, block));
+    for t in trees {
+        let packed = t.packed();
+        out.par_chunks_mut(CHUNK).zip(codes.par_chunks(CHUNK * p)).for_each(|(chunk, block)| {
+            let rows = chunk.iter_mut().zip(block.chunks_exact(p));
+            match &packed {
+                Some(packed) => {
+                    for (o, row) in rows {
+                        *o += t.leaves()[packed.leaf_index(row, &nan_code)];
+                    }
+                }
+                None => {
+                    for (o, row) in rows {
+                        *o += t.leaves()[t.leaf_index_codes(row, &nan_code)];
+                    }
+                }
             }
-        }
-    });
+        });
+    }
 }
 
 /// A fitted random forest (regression: mean of tree means; classification:

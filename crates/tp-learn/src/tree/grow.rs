@@ -14,6 +14,15 @@
 //! per feature.
 //! Rows are kept in one index array partitioned in place (stably), so each
 //! leaf owns a contiguous range of it.
+//!
+//! Deep trees spend most of their time in small nodes whose rows are
+//! scattered over the data: every level would take a cache miss per row for
+//! its codes and another for its statistics. So a node of at most
+//! [`LOCAL_MAX`] rows is copied out once (its rows' codes, row-major, and
+//! statistics, plus its passengers' codes: a few hundred kilobytes) and its
+//! whole subtree is grown from the copy. The tree is the same either way:
+//! splits depend only on exact per-bin sums, and the depth-first order (so
+//! the draws of the feature subsets) is unchanged.
 
 use super::binning::{BinMapper, BinnedMatrix};
 use super::criterion::SplitCriterion;
@@ -107,20 +116,118 @@ struct Pending<S> {
 /// Rows × features below which histogram building stays sequential.
 const PAR_MIN_WORK: usize = 1 << 16;
 
+/// Largest node (rows) whose subtree is grown from a node-local copy of its
+/// rows' codes and statistics (about 36 bytes a row at 20 features: well
+/// inside a core's L2 cache).
+const LOCAL_MAX: usize = 1 << 14;
+
+/// Where a node's rows' bin codes and statistics are read from: the whole
+/// binned data (rows are global row indices) or a node-local copy (rows are
+/// positions in the copy).
+trait Source<S> {
+    /// Whether a small node may be copied out (the global data only).
+    const GATHER: bool;
+    /// Statistics of training row `r`.
+    fn stats(&self, r: u32) -> S;
+    /// Codes of every feature of row `r`.
+    fn row(&self, r: u32) -> &[u8];
+    /// Code of feature `f` of row `r`.
+    fn code(&self, f: usize, r: u32) -> u8;
+    /// The column-major binned data, when the source is the whole data set.
+    fn columns(&self) -> Option<&BinnedMatrix>;
+}
+
+struct Global<'a, C> {
+    data: &'a BinnedMatrix,
+    crit: &'a C,
+}
+
+impl<C: SplitCriterion> Source<C::Stats> for Global<'_, C> {
+    const GATHER: bool = true;
+    #[inline]
+    fn stats(&self, r: u32) -> C::Stats {
+        self.crit.row_stats(r as usize)
+    }
+    #[inline]
+    fn row(&self, r: u32) -> &[u8] {
+        self.data.row(r as usize)
+    }
+    #[inline]
+    fn code(&self, f: usize, r: u32) -> u8 {
+        self.data.column(f)[r as usize]
+    }
+    fn columns(&self) -> Option<&BinnedMatrix> {
+        Some(self.data)
+    }
+}
+
+/// A node's rows copied out: row-major codes of its training rows and then
+/// of its passengers, and the training rows' statistics.
+struct Local<'a, S> {
+    codes: &'a [u8],
+    stats: &'a [S],
+    p: usize,
+}
+
+impl<S: Copy> Source<S> for Local<'_, S> {
+    const GATHER: bool = false;
+    #[inline]
+    fn stats(&self, r: u32) -> S {
+        self.stats[r as usize]
+    }
+    #[inline]
+    fn row(&self, r: u32) -> &[u8] {
+        let at = r as usize * self.p;
+        &self.codes[at..at + self.p]
+    }
+    #[inline]
+    fn code(&self, f: usize, r: u32) -> u8 {
+        self.codes[r as usize * self.p + f]
+    }
+    fn columns(&self) -> Option<&BinnedMatrix> {
+        None
+    }
+}
+
+/// Reused buffers of the node-local copy: codes and statistics, the global
+/// ids of its rows and passengers, and their local positions as partitioned.
+#[derive(Default)]
+struct LocalBuf<S> {
+    codes: Vec<u8>,
+    stats: Vec<S>,
+    ids: Vec<u32>,
+    pids: Vec<u32>,
+    rows: Vec<u32>,
+    pass: Vec<u32>,
+}
+
+/// The tree as it grows, with each leaf's row and passenger ranges.
+struct Out<L> {
+    nodes: Vec<Node>,
+    leaves: Vec<L>,
+    leaf_ranges: Vec<(usize, usize)>,
+    passenger_ranges: Vec<(usize, usize)>,
+}
+
 struct Grower<'a, C: SplitCriterion> {
     data: &'a BinnedMatrix,
+    mapper: &'a BinMapper,
     crit: &'a C,
     params: &'a TreeParams,
     offsets: Vec<usize>,
     total_slots: usize,
     dense_min: usize,
     subtract: bool,
+    local_max: usize,
     pool: Vec<Vec<Bin<C::Stats>>>,
     features: Vec<usize>,
+    scratch: Vec<u32>,
     sp_stats: Vec<C::Stats>,
     sp_codes: Vec<u8>,
     sp_keys: Vec<u32>,
     sp_compact: Vec<(u8, Bin<C::Stats>)>,
+    local: LocalBuf<C::Stats>,
+    out: Out<C::Leaf>,
 }
 
 /// Grows a tree on `rows` (indices into `data`; duplicates allowed, e.g. a
@@ -146,10 +253,27 @@ pub fn grow_tree_routing<C: SplitCriterion>(
     data: &BinnedMatrix,
     mapper: &BinMapper,
     crit: &C,
-    mut rows: Vec<u32>,
-    mut passengers: Vec<u32>,
+    rows: Vec<u32>,
+    passengers: Vec<u32>,
     params: &TreeParams,
     rng: &mut TpRng,
+) -> GrownTree<C::Leaf> {
+    // boosting's shallow trees build large nodes' histograms in parallel
+    // from the global columns instead
+    let local_max = if params.parallel_features { 0 } else { LOCAL_MAX };
+    grow_with(data, mapper, crit, (rows, passengers), params, rng, local_max)
+}
+
+/// [`grow_tree_routing`] with nodes of at most `local_max` rows grown from
+/// a node-local copy (0: never). The tree does not depend on `local_max`.
+fn grow_with<C: SplitCriterion>(
+    data: &BinnedMatrix,
+    mapper: &BinMapper,
+    crit: &C,
+    (mut rows, mut passengers): (Vec<u32>, Vec<u32>),
+    params: &TreeParams,
+    rng: &mut TpRng,
+    local_max: usize,
 ) -> GrownTree<C::Leaf> {
     let p = data.n_features();
     let mut offsets = Vec::with_capacity(p + 1);
@@ -161,29 +285,34 @@ pub fn grow_tree_routing<C: SplitCriterion>(
     offsets.push(acc);
     let mut g = Grower {
         data,
+        mapper,
         crit,
         params,
         offsets,
         total_slots: acc,
         dense_min: (acc / p.max(1) / 4).max(32),
         subtract: 2 * params.mtry.unwrap_or(p).clamp(1, p.max(1)) >= p,
+        local_max,
         pool: Vec::new(),
         features: (0..p).collect(),
+        scratch: Vec::new(),
         sp_stats: Vec::new(),
         sp_codes: Vec::new(),
         sp_keys: Vec::new(),
         sp_compact: Vec::new(),
+        local: LocalBuf::default(),
+        out: Out {
+            nodes: vec![Node::leaf(0)],
+            leaves: Vec::new(),
+            leaf_ranges: Vec::new(),
+            passenger_ranges: Vec::new(),
+        },
     };
     let mut total = Bin::<C::Stats>::default();
     for &r in &rows {
         total += Bin { n: 1, s: crit.row_stats(r as usize) };
     }
-    let mut nodes = vec![Node::leaf(0)];
-    let mut leaves = Vec::new();
-    let mut leaf_ranges = Vec::new();
-    let mut passenger_ranges = Vec::new();
-    let mut scratch: Vec<u32> = Vec::new();
-    let mut stack = vec![Pending {
+    let root = Pending {
         node: 0,
         lo: 0,
         hi: rows.len(),
@@ -192,113 +321,16 @@ pub fn grow_tree_routing<C: SplitCriterion>(
         depth: 0,
         hist: None,
         total,
-    }];
-    while let Some(mut pd) = stack.pop() {
-        let n_rows = pd.hi - pd.lo;
-        let splittable = pd.depth < params.max_depth && n_rows >= 2 * params.min_samples_leaf.max(1);
-        let best = if splittable {
-            g.sample_features(rng);
-            if pd.hist.is_none() && n_rows >= g.dense_min {
-                pd.hist = Some(g.build_hist(&rows[pd.lo..pd.hi], !g.subtract));
-            }
-            match &pd.hist {
-                Some(h) => g.best_split_dense(h, &pd.total),
-                None => g.best_split_sparse(&rows[pd.lo..pd.hi], &pd.total),
-            }
-        } else {
-            None
-        };
-        let Some(split) = best else {
-            nodes[pd.node] = Node::leaf(leaves.len());
-            leaves.push(crit.leaf_value(&pd.total.s));
-            leaf_ranges.push((pd.lo, pd.hi));
-            passenger_ranges.push((pd.plo, pd.phi));
-            if let Some(h) = pd.hist.take() {
-                g.pool.push(h);
-            }
-            continue;
-        };
-        // stable partitions of rows[lo..hi] and passengers[plo..phi]
-        let col = data.column(split.feature);
-        let nan_code = data.nan_code(split.feature);
-        let mid = partition(&mut rows[pd.lo..pd.hi], &mut scratch, col, split.bin, nan_code, split.nan_left);
-        let mid = pd.lo + mid;
-        let pmid = pd.plo
-            + partition(
-                &mut passengers[pd.plo..pd.phi],
-                &mut scratch,
-                col,
-                split.bin,
-                nan_code,
-                split.nan_left,
-            );
-        let f = split.feature;
-        debug_assert_eq!(mid - pd.lo, split.left.n as usize);
-        let (left_id, right_id) = (nodes.len(), nodes.len() + 1);
-        nodes.push(Node::leaf(0));
-        nodes.push(Node::leaf(0));
-        nodes[pd.node] = Node {
-            threshold: mapper.threshold(f, split.bin as usize),
-            left: left_id as u32,
-            right: right_id as u32,
-            feature: f as u32,
-            bin: split.bin,
-            nan_left: split.nan_left,
-        };
-        let depth = pd.depth + 1;
-        let (mut lh, mut rh) = (None, None);
-        if let Some(h) = pd.hist.take_if(|_| !g.subtract) {
-            g.pool.push(h);
-        }
-        if let Some(mut parent) = pd.hist.take() {
-            let dense_min = g.dense_min.max(2 * params.min_samples_leaf);
-            let child_dense = |n: usize| depth < params.max_depth && n >= dense_min;
-            let (nl, nr) = (mid - pd.lo, pd.hi - mid);
-            if child_dense(nl.max(nr)) {
-                let small_left = nl <= nr;
-                let small_rows = if small_left { &rows[pd.lo..mid] } else { &rows[mid..pd.hi] };
-                let small = g.build_hist(small_rows, false);
-                for (a, b) in parent.iter_mut().zip(&small) {
-                    *a = *a - *b;
-                }
-                let small_keep = child_dense(nl.min(nr));
-                let small = if small_keep {
-                    Some(small)
-                } else {
-                    g.pool.push(small);
-                    None
-                };
-                if small_left {
-                    (lh, rh) = (small, Some(parent));
-                } else {
-                    (lh, rh) = (Some(parent), small);
-                }
-            } else {
-                g.pool.push(parent);
-            }
-        }
-        stack.push(Pending {
-            node: right_id,
-            lo: mid,
-            hi: pd.hi,
-            plo: pmid,
-            phi: pd.phi,
-            depth,
-            hist: rh,
-            total: split.right,
-        });
-        stack.push(Pending {
-            node: left_id,
-            lo: pd.lo,
-            hi: mid,
-            plo: pd.plo,
-            phi: pmid,
-            depth,
-            hist: lh,
-            total: split.left,
-        });
+    };
+    g.grow(&Global { data, crit }, &mut rows, &mut passengers, (0, 0), root, rng);
+    let out = g.out;
+    GrownTree {
+        tree: Tree { nodes: out.nodes, leaves: out.leaves },
+        rows,
+        leaf_ranges: out.leaf_ranges,
+        passengers,
+        passenger_ranges: out.passenger_ranges,
     }
-    GrownTree { tree: Tree { nodes, leaves }, rows, leaf_ranges, passengers, passenger_ranges }
 }
 
 /// Stable partition of `rows` by the split (bin ≤ `bin`, NaN by `nan_left`):
@@ -307,7 +339,7 @@ pub fn grow_tree_routing<C: SplitCriterion>(
 fn partition(
     rows: &mut [u32],
     scratch: &mut Vec<u32>,
-    col: &[u8],
+    code: impl Fn(u32) -> u8,
     bin: u8,
     nan_code: u8,
     nan_left: bool,
@@ -317,7 +349,7 @@ fn partition(
     let (mut w, mut s) = (0, 0);
     for k in 0..rows.len() {
         let r = rows[k];
-        let b = col[r as usize];
+        let b = code(r);
         let left = (b <= bin && b != nan_code) | (b == nan_code && nan_left);
         rows[w] = r;
         scratch[s] = r;
@@ -329,6 +361,188 @@ fn partition(
 }
 
 impl<C: SplitCriterion> Grower<'_, C> {
+    /// Grows the subtree of `root` (its row ranges index `rows` and `pass`;
+    /// `base` is their offset in the tree's arrays) depth-first, the left
+    /// child first. A splittable node of at most `local_max` rows drawn from
+    /// the global data is copied out and its subtree grown from the copy:
+    /// the same tree (splits depend only on exact per-bin sums, and the
+    /// depth-first order is unchanged), but every level below it reads a few
+    /// cache-resident kilobytes instead of rows scattered over the data.
+    fn grow<S: Source<C::Stats>>(
+        &mut self,
+        src: &S,
+        rows: &mut [u32],
+        pass: &mut [u32],
+        base: (usize, usize),
+        root: Pending<C::Stats>,
+        rng: &mut TpRng,
+    ) {
+        let params = self.params;
+        let mut stack = vec![root];
+        while let Some(mut pd) = stack.pop() {
+            let n_rows = pd.hi - pd.lo;
+            let splittable = pd.depth < params.max_depth && n_rows >= 2 * params.min_samples_leaf.max(1);
+            if S::GATHER && splittable && n_rows <= self.local_max {
+                let (lo, hi, plo, phi) = (pd.lo, pd.hi, pd.plo, pd.phi);
+                self.grow_local(&mut rows[lo..hi], &mut pass[plo..phi], (base.0 + lo, base.1 + plo), pd, rng);
+                continue;
+            }
+            let best = if splittable {
+                self.sample_features(rng);
+                if pd.hist.is_none() && n_rows >= self.dense_min {
+                    pd.hist = Some(self.build_hist(src, &rows[pd.lo..pd.hi], !self.subtract));
+                }
+                match &pd.hist {
+                    Some(h) => self.best_split_dense(h, &pd.total),
+                    None => self.best_split_sparse(src, &rows[pd.lo..pd.hi], &pd.total),
+                }
+            } else {
+                None
+            };
+            let Some(split) = best else {
+                let out = &mut self.out;
+                out.nodes[pd.node] = Node::leaf(out.leaves.len());
+                out.leaves.push(self.crit.leaf_value(&pd.total.s));
+                out.leaf_ranges.push((base.0 + pd.lo, base.0 + pd.hi));
+                out.passenger_ranges.push((base.1 + pd.plo, base.1 + pd.phi));
+                if let Some(h) = pd.hist.take() {
+                    self.pool.push(h);
+                }
+                continue;
+            };
+            // stable partitions of rows[lo..hi] and pass[plo..phi]
+            let mid = pd.lo + self.partition(src, &mut rows[pd.lo..pd.hi], &split);
+            let pmid = pd.plo + self.partition(src, &mut pass[pd.plo..pd.phi], &split);
+            let f = split.feature;
+            debug_assert_eq!(mid - pd.lo, split.left.n as usize);
+            let nodes = &mut self.out.nodes;
+            let (left_id, right_id) = (nodes.len(), nodes.len() + 1);
+            nodes.push(Node::leaf(0));
+            nodes.push(Node::leaf(0));
+            nodes[pd.node] = Node {
+                threshold: self.mapper.threshold(f, split.bin as usize),
+                left: left_id as u32,
+                right: right_id as u32,
+                feature: f as u32,
+                bin: split.bin,
+                nan_left: split.nan_left,
+            };
+            let depth = pd.depth + 1;
+            let (mut lh, mut rh) = (None, None);
+            if let Some(h) = pd.hist.take_if(|_| !self.subtract) {
+                self.pool.push(h);
+            }
+            if let Some(mut parent) = pd.hist.take() {
+                let dense_min = self.dense_min.max(2 * params.min_samples_leaf);
+                let child_dense = |n: usize| depth < params.max_depth && n >= dense_min;
+                let (nl, nr) = (mid - pd.lo, pd.hi - mid);
+                if child_dense(nl.max(nr)) {
+                    let small_left = nl <= nr;
+                    let small_rows = if small_left { &rows[pd.lo..mid] } else { &rows[mid..pd.hi] };
+                    let small = self.build_hist(src, small_rows, false);
+                    for (a, b) in parent.iter_mut().zip(&small) {
+                        *a = *a - *b;
+                    }
+                    let small = if child_dense(nl.min(nr)) {
+                        Some(small)
+                    } else {
+                        self.pool.push(small);
+                        None
+                    };
+                    if small_left {
+                        (lh, rh) = (small, Some(parent));
+                    } else {
+                        (lh, rh) = (Some(parent), small);
+                    }
+                } else {
+                    self.pool.push(parent);
+                }
+            }
+            stack.push(Pending {
+                node: right_id,
+                lo: mid,
+                hi: pd.hi,
+                plo: pmid,
+                phi: pd.phi,
+                depth,
+                hist: rh,
+                total: split.right,
+            });
+            stack.push(Pending {
+                node: left_id,
+                lo: pd.lo,
+                hi: mid,
+                plo: pd.plo,
+                phi: pmid,
+                depth,
+                hist: lh,
+                total: split.left,
+            });
+        }
+    }
+
+    /// Copies the codes and statistics of `rows` and the codes of `pass`
+    /// (global ids) into the local buffer, grows `pd`'s subtree from the
+    /// copy, and writes the partitioned ids back.
+    fn grow_local(
+        &mut self,
+        rows: &mut [u32],
+        pass: &mut [u32],
+        base: (usize, usize),
+        pd: Pending<C::Stats>,
+        rng: &mut TpRng,
+    ) {
+        let mut buf = std::mem::take(&mut self.local);
+        let p = self.data.n_features();
+        buf.codes.clear();
+        buf.stats.clear();
+        for &r in rows.iter() {
+            buf.codes.extend_from_slice(self.data.row(r as usize));
+            buf.stats.push(self.crit.row_stats(r as usize));
+        }
+        for &r in pass.iter() {
+            buf.codes.extend_from_slice(self.data.row(r as usize));
+        }
+        buf.ids.clear();
+        buf.ids.extend_from_slice(rows);
+        buf.pids.clear();
+        buf.pids.extend_from_slice(pass);
+        let n = rows.len() as u32;
+        buf.rows.clear();
+        buf.rows.extend(0..n);
+        buf.pass.clear();
+        buf.pass.extend(n..n + pass.len() as u32);
+        let root = Pending { lo: 0, hi: rows.len(), plo: 0, phi: pass.len(), ..pd };
+        let src = Local { codes: &buf.codes, stats: &buf.stats, p };
+        self.grow(&src, &mut buf.rows, &mut buf.pass, base, root, rng);
+        for (dst, &k) in rows.iter_mut().zip(&buf.rows) {
+            *dst = buf.ids[k as usize];
+        }
+        for (dst, &k) in pass.iter_mut().zip(&buf.pass) {
+            *dst = buf.pids[(k - n) as usize];
+        }
+        self.local = buf;
+    }
+
+    /// Stable partition of `rows` (ids in `src`) by `split`; returns the
+    /// number of rows sent left.
+    fn partition<S: Source<C::Stats>>(
+        &mut self,
+        src: &S,
+        rows: &mut [u32],
+        split: &Split<C::Stats>,
+    ) -> usize {
+        let (f, bin, nan_left) = (split.feature, split.bin, split.nan_left);
+        let nan_code = self.data.nan_code(f);
+        match src.columns() {
+            Some(data) => {
+                let col = data.column(f);
+                partition(rows, &mut self.scratch, |r| col[r as usize], bin, nan_code, nan_left)
+            }
+            None => partition(rows, &mut self.scratch, |r| src.code(f, r), bin, nan_code, nan_left),
+        }
+    }
+
     /// Puts this node's candidate features, sorted, in `features[..mtry]`.
     fn sample_features(&mut self, rng: &mut TpRng) {
         let p = self.features.len();
@@ -350,7 +564,12 @@ impl<C: SplitCriterion> Grower<'_, C> {
 
     /// Histogram of `rows` over every feature, or over the node's sampled
     /// features only (the other slices are then stale and never read).
-    fn build_hist(&mut self, rows: &[u32], sampled_only: bool) -> Vec<Bin<C::Stats>> {
+    fn build_hist<S: Source<C::Stats>>(
+        &mut self,
+        src: &S,
+        rows: &[u32],
+        sampled_only: bool,
+    ) -> Vec<Bin<C::Stats>> {
         let mut hist = self.pool.pop().unwrap_or_default();
         let feats: Vec<usize> = if sampled_only {
             self.features[..self.n_try()].to_vec()
@@ -367,22 +586,26 @@ impl<C: SplitCriterion> Grower<'_, C> {
             hist.resize(self.total_slots, Bin::default());
         }
         let parallel = self.params.parallel_features && rows.len() * feats.len() >= PAR_MIN_WORK;
-        // Few rows scattered over the data: read each row's codes from its one
-        // cache line (row-major) instead of taking a cache miss per feature.
-        if !parallel && rows.len() * 64 < feats.len() * self.data.n_rows() {
-            let slots: Vec<(usize, usize)> = feats.iter().map(|&f| (f, self.offsets[f])).collect();
-            for &r in rows {
-                let codes = self.data.row(r as usize);
-                let s = self.crit.row_stats(r as usize);
-                for &(f, o) in &slots {
-                    let b = &mut hist[o + codes[f] as usize];
-                    b.n += 1;
-                    b.s += s;
+        // Few rows scattered over the data (or a node-local copy): read each
+        // row's codes from its one cache line (row-major) instead of taking a
+        // cache miss per feature.
+        let data = match src.columns() {
+            Some(data) if parallel || rows.len() * 64 >= feats.len() * data.n_rows() => data,
+            _ => {
+                let slots: Vec<(usize, usize)> = feats.iter().map(|&f| (f, self.offsets[f])).collect();
+                for &r in rows {
+                    let codes = src.row(r);
+                    let s = src.stats(r);
+                    for &(f, o) in &slots {
+                        let b = &mut hist[o + codes[f] as usize];
+                        b.n += 1;
+                        b.s += s;
+                    }
                 }
+                return hist;
             }
-            return hist;
-        }
-        let stats: Vec<C::Stats> = rows.iter().map(|&r| self.crit.row_stats(r as usize)).collect();
+        };
+        let stats: Vec<C::Stats> = rows.iter().map(|&r| src.stats(r)).collect();
         let mut slices: Vec<(usize, &mut [Bin<C::Stats>])> = Vec::with_capacity(feats.len());
         let mut rest = hist.as_mut_slice();
         let mut at = 0;
@@ -393,7 +616,6 @@ impl<C: SplitCriterion> Grower<'_, C> {
             rest = b;
             at = self.offsets[f + 1];
         }
-        let data = self.data;
         let fill = |f: usize, h: &mut [Bin<C::Stats>]| {
             let col = data.column(f);
             for (k, &r) in rows.iter().enumerate() {
@@ -423,7 +645,12 @@ impl<C: SplitCriterion> Grower<'_, C> {
         best
     }
 
-    fn best_split_sparse(&mut self, rows: &[u32], total: &Bin<C::Stats>) -> Option<Split<C::Stats>> {
+    fn best_split_sparse<S: Source<C::Stats>>(
+        &mut self,
+        src: &S,
+        rows: &[u32],
+        total: &Bin<C::Stats>,
+    ) -> Option<Split<C::Stats>> {
         let mut best: Option<Split<C::Stats>> = None;
         let (mut stats, mut codes, mut keys, mut compact) = (
             std::mem::take(&mut self.sp_stats),
@@ -436,8 +663,8 @@ impl<C: SplitCriterion> Grower<'_, C> {
         stats.clear();
         codes.clear();
         for &r in rows {
-            stats.push(self.crit.row_stats(r as usize));
-            let c = self.data.row(r as usize);
+            stats.push(src.stats(r));
+            let c = src.row(r);
             codes.extend(self.features[..nt].iter().map(|&f| c[f]));
         }
         debug_assert!(rows.len() < 1 << 16, "the sparse path sorts 16-bit row positions");
@@ -502,6 +729,48 @@ impl<C: SplitCriterion> Grower<'_, C> {
                     let nan_left = if nan.n > 0 { nan_left } else { l.n >= r.n };
                     *best = Some(Split { feature: f, bin: b, nan_left, gain, left: l, right: r });
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::VarianceCriterion;
+    use tp_core::faer::Mat;
+    use tp_core::rng::stream;
+
+    #[test]
+    fn node_local_copies_grow_the_same_tree() {
+        // duplicated rows (a bootstrap), NaN, passengers, mtry below and above p/2
+        let n = 6000;
+        let x = Mat::from_fn(n, 5, |i, j| {
+            if (i * 7 + j) % 31 == 0 { f64::NAN } else { (((i * (3 + j * 17)) % 613) as f64).sin() }
+        });
+        let y: Vec<f64> = (0..n).map(|i| x[(i, 0)].max(0.0) * 3.0 + x[(i, 1)] - x[(i, 2)].abs()).collect();
+        let w = vec![1.0; n];
+        let mapper = BinMapper::fit(x.as_ref(), 255, &mut stream(0, 0));
+        let data = mapper.transform(x.as_ref());
+        let crit = VarianceCriterion::new(&y, &w);
+        let mut rows: Vec<u32> = (0..n as u32).filter(|r| r % 3 != 0).flat_map(|r| [r, r / 2]).collect();
+        rows.sort_unstable();
+        let passengers: Vec<u32> = (0..n as u32).filter(|r| r % 3 == 0).collect();
+        for mtry in [Some(2), Some(4), None] {
+            let params = TreeParams { min_samples_leaf: 2, mtry, ..TreeParams::default() };
+            let grow = |local_max| {
+                let input = (rows.clone(), passengers.clone());
+                grow_with(&data, &mapper, &crit, input, &params, &mut stream(5, 1), local_max)
+            };
+            let global = grow(0);
+            assert!(global.tree.n_leaves() > 200);
+            for local_max in [100, 2000, LOCAL_MAX] {
+                let local = grow(local_max);
+                assert_eq!(local.tree, global.tree);
+                assert_eq!(local.rows, global.rows);
+                assert_eq!(local.leaf_ranges, global.leaf_ranges);
+                assert_eq!(local.passengers, global.passengers);
+                assert_eq!(local.passenger_ranges, global.passenger_ranges);
             }
         }
     }

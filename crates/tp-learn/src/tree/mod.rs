@@ -8,7 +8,8 @@
 //!   with Gini or entropy, [`NewtonCriterion`] for boosting);
 //! - [`grow_tree`]: depth-limited growth with `min_samples_leaf`, `min_gain`,
 //!   per-node feature subsampling (mtry), the histogram subtraction trick;
-//! - [`Tree`]: the fitted tree, predicting from raw or binned rows, with
+//! - [`Tree`]: the fitted tree, predicting from raw or binned rows (or, packed
+//!   8 bytes a node as a [`PackedTree`], from many rows of codes), with
 //!   [`Tree::reestimate`] for honest leaves.
 
 mod binning;
@@ -22,7 +23,7 @@ pub use criterion::{
     VarianceCriterion, WeightedSum, exact_sum,
 };
 pub use grow::{GrownTree, TreeParams, grow_tree, grow_tree_routing};
-pub use model::{Node, Tree};
+pub use model::{Node, PackedTree, Tree};
 
 #[cfg(test)]
 mod tests {
@@ -113,11 +114,13 @@ mod tests {
         let nan_codes = mapper.nan_codes();
         let mut codes = vec![0u8; n * 4];
         mapper.bin_rows(x.as_ref(), 0, &mut codes);
+        let packed = g.tree.packed().expect("a grown tree packs");
         for (k, &(a, b)) in g.passenger_ranges.iter().enumerate() {
             for &r in &g.passengers[a..b] {
                 let r = r as usize;
                 assert_eq!(g.tree.leaf_index(x.as_ref(), r), k);
                 assert_eq!(g.tree.leaf_index_codes(&codes[r * 4..r * 4 + 4], &nan_codes), k);
+                assert_eq!(packed.leaf_index(&codes[r * 4..r * 4 + 4], &nan_codes), k);
                 assert_eq!(data.row(r), &codes[r * 4..r * 4 + 4]);
             }
         }

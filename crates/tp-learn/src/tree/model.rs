@@ -64,6 +64,36 @@ pub struct Tree<L> {
     pub(crate) leaves: Vec<L>,
 }
 
+/// A [`Tree`]'s routing in 8 bytes a node, for predicting many rows: a
+/// split node holds its left child (the right one is the next node), its
+/// feature (16 bits), last left bin and NaN direction; a leaf its leaf
+/// index and a flag. A million-node tree takes 8 MB instead of 24.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackedTree {
+    nodes: Vec<u64>,
+}
+
+impl PackedTree {
+    const LEAF: u64 = 1 << 63;
+
+    /// [`Tree::leaf_index_codes`] on the packed nodes (the same leaf).
+    #[inline]
+    pub fn leaf_index(&self, codes: &[u8], nan_code: &[u8]) -> usize {
+        let mut k = 0;
+        loop {
+            let w = self.nodes[k];
+            if w & Self::LEAF != 0 {
+                return w as u32 as usize;
+            }
+            let f = (w >> 32) as u16 as usize;
+            let (bin, nan_left) = ((w >> 48) as u8, (w >> 56) & 1 != 0);
+            let b = codes[f];
+            let left = (b <= bin) | (b == nan_code[f] && nan_left);
+            k = w as u32 as usize + usize::from(!left);
+        }
+    }
+}
+
 impl<L: Clone + Send + Sync> Tree<L> {
     /// The nodes (node 0 is the root).
     pub fn nodes(&self) -> &[Node] {
@@ -153,6 +183,30 @@ impl<L: Clone + Send + Sync> Tree<L> {
             let left = (b <= n.bin) | (b == nan_code[f] && n.nan_left);
             k = if left { n.left } else { n.right } as usize;
         }
+    }
+
+    /// The tree packed for routing bin codes, 8 bytes a node (see
+    /// [`PackedTree`]); `None` if it does not fit that form (a feature index
+    /// ≥ 2^16, or a right child not stored right after its left sibling, as
+    /// a tree read from disk may have).
+    pub fn packed(&self) -> Option<PackedTree> {
+        let mut nodes = Vec::with_capacity(self.nodes.len());
+        for n in &self.nodes {
+            if n.is_leaf() {
+                nodes.push(PackedTree::LEAF | u64::from(n.left));
+            } else {
+                if n.feature > u32::from(u16::MAX) || n.right != n.left.wrapping_add(1) {
+                    return None;
+                }
+                nodes.push(
+                    u64::from(n.left)
+                        | u64::from(n.feature) << 32
+                        | u64::from(n.bin) << 48
+                        | u64::from(n.nan_left) << 56,
+                );
+            }
+        }
+        Some(PackedTree { nodes })
     }
 
     /// The value of the leaf row `i` of `x` falls in.
