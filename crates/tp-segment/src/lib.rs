@@ -38,7 +38,7 @@
 //! SVD behind NNDSVD. K-Means reads row-major input in place (else copies it
 //! once) and works on fixed 4096-row blocks whose partial sums merge in block
 //! order, so results are bit-identical at any thread count. Its distances
-//! come from one kernel: for few centers (k · d ≤ 512) a hand-written,
+//! come from one kernel: for few centers (k ≤ 8, k · d ≤ 512) a hand-written,
 //! allocation-free loop (centers transposed in groups of 8, four rows at a
 //! time, compiled for the CPU's widest SIMD through faer's `pulp` dispatch,
 //! exactly Σ_t (x_t − c_t)²), above that one faer GEMM per tile

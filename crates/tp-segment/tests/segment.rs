@@ -243,6 +243,29 @@ fn bad_input_is_a_named_error() {
 }
 
 #[test]
+fn kmeans_non_finite_input_names_the_first_entry() {
+    // the k-means++ path checks the input inside its first pass, block by block: the
+    // reported entry must still be the first one in row order, on every path
+    let mut x = Mat::from_fn(9000, 3, |i, j| ((i * 7 + j) % 11) as f64);
+    x[(8500, 0)] = f64::NAN;
+    x[(5000, 2)] = f64::INFINITY;
+    let at = |r: tp_segment::Result<KMeans>| match r {
+        Err(SegmentError::NonFinite { row, column, .. }) => (row, column),
+        other => panic!("expected a non-finite error, got {other:?}"),
+    };
+    for p in [
+        KMeans::params(3),
+        KMeans::params(3).n_init(3),
+        KMeans::params(3).parallel(false),
+        KMeans::params(3).algorithm(Algorithm::MiniBatch { batch_size: 100 }),
+    ] {
+        assert_eq!(at(p.fit(x.as_ref())), (5000, 2), "{p:?}");
+    }
+    let init = Mat::from_fn(3, 3, |i, j| (i + j) as f64);
+    assert_eq!(at(KMeans::params(3).fit_from_centers(x.as_ref(), init.as_ref(), None)), (5000, 2));
+}
+
+#[test]
 fn nmf_inits_transform_and_penalties() {
     let (x, _) = planted_counts(3, 60, 12, 2);
     let mut errs = Vec::new();

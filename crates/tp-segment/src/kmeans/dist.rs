@@ -2,7 +2,7 @@
 //! candidates): the kernel under every K-Means pass.
 //!
 //! Two paths, chosen by size ([`Points::new`]):
-//! - small m · d (the usual case: k = 8 centers in 16 features): a
+//! - m ≤ 8 points and m · d ≤ 512 (the usual case: k = 8 centers in 16 features): a
 //!   hand-written, allocation-free loop. The points are stored in groups of
 //!   8 (then 4, the last one padded with zero points), each group transposed
 //!   (d × 8: feature t of the group's points side by side). Four rows at a
@@ -15,7 +15,7 @@
 //!   distance is Σ_t (x_t − c_t)² summed over t in order, bit-identical to
 //!   `rows::sq_dist` on every instruction set. No GEMM packing, no
 //!   temporaries.
-//! - large m · d: one faer GEMM per tile of rows (‖x‖² − 2 x·c + ‖c‖²,
+//! - more points or features: one faer GEMM per tile of rows (‖x‖² − 2 x·c + ‖c‖²,
 //!   clamped at 0, scikit-learn's `euclidean_distances` form), where the
 //!   product's flop rate outweighs its packing cost.
 //!
@@ -30,10 +30,13 @@ use faer::{Accum, MatMut, MatRef, Par};
 /// Rows per distance tile (the callers' scratch is `TILE × m`).
 pub(crate) const TILE: usize = 256;
 
-/// Above this m · d the faer GEMM path is used. Measured on 1M rows (AVX-512
-/// machine, faer dispatching to 512-bit kernels, the loop compiled for the
-/// baseline target): the direct loop wins up to m · d ≈ 512 and loses beyond.
-pub(crate) const GEMM_ABOVE: usize = 512;
+/// The direct loop serves at most this many points ...
+pub(crate) const DIRECT_MAX_POINTS: usize = 8;
+/// ... and at most this m · d; beyond either, faer GEMM tiles. Measured on
+/// 100,000 rows, d ∈ {8, 16, 64, 128}, m ∈ {4, 8, 16}, one thread, AVX2
+/// (faer using 512-bit kernels): the direct loop is 5–25 % faster for m ≤ 8
+/// up to m · d = 512 and 25–55 % slower at m = 16 or m · d ≥ 1024.
+pub(crate) const DIRECT_MAX_WORK: usize = 512;
 
 /// m points in d features, in the layouts both distance paths need.
 #[derive(Debug, Clone)]
@@ -61,7 +64,7 @@ fn groups(m: usize) -> impl Iterator<Item = (usize, usize)> {
 impl Points {
     /// The m × d row-major points, with the path chosen by m · d.
     pub fn new(rows: &[f64], m: usize, d: usize) -> Self {
-        Self::with_path(rows, m, d, m * d > GEMM_ABOVE)
+        Self::with_path(rows, m, d, m > DIRECT_MAX_POINTS || m * d > DIRECT_MAX_WORK)
     }
 
     /// The points with an explicit path (`gemm = true`: faer GEMM tiles).

@@ -14,13 +14,22 @@
 //! distances to the previous center with the same exact formula).
 
 use super::dist::{Points, TILE};
-use super::rows::{BLOCK, Rows, sq_dist};
+use super::rows::{BLOCK, BlockStats, NonFinite, Rows, merge_stats, sq_dist};
 use rand::Rng;
 use rayon::prelude::*;
 use tp_core::rng::TpRng;
 
-/// k × d row-major initial centers.
-pub(crate) fn kmeans_plusplus(x: &Rows, w: &[f64], k: usize, rng: &mut TpRng, parallel: bool) -> Vec<f64> {
+/// k × d row-major initial centers; with `stats`, also the input check and
+/// tolerance scale of [`Rows::stats`], computed in the first pass (which
+/// reads every row anyway) rather than in a pass of its own.
+pub(crate) fn kmeans_plusplus(
+    x: &Rows,
+    w: &[f64],
+    k: usize,
+    rng: &mut TpRng,
+    parallel: bool,
+    stats: bool,
+) -> Result<(Vec<f64>, Option<f64>), NonFinite> {
     let (n, d) = (x.n, x.d);
     let trials = 2 + (k as f64).ln().floor() as usize;
     let nb = n.div_ceil(BLOCK);
@@ -35,6 +44,7 @@ pub(crate) fn kmeans_plusplus(x: &Rows, w: &[f64], k: usize, rng: &mut TpRng, pa
     let mut closest = vec![f64::INFINITY; n];
     let mut newest = Points::with_path(x.row(first), 1, d, false);
     let mut block_pot = Vec::new();
+    let mut var = None;
     for step in 0..k {
         // fold the newest center into D(x)² and score the candidates for the next (none at first)
         let cands: Vec<usize> = if step == 0 {
@@ -53,6 +63,11 @@ pub(crate) fn kmeans_plusplus(x: &Rows, w: &[f64], k: usize, rng: &mut TpRng, pa
         // Σ w · min(D², distance) (with no candidates: the potential of D² itself)
         let work = |(b, cl): (usize, &mut [f64])| {
             let lo = b * BLOCK;
+            // the input statistics first: they bring the block into cache for the distances
+            let st = if stats && step == 0 { Some(x.block_stats(b)) } else { None };
+            if let Some(Err(_)) = st {
+                return (vec![0.0; m], st);
+            }
             let mut pots = vec![0.0; m];
             let (mut near, mut dist) = ([0.0; TILE], vec![0.0; TILE * m]);
             for t0 in (0..cl.len()).step_by(TILE) {
@@ -74,13 +89,17 @@ pub(crate) fn kmeans_plusplus(x: &Rows, w: &[f64], k: usize, rng: &mut TpRng, pa
                     }
                 }
             }
-            pots
+            (pots, st)
         };
-        let parts: Vec<Vec<f64>> = if par {
+        let parts: Vec<(Vec<f64>, Option<BlockStats>)> = if par {
             closest.par_chunks_mut(BLOCK).enumerate().map(work).collect()
         } else {
             closest.chunks_mut(BLOCK).enumerate().map(work).collect()
         };
+        let (parts, st): (Vec<Vec<f64>>, Vec<Option<BlockStats>>) = parts.into_iter().unzip();
+        if stats && step == 0 {
+            var = Some(merge_stats(st.into_iter().flatten().collect(), d)?);
+        }
         let pots: Vec<f64> = (0..m).map(|t| parts.iter().map(|p| p[t]).sum()).collect();
         let best = (0..m).fold(0, |b, t| if pots[t] < pots[b] { t } else { b });
         block_pot = parts.iter().map(|p| p[best]).collect();
@@ -89,7 +108,7 @@ pub(crate) fn kmeans_plusplus(x: &Rows, w: &[f64], k: usize, rng: &mut TpRng, pa
             newest = Points::with_path(x.row(c), 1, d, false);
         }
     }
-    centers
+    Ok((centers, var))
 }
 
 /// For each target r, the first index whose cumulative weight reaches r

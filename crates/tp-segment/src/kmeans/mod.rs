@@ -236,28 +236,38 @@ impl KMeansParams {
     pub fn fit_weighted(&self, x: MatRef<'_, f64>, weights: Option<&[f64]>) -> Result<KMeans> {
         self.validate(x, weights)?;
         let rows = Rows::from_mat(x);
-        let var = input_stats(&rows)?;
         let w = weights.map_or_else(|| vec![1.0; rows.n], <[f64]>::to_vec);
-        let tol = self.tol * var;
-        let one = |r: usize| {
+        // mini-batch seeds on a subsample, so it needs the statistics pass of its own; the full
+        // k-means++ takes them from its first pass
+        let var = match self.algorithm {
+            Algorithm::MiniBatch { .. } => Some(input_stats(&rows)?),
+            _ => None,
+        };
+        let one = |r: usize| -> Result<engine::Run> {
             let mut rng = tp_core::rng::stream(self.seed, r as u64);
-            let init = match self.algorithm {
-                Algorithm::MiniBatch { batch_size } => {
+            let (init, var) = match (self.algorithm, var) {
+                (Algorithm::MiniBatch { batch_size }, Some(var)) => {
                     // seed on a subsample, as scikit-learn does (3 batches)
                     let m = (3 * batch_size).max(self.k).min(rows.n);
                     let idx = sample_without_replacement(rows.n, m, &mut rng);
                     let sub = rows.subset(&idx);
                     let sw: Vec<f64> = idx.iter().map(|&i| w[i]).collect();
-                    init::kmeans_plusplus(&sub, &sw, self.k, &mut rng, self.parallel)
+                    let (init, _) = init::kmeans_plusplus(&sub, &sw, self.k, &mut rng, self.parallel, false)
+                        .map_err(non_finite)?;
+                    (init, var)
                 }
-                _ => init::kmeans_plusplus(&rows, &w, self.k, &mut rng, self.parallel),
+                _ => {
+                    let (init, var) = init::kmeans_plusplus(&rows, &w, self.k, &mut rng, self.parallel, true)
+                        .map_err(non_finite)?;
+                    (init, var.expect("statistics from the first pass"))
+                }
             };
-            self.run_from(&rows, &w, &init, tol, &mut rng)
+            Ok(self.run_from(&rows, &w, &init, self.tol * var, &mut rng))
         };
         let runs: Vec<engine::Run> = if self.parallel && self.n_init > 1 {
-            (0..self.n_init).into_par_iter().map(one).collect()
+            (0..self.n_init).into_par_iter().map(one).collect::<Result<_>>()?
         } else {
-            (0..self.n_init).map(one).collect()
+            (0..self.n_init).map(one).collect::<Result<_>>()?
         };
         Ok(self.keep_best(runs, rows.d))
     }
@@ -330,12 +340,11 @@ impl KMeansParams {
 /// The mean feature variance (scikit-learn's tolerance scale), or the first
 /// non-finite entry as an error.
 fn input_stats(rows: &Rows) -> Result<f64> {
-    rows.stats().map_err(|(row, column, value)| SegmentError::NonFinite {
-        input: "k-means input".into(),
-        row,
-        column,
-        value,
-    })
+    rows.stats().map_err(non_finite)
+}
+
+fn non_finite((row, column, value): rows::NonFinite) -> SegmentError {
+    SegmentError::NonFinite { input: "k-means input".into(), row, column, value }
 }
 
 /// `m` distinct indices of 0..n in random order (partial Fisher–Yates).

@@ -84,46 +84,58 @@ impl<'a> Rows<'a> {
     }
 
     /// One pass over the data: the first non-finite entry (row, column,
-    /// value), else scikit-learn's tolerance scale (the mean over features of
-    /// the population variance; per-block count, mean and M2 merged in block
-    /// order, Chan et al.).
-    pub fn stats(&self) -> std::result::Result<f64, (usize, usize, f64)> {
-        let d = self.d;
-        type Part = std::result::Result<(f64, Vec<f64>, Vec<f64>), (usize, usize, f64)>;
-        let parts: Vec<Part> = (0..self.n.div_ceil(BLOCK))
-            .into_par_iter()
-            .map(|b| {
-                let (lo, hi) = (b * BLOCK, ((b + 1) * BLOCK).min(self.n));
-                let cnt = (hi - lo) as f64;
-                let mut mean = vec![0.0; d];
-                for i in lo..hi {
-                    let row = self.row(i);
-                    if let Some(t) = row.iter().position(|v| !v.is_finite()) {
-                        return Err((i, t, row[t]));
-                    }
-                    mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
-                }
-                mean.iter_mut().for_each(|m| *m /= cnt);
-                let mut m2 = vec![0.0; d];
-                for i in lo..hi {
-                    m2.iter_mut().zip(self.row(i)).zip(&mean).for_each(|((s, v), m)| *s += (v - m) * (v - m));
-                }
-                Ok((cnt, mean, m2))
-            })
-            .collect();
-        let (mut n, mut mean, mut m2) = (0.0, vec![0.0; d], vec![0.0; d]);
-        for part in parts {
-            let (cb, mb, sb) = part?;
-            let tot = n + cb;
-            for t in 0..d {
-                let delta = mb[t] - mean[t];
-                mean[t] += delta * cb / tot;
-                m2[t] += sb[t] + delta * delta * n * cb / tot;
-            }
-            n = tot;
-        }
-        Ok(m2.iter().sum::<f64>() / n / d as f64)
+    /// value), else scikit-learn's tolerance scale (see [`merge_stats`]).
+    pub fn stats(&self) -> std::result::Result<f64, NonFinite> {
+        let parts: Vec<BlockStats> =
+            (0..self.n.div_ceil(BLOCK)).into_par_iter().map(|b| self.block_stats(b)).collect();
+        merge_stats(parts, self.d)
     }
+
+    /// Count, feature means and feature M2 of block b (its rows read twice:
+    /// the second time from cache), or its first non-finite entry.
+    pub fn block_stats(&self, b: usize) -> BlockStats {
+        let d = self.d;
+        let (lo, hi) = (b * BLOCK, ((b + 1) * BLOCK).min(self.n));
+        let cnt = (hi - lo) as f64;
+        let mut mean = vec![0.0; d];
+        for i in lo..hi {
+            let row = self.row(i);
+            if let Some(t) = row.iter().position(|v| !v.is_finite()) {
+                return Err((i, t, row[t]));
+            }
+            mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
+        }
+        mean.iter_mut().for_each(|m| *m /= cnt);
+        let mut m2 = vec![0.0; d];
+        for i in lo..hi {
+            m2.iter_mut().zip(self.row(i)).zip(&mean).for_each(|((s, v), m)| *s += (v - m) * (v - m));
+        }
+        Ok((cnt, mean, m2))
+    }
+}
+
+/// A non-finite input entry: (row, column, value).
+pub(crate) type NonFinite = (usize, usize, f64);
+
+/// One block's (count, feature means, feature M2), or its first non-finite entry.
+pub(crate) type BlockStats = std::result::Result<(f64, Vec<f64>, Vec<f64>), NonFinite>;
+
+/// scikit-learn's tolerance scale, the mean over features of the population
+/// variance, from per-block statistics merged in block order (Chan et al.);
+/// the first block's error if any.
+pub(crate) fn merge_stats(parts: Vec<BlockStats>, d: usize) -> std::result::Result<f64, NonFinite> {
+    let (mut n, mut mean, mut m2) = (0.0, vec![0.0; d], vec![0.0; d]);
+    for part in parts {
+        let (cb, mb, sb) = part?;
+        let tot = n + cb;
+        for t in 0..d {
+            let delta = mb[t] - mean[t];
+            mean[t] += delta * cb / tot;
+            m2[t] += sb[t] + delta * delta * n * cb / tot;
+        }
+        n = tot;
+    }
+    Ok(m2.iter().sum::<f64>() / n / d as f64)
 }
 
 /// Squared Euclidean distance.
