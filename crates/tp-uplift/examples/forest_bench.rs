@@ -1,10 +1,16 @@
 //! The "ours" side of `cargo xtask bench forest`, and the scale run.
 //!
 //! ```text
-//! forest_bench cf  DATA.csv TREES OUT.csv [all]    # causal forest, OOB τ̂ of every row (all: mtry = p)
+//! forest_bench cf  DATA.csv TREES OUT.csv [OPTION...] # causal forest, OOB τ̂ of every row
 //! forest_bench urf TRAIN.csv TEST.csv TREES DEPTH OUT.csv   # uplift forest (KL), uplift of the test rows
 //! forest_bench scale N P TREES                     # simulated N × P causal forest, prints timings
 //! ```
+//!
+//! `cf` options: `all` (mtry = p), `mtry=M`, `rule=gradient|exact`, `min_node_size=N`,
+//! `honesty_fraction=F`, `sample_fraction=F`, `alpha=A`, `nuisance_trees=T`, `seed=S`,
+//! `nuisances=FILE` (use the `y_hat`, `w_hat` columns of FILE as m̂ and ê),
+//! `in_sample=FILE` (also write τ̂ of every row from all trees, as EconML's `effect(X)`),
+//! `nuisances_out=FILE` (write the m̂ and ê the forest centered with).
 //!
 //! Input CSVs are numeric with a header: feature columns `x*`, the arm `w`
 //! (0 = control), the outcome `y`, other columns ignored. Outputs one
@@ -15,7 +21,7 @@ use std::time::Instant;
 
 use tp_core::CausalData;
 use tp_core::faer::Mat;
-use tp_uplift::{CausalForest, Divergence, UpliftForest};
+use tp_uplift::{CausalForest, Divergence, SplitRule, UpliftForest};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -43,6 +49,22 @@ fn read(path: &str) -> Res<CausalData> {
     Ok(CausalData::builder(m, names, arms, y).build()?)
 }
 
+/// `y_hat` and `w_hat` columns of a CSV (user-supplied nuisances).
+fn read_nuisances(path: &str) -> Res<(Vec<f64>, Vec<f64>)> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().ok_or(format!("{path}: empty"))?.split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).ok_or(format!("{path}: no column {name}"));
+    let (yj, wj) = (col("y_hat")?, col("w_hat")?);
+    let (mut y, mut w) = (Vec::new(), Vec::new());
+    for line in lines {
+        let v: Vec<&str> = line.split(',').collect();
+        y.push(v[yj].parse::<f64>()?);
+        w.push(v[wj].parse::<f64>()?);
+    }
+    Ok((y, w))
+}
+
 fn write(path: &str, name: &str, v: &[f64]) -> Res<()> {
     let mut s = String::with_capacity(v.len() * 12);
     s.push_str(name);
@@ -66,12 +88,54 @@ fn main() -> Res<()> {
             let t = Instant::now();
             // mtry: "all" features (EconML's default max_features) or the grf default
             let mut params = CausalForest::params().n_trees(trees).seed(7);
-            if args.get(5).map(String::as_str) == Some("all") {
-                params = params.mtry(Some(data.p()));
+            let (mut in_sample, mut nuisances_out) = (None, None);
+            for opt in &args[5.min(args.len())..] {
+                let (key, value) = opt.split_once('=').unwrap_or((opt.as_str(), ""));
+                let float = || value.parse::<f64>().map_err(|e| format!("{key}: {e}"));
+                let int = || value.parse::<usize>().map_err(|e| format!("{key}: {e}"));
+                params = match key {
+                    "all" => params.mtry(Some(data.p())),
+                    "mtry" => params.mtry(Some(int()?)),
+                    "min_node_size" => params.min_node_size(int()?),
+                    "honesty_fraction" => params.honesty_fraction(float()?),
+                    "sample_fraction" => params.sample_fraction(float()?),
+                    "alpha" => params.alpha(float()?),
+                    "rule" => params.split_rule(match value {
+                        "gradient" => SplitRule::Gradient,
+                        "exact" => SplitRule::Exact,
+                        _ => return Err(format!("rule: {value} (gradient or exact)").into()),
+                    }),
+                    "nuisance_trees" => params.nuisance_trees(int()?),
+                    "seed" => params.seed(int()? as u64),
+                    "nuisances" => {
+                        let (y_hat, w_hat) = read_nuisances(value)?;
+                        params.y_hat(y_hat).w_hat(w_hat)
+                    }
+                    "in_sample" => {
+                        in_sample = Some(value.to_string());
+                        params
+                    }
+                    "nuisances_out" => {
+                        nuisances_out = Some(value.to_string());
+                        params
+                    }
+                    _ => return Err(format!("unknown option {opt}").into()),
+                };
             }
             let model = params.fit(&data)?;
             let fit_s = t.elapsed().as_secs_f64();
             write(&args[4], "tau", model.oob_predict().0)?;
+            if let Some(path) = in_sample {
+                write(&path, "tau", &model.predict(data.covariates())?.0)?;
+            }
+            if let Some(path) = nuisances_out {
+                let (y_hat, w_hat) = model.nuisances();
+                let mut s = String::from("y_hat,w_hat\n");
+                for (y, w) in y_hat.iter().zip(w_hat) {
+                    s.push_str(&format!("{y},{w}\n"));
+                }
+                std::fs::write(&path, s).map_err(|e| format!("{path}: {e}"))?;
+            }
             let (ate, se) = model.ate();
             println!(
                 "{{\"fit_s\": {fit_s:.3}, \"ate\": {ate}, \"ate_se\": {se}, \"tree_mb\": {:.1}}}",
@@ -109,7 +173,7 @@ fn main() -> Res<()> {
         }
         _ => {
             return Err(
-                "usage: forest_bench cf DATA TREES OUT | urf TRAIN TEST TREES DEPTH OUT | scale N P TREES"
+                "usage: forest_bench cf DATA TREES OUT [OPTION...] | urf TRAIN TEST TREES DEPTH OUT | scale N P TREES"
                     .into(),
             );
         }

@@ -127,12 +127,34 @@ pub(crate) fn solve_in_place(m: &mut [f64], rhs: &mut [f64], d: usize) -> Option
     Some(())
 }
 
+/// How a causal tree scores a candidate split (see
+/// [`CausalForest::split_rule`](super::CausalForest::split_rule)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SplitRule {
+    /// grf's gradient-based criterion: pseudo-outcomes ρ linearized at the
+    /// parent's τ̂_P, gain Σ_children Σ_k (Σρ_k)²/n_child. Targets
+    /// heterogeneity of τ only. The default.
+    #[default]
+    Gradient,
+    /// The exact least-squares criterion of the local model Ỹ ≈ μ + W̃ᵀτ
+    /// fitted separately in each child (EconML's `criterion='mse'` with its
+    /// default intercept): the gain is the drop in the children's residual
+    /// sum of squares, Σ_children [(ΣỸ)²/n + C_abᵀ C_aa⁻¹ C_ab] minus the
+    /// parent's, with C the centered cross-products of W̃ and Ỹ within the
+    /// child. Uses each child's own τ̂ rather than the parent's
+    /// linearization, and also splits where the local level μ of Ỹ moves,
+    /// which absorbs what the centering nuisances missed.
+    Exact,
+}
+
 /// Largest number of treated arms handled (arms ≤ 8 with control).
 pub(crate) const MAX_TREATED: usize = 7;
 
-/// The gradient-based causal criterion over centered W̃ (`a`, row-major
-/// n × D) and Ỹ (`b`).
+/// The causal split criterion over centered W̃ (`a`, row-major n × D) and
+/// Ỹ (`b`): grf's gradient rule or the exact local least-squares rule.
 pub(crate) struct CausalCriterion<'a, const D: usize> {
+    pub rule: SplitRule,
     pub arms: &'a [usize],
     pub a: &'a [f64],
     pub b: &'a [f64],
@@ -164,6 +186,12 @@ impl<const D: usize> SplitCriterion for CausalCriterion<'_, D> {
             if c.count.iter().any(|&k| k < self.min_per_arm) {
                 return f64::NEG_INFINITY;
             }
+        }
+        if self.rule == SplitRule::Exact {
+            return match (explained(l), explained(r), explained(p)) {
+                (Some(el), Some(er), Some(ep)) => (el + er - ep).max(0.0),
+                _ => f64::NEG_INFINITY,
+            };
         }
         let abar: [f64; D] = std::array::from_fn(|k| p.a[k] / p.n);
         let bbar = p.b / p.n;
@@ -206,6 +234,28 @@ impl<const D: usize> SplitCriterion for CausalCriterion<'_, D> {
     fn leaf_value(&self, _: &Moments<D>) {}
 }
 
+/// Explained sum of squares of the least-squares fit b ≈ μ + aᵀτ over a
+/// set of rows: (Σb)²/n + C_abᵀ C_aa⁻¹ C_ab; `None` when W̃ has (nearly) no
+/// variance in the set.
+fn explained<const D: usize>(m: &Moments<D>) -> Option<f64> {
+    let mut caa = [0.0; 64];
+    let mut cab = [0.0; MAX_TREATED];
+    let scale = (0..D).map(|k| m.aa[k][k] / m.n).fold(0.0, f64::max).max(1e-300);
+    for k in 0..D {
+        for j in 0..D {
+            caa[k * D + j] = m.aa[k][j] - m.a[k] * m.a[j] / m.n;
+        }
+        cab[k] = m.ab[k] - m.a[k] * m.b / m.n;
+        if caa[k * D + k] / m.n <= 1e-12 * scale {
+            return None;
+        }
+    }
+    let rhs = cab;
+    solve_in_place(&mut caa[..D * D], &mut cab[..D], D)?;
+    let slope: f64 = (0..D).map(|k| rhs[k] * cab[k]).sum();
+    Some(m.b * m.b / m.n + slope)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,7 +275,14 @@ mod tests {
         let a: Vec<f64> = (0..n).map(|i| arms[i] as f64 - 0.3 - 0.01 * (i as f64).sin()).collect();
         let b: Vec<f64> =
             (0..n).map(|i| (i as f64 * 0.7).cos() + 2.0 * arms[i] as f64 * (i as f64 / 40.0)).collect();
-        let crit = CausalCriterion::<1> { arms: &arms, a: &a, b: &b, min_per_arm: 1.0, alpha: 0.0 };
+        let crit = CausalCriterion::<1> {
+            rule: SplitRule::Gradient,
+            arms: &arms,
+            a: &a,
+            b: &b,
+            min_per_arm: 1.0,
+            alpha: 0.0,
+        };
         let (p, l) = (sums(&crit, 0..n), sums(&crit, 0..17));
         let r = p - l;
         let nf = n as f64;
@@ -256,7 +313,14 @@ mod tests {
             .collect();
         let b: Vec<f64> =
             (0..n).map(|i| (i as f64 * 0.3).cos() + arms[i] as f64 * (i as f64 / 60.0)).collect();
-        let crit = CausalCriterion::<2> { arms: &arms, a: &a, b: &b, min_per_arm: 1.0, alpha: 0.0 };
+        let crit = CausalCriterion::<2> {
+            rule: SplitRule::Gradient,
+            arms: &arms,
+            a: &a,
+            b: &b,
+            min_per_arm: 1.0,
+            alpha: 0.0,
+        };
         let split = 23;
         let (p, l) = (sums(&crit, 0..n), sums(&crit, 0..split));
         let r = p - l;
@@ -298,12 +362,86 @@ mod tests {
         assert!((got - want).abs() < 1e-9 * want.abs().max(1.0), "{got} vs {want}");
     }
 
+    /// Residual sum of squares of the least-squares fit b ≈ μ + aᵀτ over `rows`.
+    fn rss(a: &[f64], b: &[f64], d: usize, rows: std::ops::Range<usize>) -> f64 {
+        let n = rows.len() as f64;
+        let am: Vec<f64> = (0..d).map(|k| rows.clone().map(|i| a[i * d + k]).sum::<f64>() / n).collect();
+        let bm = rows.clone().map(|i| b[i]).sum::<f64>() / n;
+        let (mut sxx, mut sxy) = (vec![0.0; d * d], vec![0.0; d]);
+        for i in rows.clone() {
+            for k in 0..d {
+                sxy[k] += (a[i * d + k] - am[k]) * (b[i] - bm);
+                for j in 0..d {
+                    sxx[k * d + j] += (a[i * d + k] - am[k]) * (a[i * d + j] - am[j]);
+                }
+            }
+        }
+        solve_in_place(&mut sxx, &mut sxy, d).unwrap();
+        rows.map(|i| {
+            let fit: f64 = (0..d).map(|k| (a[i * d + k] - am[k]) * sxy[k]).sum();
+            (b[i] - bm - fit).powi(2)
+        })
+        .sum()
+    }
+
+    #[test]
+    fn exact_gain_is_the_drop_in_local_least_squares_residuals() {
+        let n = 50;
+        let arms: Vec<usize> = (0..n).map(|i| (i * 7 + i / 4) % 3).collect();
+        let a: Vec<f64> = (0..n)
+            .flat_map(|i| {
+                let s = 0.05 * (i as f64 * 1.3).sin();
+                [f64::from(arms[i] == 1) - 0.3 + s, f64::from(arms[i] == 2) - 0.35 - s]
+            })
+            .collect();
+        let b: Vec<f64> = (0..n)
+            .map(|i| {
+                (i as f64 * 0.4).cos() + if i < 20 { 1.5 } else { 0.0 } + arms[i] as f64 * (i as f64 / 25.0)
+            })
+            .collect();
+        let crit = CausalCriterion::<2> {
+            rule: SplitRule::Exact,
+            arms: &arms,
+            a: &a,
+            b: &b,
+            min_per_arm: 1.0,
+            alpha: 0.0,
+        };
+        let split = 20;
+        let (p, l) = (sums(&crit, 0..n), sums(&crit, 0..split));
+        let want = rss(&a, &b, 2, 0..n) - rss(&a, &b, 2, 0..split) - rss(&a, &b, 2, split..n);
+        let got = crit.gain(&l, &(p - l), &p);
+        assert!(want > 0.0 && (got - want).abs() < 1e-9 * want, "{got} vs {want}");
+        // one treated arm: the same identity with the scalar slope
+        let a1: Vec<f64> = (0..n).map(|i| a[2 * i]).collect();
+        let arms1: Vec<usize> = arms.iter().map(|&w| usize::from(w == 1)).collect();
+        let crit1 = CausalCriterion::<1> {
+            rule: SplitRule::Exact,
+            arms: &arms1,
+            a: &a1,
+            b: &b,
+            min_per_arm: 1.0,
+            alpha: 0.0,
+        };
+        let (p, l) = (sums(&crit1, 0..n), sums(&crit1, 0..split));
+        let want = rss(&a1, &b, 1, 0..n) - rss(&a1, &b, 1, 0..split) - rss(&a1, &b, 1, split..n);
+        let got = crit1.gain(&l, &(p - l), &p);
+        assert!(want > 0.0 && (got - want).abs() < 1e-9 * want, "{got} vs {want}");
+    }
+
     #[test]
     fn children_short_of_any_arm_are_forbidden() {
         let arms = [1, 1, 0, 0, 2, 2];
         let a = [0.5, -0.3, 0.5, -0.3, -0.5, -0.3, -0.5, -0.3, -0.5, 0.7, -0.5, 0.7];
         let b = [1.0, 2.0, 0.0, 0.5, 1.0, 0.2];
-        let crit = CausalCriterion::<2> { arms: &arms, a: &a, b: &b, min_per_arm: 1.0, alpha: 0.0 };
+        let crit = CausalCriterion::<2> {
+            rule: SplitRule::Gradient,
+            arms: &arms,
+            a: &a,
+            b: &b,
+            min_per_arm: 1.0,
+            alpha: 0.0,
+        };
         let (p, l) = (sums(&crit, 0..6), sums(&crit, 0..3));
         // left has no arm-2 row
         assert_eq!(crit.gain(&l, &(p - l), &p), f64::NEG_INFINITY);

@@ -3,7 +3,7 @@
 
 use super::sim::{World, slow, world};
 use tp_core::faer::Mat;
-use tp_uplift::{CausalForest, UpliftError};
+use tp_uplift::{CausalForest, SplitRule, UpliftError};
 
 /// τ(x) = 1 + x₁ under confounded assignment (logit 0.8·(x₁ − x₂)), 5 covariates, unit noise.
 fn linear_world(n: usize, seed: u64) -> World {
@@ -49,13 +49,18 @@ fn doubly_robust_ate_within_four_se() {
     }
 }
 
-/// Share of test points whose 90% interval covers τ(x).
+/// Share of test points whose 90% interval covers τ(x), with the default forest.
 pub fn coverage(n: usize, n_trees: usize, n_test: usize, seed: u64) -> f64 {
+    coverage_with(CausalForest::params(), n, n_trees, n_test, seed)
+}
+
+/// [`coverage`] for the forest `params` (tree count and seed set here).
+pub fn coverage_with(params: CausalForest, n: usize, n_trees: usize, n_test: usize, seed: u64) -> f64 {
     // a smooth, bounded effect (grf's coverage designs use such surfaces)
     let tau = |_: usize, x: &[f64]| 1.0 + 1.0 / (1.0 + (-2.0 * x[0]).exp());
     let train = world(n, 5, 2, 0.5, 1.0, seed, tau);
     let test = world(n_test, 5, 2, 0.5, 1.0, seed + 1000, tau);
-    let model = CausalForest::params().n_trees(n_trees).seed(seed).fit(&train.data).unwrap();
+    let model = params.n_trees(n_trees).seed(seed).fit(&train.data).unwrap();
     let pred = model.predict_interval(test.data.covariates(), 0.9).unwrap();
     let hit =
         (0..n_test).filter(|&i| pred.tau_lo[i] <= test.tau[(i, 0)] && test.tau[(i, 0)] <= pred.tau_hi[i]);
@@ -77,6 +82,39 @@ fn ninety_percent_intervals_cover_between_85_and_97_percent() {
         if slow() { (4000, coverage(5000, 2000, 4000, 7)) } else { (2000, coverage(2000, 1000, 2000, 7)) };
     let band = coverage_band(n_test);
     eprintln!("causal forest 90% interval coverage {c:.3} on {n_test} points (band {band:.3?})");
+    assert!(band.contains(&c), "coverage {c:.3}");
+}
+
+/// The configuration `cargo xtask bench forest` compares with EconML:
+/// EconML's split criterion, all features per split, 2 rows per arm.
+fn econml_like() -> CausalForest {
+    CausalForest::params().split_rule(SplitRule::Exact).min_node_size(2)
+}
+
+#[test]
+fn exact_rule_recovers_a_linear_effect_better_than_a_constant() {
+    let train = linear_world(2000, 1);
+    let test = linear_world(1000, 2);
+    let model = econml_like().n_trees(500).seed(1).fit(&train.data).unwrap();
+    let (tau, se) = model.predict(test.data.covariates()).unwrap();
+    assert!(se.iter().all(|s| s.is_finite() && *s > 0.0));
+    // as in the gradient-rule test: PEHE ≤ 0.5 explains ≥ 3/4 of the effect variance
+    let pehe = rmse(&tau, &test.tau);
+    eprintln!("causal forest, exact rule, min_node_size 2: PEHE {pehe:.3}");
+    assert!(pehe < 0.5, "PEHE {pehe:.3}");
+    let imp = model.variable_importance();
+    assert!(imp[1..].iter().all(|&v| v < imp[0]), "importance {imp:?}");
+}
+
+#[test]
+fn exact_rule_intervals_cover_between_85_and_97_percent() {
+    let (n_test, c) = if slow() {
+        (4000, coverage_with(econml_like(), 5000, 2000, 4000, 7))
+    } else {
+        (2000, coverage_with(econml_like(), 2000, 1000, 2000, 7))
+    };
+    let band = coverage_band(n_test);
+    eprintln!("exact-rule causal forest 90% interval coverage {c:.3} on {n_test} points (band {band:.3?})");
     assert!(band.contains(&c), "coverage {c:.3}");
 }
 
