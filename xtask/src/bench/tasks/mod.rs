@@ -13,6 +13,7 @@ use serde_json::Value;
 
 mod demo;
 mod forest;
+mod forest_scale;
 mod learn;
 mod ope;
 mod policy;
@@ -23,6 +24,7 @@ mod uplift;
 
 use demo::demo;
 use forest::forest;
+use forest_scale::{forest_1m, forest_100k, forest_criteo};
 use learn::learn;
 use ope::ope;
 use policy::policy;
@@ -223,6 +225,27 @@ pub const TASKS: &[Task] = &[
         ],
         examples: &[("tp-uplift", "forest_bench")],
         cases: forest,
+    },
+    Task {
+        name: "forest-100k",
+        about: "causal forest 100k × 20 at 2,000 trees (ours), and ours vs EconML CausalForestDML at 4 and 20 trees (fixed + per-tree cost)",
+        requirements: &["numpy==2.4.6", "scikit-learn==1.9.1", "pandas==3.1.1", "econml==0.17.0"],
+        examples: &[("tp-uplift", "forest_bench")],
+        cases: forest_100k,
+    },
+    Task {
+        name: "forest-1m",
+        about: "causal forest 1M × 30 (simulated in-process), ours only: time, peak RSS, PEHE, 90% coverage",
+        requirements: &[],
+        examples: &[("tp-uplift", "forest_scale")],
+        cases: forest_1m,
+    },
+    Task {
+        name: "forest-criteo",
+        about: "tp uplift --method causal-forest on the criteo preset at 14M rows, ours only",
+        requirements: &["numpy==2.4.6", "pyarrow==26.0.1"],
+        examples: &[],
+        cases: forest_criteo,
     },
     Task {
         name: "learn",
