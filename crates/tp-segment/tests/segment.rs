@@ -304,6 +304,48 @@ fn nmf_inits_transform_and_penalties() {
 }
 
 #[test]
+fn segment_profiles_sizes_values_means_and_z_scores() {
+    use tp_segment::segment_profiles;
+    // 4 rows, 2 columns; segments {0, 1, 3} and {2}; column 2 is constant
+    let x = Mat::from_fn(4, 2, |i, j| if j == 0 { [1.0, 3.0, 10.0, 2.0][i] } else { 5.0 });
+    let p = segment_profiles(x.as_ref(), &[0, 0, 1, 0], 3, Some(&[1.0, 1.0, 6.0, 0.0])).unwrap();
+    assert_eq!(p.len(), 3);
+    assert_eq!((p[0].size, p[1].size, p[2].size), (3, 1, 0));
+    assert_eq!((p[0].share, p[1].share), (0.75, 0.25));
+    assert_eq!((p[0].value_share, p[1].value_share, p[2].value_share), (Some(0.25), Some(0.75), Some(0.0)));
+    assert_eq!(p[0].means, vec![2.0, 5.0]);
+    assert_eq!(p[1].means, vec![10.0, 5.0]);
+    // column 0: mean 4, population sd sqrt((9 + 1 + 36 + 4) / 4) = sqrt(12.5); constant column: z = 0
+    let sd = 12.5f64.sqrt();
+    assert!(close(p[0].z_scores[0], (2.0 - 4.0) / sd, 1e-15) && p[0].z_scores[1] == 0.0);
+    assert!(close(p[1].z_scores[0], (10.0 - 4.0) / sd, 1e-15));
+    // bad input is named
+    assert!(matches!(
+        segment_profiles(x.as_ref(), &[0, 0, 3, 0], 3, None),
+        Err(SegmentError::Parameter { .. })
+    ));
+    assert!(matches!(segment_profiles(x.as_ref(), &[0, 0], 3, None), Err(SegmentError::Shape { .. })));
+}
+
+#[test]
+fn nmf_penalties_on_w_shrink_it() {
+    let (x, _) = planted_counts(3, 60, 12, 2);
+    let p = Nmf::params(3).tol(1e-8).max_iter(2000);
+    let plain = p.clone().fit(x.as_ref()).unwrap();
+    let zeros = |m: &Nmf| {
+        m.w().col_iter().flat_map(|c| c.iter().copied().collect::<Vec<_>>()).filter(|v| *v == 0.0).count()
+    };
+    // L1 on W: sparser W; L2 on W: smaller ‖W‖ (H takes up the scale); neither fits X better
+    let l1 = p.clone().penalty_w(200.0, 0.0).fit(x.as_ref()).unwrap();
+    assert!(zeros(&l1) > zeros(&plain), "{} vs {}", zeros(&l1), zeros(&plain));
+    let l2 = p.clone().penalty_w(0.0, 500.0).fit(x.as_ref()).unwrap();
+    assert!(l2.w().norm_l2() < plain.w().norm_l2(), "{} vs {}", l2.w().norm_l2(), plain.w().norm_l2());
+    for m in [&l1, &l2] {
+        assert!(m.diagnostics().objective >= plain.diagnostics().objective * (1.0 - 1e-9));
+    }
+}
+
+#[test]
 fn pipeline_recovers_planted_segments() {
     // 5 archetypes, 300 rows each, counts with mean 10-30 on the archetype's own
     // block and 1 elsewhere: the Bayes error of assigning a row is < 1e-6, so
