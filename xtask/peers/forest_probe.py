@@ -1,6 +1,7 @@
 """Quality probes of `cargo xtask bench forest` (untimed), one JSON line each.
 
-    forest_probe.py pehe PRED.csv DATA.csv   # sqrt(mean((tau_hat - tau)^2)) over the rows
+    forest_probe.py pehe PRED.csv DATA.csv [OOB.csv]  # sqrt(mean((tau_hat - tau)^2)) over the rows (and
+                                                      # `pehe_oob` of the out-of-bag predictions OOB.csv)
     forest_probe.py qini PRED.csv TEST.csv   # normalized Qini coefficient (scikit-uplift's qini_auc_score
                                              # convention: area between the Qini curve and the random line
                                              # over the same area of the perfect ranking), plus, when the
@@ -40,7 +41,11 @@ def main():
     kind, pred, data = sys.argv[1], pd.read_csv(sys.argv[2]), pd.read_csv(sys.argv[3])
     if kind == "pehe":
         err = pred["tau"].to_numpy() - data["tau"].to_numpy()
-        print(json.dumps({"pehe": float(np.sqrt(np.nanmean(err**2))), "rows": int(len(err))}))
+        out = {"pehe": float(np.sqrt(np.nanmean(err**2))), "rows": int(len(err))}
+        if len(sys.argv) > 4:
+            oob = pd.read_csv(sys.argv[4])["tau"].to_numpy() - data["tau"].to_numpy()
+            out["pehe_oob"] = float(np.sqrt(np.nanmean(oob**2)))
+        print(json.dumps(out))
     elif kind == "qini":
         u = pred["uplift"].to_numpy()
         out = {"qini": float(qini_auc(data["y"].to_numpy(), data["w"].to_numpy(), u))}

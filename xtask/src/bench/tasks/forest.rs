@@ -32,6 +32,20 @@ pub(super) fn forest(ctx: &Ctx, scale: Scale) -> Vec<Case> {
             ctx.script("forest_prepare.py", &[&"acic", &s.to_string(), &dir]),
             &dir,
             acic_trees,
+            EconMl::Peer,
+        ));
+        // ours alone with grf's defaults (gradient rule, 5 rows per arm), for reference
+        let slug = format!("forest-acic-{s}-grf");
+        let dir = ctx.dir(&slug);
+        cases.push(cf_case(
+            ctx,
+            format!("causal forest ACIC 2016 setting {s}, grf defaults"),
+            slug,
+            format!("4,802 × 82, {acic_trees} trees"),
+            ctx.script("forest_prepare.py", &[&"acic", &s.to_string(), &dir]),
+            &dir,
+            acic_trees,
+            EconMl::None,
         ));
     }
     // 2,000 trees (the issue's figure) take EconML hours on this 2-core machine; both sides run 100
@@ -45,6 +59,7 @@ pub(super) fn forest(ctx: &Ctx, scale: Scale) -> Vec<Case> {
         ctx.script("forest_prepare.py", &[&"cf-sim", &n.to_string(), &p.to_string(), &SEED, &dir]),
         &dir,
         trees,
+        EconMl::Peer,
     ));
     let dir = ctx.dir("forest-starbucks");
     let sb_trees = if quick { 10 } else { STARBUCKS_TREES };
@@ -72,6 +87,17 @@ pub(super) fn forest(ctx: &Ctx, scale: Scale) -> Vec<Case> {
     cases
 }
 
+/// Whether a causal-forest case runs EconML beside ours.
+#[derive(Clone, Copy, PartialEq)]
+enum EconMl {
+    /// EconML runs too, and ours takes EconML's split criterion (`rule=exact`), all features per split
+    /// (its `max_features`) and 2 rows per arm per leaf (EconML asks 5 rows per leaf, of any arm).
+    Peer,
+    /// Ours alone with the grf defaults (gradient rule, 5 rows per arm) and mtry = all.
+    None,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn cf_case(
     ctx: &Ctx,
     label: String,
@@ -80,27 +106,32 @@ fn cf_case(
     prepare: Cmd,
     dir: &std::path::Path,
     trees: usize,
+    econml: EconMl,
 ) -> Case {
     let data = dir.join("data.csv");
-    let (ours, peer) = (dir.join("ours.csv"), dir.join("peer.csv"));
+    // ours.csv: τ̂ of every row from all trees (in-sample, as EconML's effect(X)); ours_oob.csv: OOB τ̂
+    let (ours, oob, peer) = (dir.join("ours.csv"), dir.join("ours_oob.csv"), dir.join("peer.csv"));
     let t = trees.to_string();
-    let probe = |pred: &std::path::Path| Quality {
-        probe: ctx.script("forest_probe.py", &[&"pehe", &pred, &data]),
-        format: pehe,
-    };
+    let in_sample = format!("in_sample={}", ours.display());
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"cf", &data, &t, &oob, &"all", &in_sample];
+    if econml == EconMl::Peer {
+        args.extend([&"rule=exact" as &dyn AsRef<std::ffi::OsStr>, &"min_node_size=2"]);
+    }
     Case {
         label,
         slug,
         size,
         prepare: vec![prepare],
-        // mtry = all features, as EconML's default max_features
         ours: Side {
-            run: ctx.example("forest_bench", &[&"cf", &data, &t, &ours, &"all"]),
-            quality: probe(&ours),
+            run: ctx.example("forest_bench", &args),
+            quality: Quality {
+                probe: ctx.script("forest_probe.py", &[&"pehe", &ours, &data, &oob]),
+                format: pehe,
+            },
         },
-        peer: Some(Side {
+        peer: (econml == EconMl::Peer).then(|| Side {
             run: ctx.script("forest_peer.py", &[&"cf", &data, &t, &peer]),
-            quality: probe(&peer),
+            quality: Quality { probe: ctx.script("forest_probe.py", &[&"pehe", &peer, &data]), format: pehe },
         }),
     }
 }
@@ -137,10 +168,13 @@ fn urf_case(
     }
 }
 
-/// `PEHE 0.412` from the probe's `pehe`.
+/// `PEHE 0.412 in-sample` from the probe's `pehe`, with `(OOB 0.420)` when it scored OOB predictions too.
 fn pehe(v: &Value) -> Result<String> {
     let Some(p) = number(v, "pehe") else { bail!("the probe printed no pehe: {v}") };
-    Ok(format!("PEHE {p:.3}"))
+    Ok(match number(v, "pehe_oob") {
+        Some(o) => format!("PEHE {p:.3} in-sample (OOB {o:.3})"),
+        None => format!("PEHE {p:.3} in-sample"),
+    })
 }
 
 /// `Qini 0.123` (and the uplift PEHE when the truth is known).
@@ -167,10 +201,24 @@ mod tests {
             examples: "/r/target/release/examples".into(),
         };
         let cases = forest(&ctx, Scale::Full);
-        assert_eq!(cases.len(), 8);
-        let speed = &cases[5];
-        assert!(speed.ours.run.display().ends_with(
-            "cf /r/bench-out/forest-cf-speed/data.csv 100 /r/bench-out/forest-cf-speed/ours.csv all"
+        assert_eq!(cases.len(), 13);
+        let acic = cases[0].ours.run.display();
+        assert!(acic.ends_with(
+            "cf /r/bench-out/forest-acic-1/data.csv 500 /r/bench-out/forest-acic-1/ours_oob.csv all \
+             in_sample=/r/bench-out/forest-acic-1/ours.csv rule=exact min_node_size=2"
+        ));
+        assert!(cases[0].ours.quality.probe.display().ends_with("forest-acic-1/ours_oob.csv"));
+        assert!(
+            cases[1].peer.is_none()
+                && cases[1]
+                    .ours
+                    .run
+                    .display()
+                    .ends_with("all in_sample=/r/bench-out/forest-acic-1-grf/ours.csv")
+        );
+        let speed = &cases[10];
+        assert!(speed.ours.run.display().contains(
+            "cf /r/bench-out/forest-cf-speed/data.csv 100 /r/bench-out/forest-cf-speed/ours_oob.csv all"
         ));
         assert!(
             speed
@@ -181,15 +229,19 @@ mod tests {
                 .display()
                 .contains("forest_peer.py cf /r/bench-out/forest-cf-speed/data.csv 100")
         );
-        let urf = &cases[7];
+        let urf = &cases[12];
         assert!(urf.ours.run.display().contains("urf /r/bench-out/forest-urf-speed/train.csv"));
         assert!(urf.size.starts_with("200,000 × 80, 20 trees"));
-        assert_eq!(forest(&ctx, Scale::Quick).len(), 4);
+        assert_eq!(forest(&ctx, Scale::Quick).len(), 5);
     }
 
     #[test]
     fn quality_figures() {
-        assert_eq!(pehe(&json!({ "pehe": 0.41234 })).unwrap(), "PEHE 0.412");
+        assert_eq!(pehe(&json!({ "pehe": 0.41234 })).unwrap(), "PEHE 0.412 in-sample");
+        assert_eq!(
+            pehe(&json!({ "pehe": 0.41234, "pehe_oob": 0.42 })).unwrap(),
+            "PEHE 0.412 in-sample (OOB 0.420)"
+        );
         assert_eq!(qini(&json!({ "qini": 0.1 })).unwrap(), "Qini 0.1000");
         assert_eq!(qini(&json!({ "qini": 0.1, "pehe": 0.02 })).unwrap(), "Qini 0.1000, uplift PEHE 0.0200");
         assert!(pehe(&json!({})).is_err());
