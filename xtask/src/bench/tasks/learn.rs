@@ -27,7 +27,7 @@ struct Spec {
 
 pub(super) fn learn(ctx: &Ctx, scale: Scale) -> Vec<Case> {
     let (big, rf_rows) = match scale {
-        Scale::Full => (1_000_000, 200_000),
+        Scale::Full => (1_000_000, 1_000_000),
         Scale::Quick => (100_000, 20_000),
     };
     let specs = [
@@ -47,22 +47,14 @@ pub(super) fn learn(ctx: &Ctx, scale: Scale) -> Vec<Case> {
             rows: Some(big),
             with_peer: true,
         },
+        // the size: scikit-learn takes 10–40 minutes here on 2 cores
         Spec {
             label: "random forest 100 trees × 20 vs scikit-learn",
-            slug: "learn-rf-sim",
+            slug: "learn-rf-big",
             data: "sim_reg",
             model: "rf",
             rows: Some(rf_rows),
             with_peer: true,
-        },
-        // scikit-learn's forest takes 15–20+ minutes at 1M rows on 2 cores: ours only
-        Spec {
-            label: "random forest 100 trees × 20, ours only",
-            slug: "learn-rf-big",
-            data: "sim_reg",
-            model: "rf",
-            rows: Some(big),
-            with_peer: false,
         },
     ];
     specs.iter().map(|s| case(ctx, s)).collect()
@@ -120,7 +112,7 @@ mod tests {
     #[test]
     fn cases_run_the_example_and_the_peer_on_the_same_data() {
         let cases = learn(&ctx(), Scale::Quick);
-        assert_eq!(cases.len(), 4);
+        assert_eq!(cases.len(), 3);
         let sb = &cases[0];
         assert_eq!(
             sb.ours.run.display(),
@@ -137,8 +129,10 @@ mod tests {
         assert!(sb.prepare[0].display().ends_with("gen /r/bench-out/learn-gbdt-starbucks --only starbucks"));
         assert!(cases[1].prepare[0].display().ends_with("--only sim_reg --rows 100000"));
         assert_eq!(cases[2].size, "20,000 train + 4,000 test rows × 20");
-        assert!(cases[3].peer.is_none());
-        assert!(learn(&ctx(), Scale::Full)[3].prepare[0].display().ends_with("--rows 1000000"));
+        assert!(cases.iter().all(|c| c.peer.is_some()));
+        let full = learn(&ctx(), Scale::Full);
+        assert_eq!(full[2].size, "1,000,000 train + 200,000 test rows × 20");
+        assert!(full[2].peer.as_ref().unwrap().run.display().ends_with("learn-rf-big/sim_reg rf 2"));
         assert!(
             cases[0]
                 .ours
