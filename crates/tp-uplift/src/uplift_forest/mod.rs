@@ -2,8 +2,17 @@
 //! (Rzepakowski & Jaroszewicz 2012; Guelman et al. 2015), the peer being
 //! causalml's `UpliftRandomForestClassifier`.
 //!
-//! Each tree grows on a bootstrap sample (n rows drawn with replacement)
-//! over the histogram bins of the covariates (≤ 255 per feature, NaN with
+//! Trees come in groups of `ci_group_size` (default 2) that share one
+//! half-sample of the rows (⌊n/2⌋ drawn without replacement); each tree
+//! grows on a bootstrap of its group's half-sample (as many draws as the
+//! half has rows). This is what makes the forest's variance estimable by
+//! the bootstrap of little bags ([`interval`]): the uplift of every point
+//! comes with a standard error and an interval, and every training row has
+//! an out-of-bag estimate from the groups whose half-sample excluded it.
+//! With `ci_group_size(1)` each tree instead grows on a bootstrap of all n
+//! rows (causalml's sampling) and there are no standard errors.
+//!
+//! Trees grow over the histogram bins of the covariates (≤ 255 per feature, NaN with
 //! its own code and sent to whichever side scores better). At every node
 //! `max_features` features are drawn, every bin boundary is tried, and the
 //! split maximizing the divergence gain of [`Divergence`] (KL, ED, Chi or
@@ -19,8 +28,9 @@
 //! `max_depth` counts split levels (a tree of depth d has at most 2ᵈ
 //! leaves), where causalml's `max_depth = d + 1` gives the same trees.
 //!
-//! Trees are grown in parallel; tree t draws its bootstrap and features
-//! from `stream(seed, t)` and the forest is assembled in tree order, so the
+//! Trees are grown in parallel; group j draws its half-sample from
+//! `stream(derive_seed_str(seed, "half"), j)`, tree t its bootstrap and
+//! features from `stream(seed, t)`, and the forest is assembled in tree order, so the
 //! same seed gives the same forest at any number of threads. The fitted
 //! forest uses the causal forest's compact storage and is serializable.
 //!
@@ -43,13 +53,19 @@
 //! let probe = Mat::from_fn(2, 1, |i, _| if i == 0 { -0.5 } else { 0.5 });
 //! let uplift = model.predict(probe.as_ref()).unwrap();
 //! assert!(uplift[(0, 0)] < 0.1 && uplift[(1, 0)] > 0.2);
+//! // standard errors and 90% intervals (little bags), here and out of bag
+//! let ci = model.predict_interval(probe.as_ref(), 0.9).unwrap();
+//! assert!(ci.se[(1, 0)] > 0.0 && ci.lo[(1, 0)] < uplift[(1, 0)]);
+//! assert_eq!(model.oob_interval(0.9).unwrap().tau.nrows(), n);
 //! ```
 
 mod criterion;
+pub mod interval;
 
 pub use criterion::{Divergence, norm_i};
+pub use interval::UpliftPrediction;
 
-use crate::forest::store::{FlatForest, FlatTree};
+use crate::forest::store::{FlatForest, FlatTree, binned_code};
 use crate::{Result, UpliftError};
 use criterion::summary;
 use rand::Rng;
@@ -66,7 +82,9 @@ const MAX_ARMS: usize = 8;
 /// Uplift random forest parameters (builder). Defaults follow causalml's
 /// `UpliftRandomForestClassifier`: 10 trees, KL, `max_features` 10,
 /// depth 4 split levels (causalml's `max_depth = 5`), `min_samples_leaf`
-/// 100, `min_samples_treatment` 10, `n_reg` 10, normalization on.
+/// 100, `min_samples_treatment` 10, `n_reg` 10, normalization on; and
+/// `ci_group_size` 2 (trees in pairs on shared half-samples, for standard
+/// errors; causalml bootstraps all rows, which is `ci_group_size(1)`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpliftForest {
     n_trees: usize,
@@ -77,6 +95,7 @@ pub struct UpliftForest {
     min_samples_treatment: usize,
     n_reg: f64,
     normalization: bool,
+    ci_group_size: usize,
     seed: u64,
 }
 
@@ -102,6 +121,7 @@ impl UpliftForest {
             min_samples_treatment: 10,
             n_reg: 10.0,
             normalization: true,
+            ci_group_size: 2,
             seed: 0,
         }
     }
@@ -146,6 +166,13 @@ impl UpliftForest {
         self.normalization = yes;
         self
     }
+    /// Trees per half-sample group (default 2; 1 = causalml's bootstrap of
+    /// all rows, without standard errors). The number of trees is rounded
+    /// up to a multiple of it.
+    pub fn ci_group_size(mut self, g: usize) -> Self {
+        self.ci_group_size = g;
+        self
+    }
     /// Seed of every random draw. Default 0.
     pub fn seed(mut self, s: u64) -> Self {
         self.seed = s;
@@ -177,6 +204,13 @@ impl UpliftForest {
             (self.max_features >= 1, "max_features", self.max_features.to_string(), "at least 1"),
             (self.min_samples_leaf >= 1, "min_samples_leaf", self.min_samples_leaf.to_string(), "at least 1"),
             (self.n_reg >= 0.0, "n_reg", self.n_reg.to_string(), "a value ≥ 0"),
+            (self.ci_group_size >= 1, "ci_group_size", self.ci_group_size.to_string(), "at least 1"),
+            (
+                self.ci_group_size == 1 || data.n() >= 4,
+                "rows",
+                data.n().to_string(),
+                "at least 4 rows for half-sample groups",
+            ),
         ];
         for (ok, name, value, expected) in checks {
             if !ok {
@@ -201,12 +235,40 @@ impl UpliftForest {
             params: self,
             mtry: self.max_features.min(data.p()).max(1),
         };
-        let grown: Vec<(FlatTree, Vec<f64>)> = (0..self.n_trees)
+        let g = self.ci_group_size;
+        let n_groups = self.n_trees.div_ceil(g);
+        // per group: its half-sample as a bitset (none when g = 1: each tree bootstraps all rows)
+        let grown: Vec<(Vec<Grown>, Option<Vec<u64>>)> = (0..n_groups)
             .into_par_iter()
-            .map(|t| {
-                let mut rng = stream(self.seed, t as u64);
-                let rows: Vec<u32> = (0..n).map(|_| rng.random_range(0..n as u32)).collect();
-                grower.tree(rows, &mut rng)
+            .map(|grp| {
+                let half: Option<Vec<u32>> = (g > 1).then(|| {
+                    let mut rng = stream(derive_seed_str(self.seed, "half"), grp as u64);
+                    let mut h: Vec<u32> =
+                        rand::seq::index::sample(&mut rng, n, n / 2).into_iter().map(|i| i as u32).collect();
+                    h.sort_unstable();
+                    h
+                });
+                let trees = (0..g)
+                    .into_par_iter()
+                    .map(|j| {
+                        let t = grp * g + j;
+                        let mut rng = stream(self.seed, t as u64);
+                        let rows: Vec<u32> = match &half {
+                            Some(h) => (0..h.len()).map(|_| h[rng.random_range(0..h.len())]).collect(),
+                            None => (0..n).map(|_| rng.random_range(0..n as u32)).collect(),
+                        };
+                        grower.tree(rows, &mut rng)
+                    })
+                    .collect();
+                (trees, half.map(|h| bitset(&h, n)))
+            })
+            .collect();
+        let mut bags = Vec::new();
+        let grown: Vec<Grown> = grown
+            .into_iter()
+            .flat_map(|(trees, bag)| {
+                bags.extend(bag);
+                trees
             })
             .collect();
         let mut importance = vec![0.0; data.p()];
@@ -219,8 +281,55 @@ impl UpliftForest {
         if total > 0.0 {
             importance.iter_mut().for_each(|v| *v /= total);
         }
-        Ok(UpliftForestModel { forest: FlatForest::new(&mapper, k, trees), n_arms: k, importance })
+        let forest = FlatForest::new(&mapper, k, trees);
+        let oob = (g > 1).then(|| oob_estimates(&forest, &binned, &bags, g, k));
+        Ok(UpliftForestModel { forest, n_arms: k, importance, group_size: g, oob })
     }
+}
+
+/// A bitset of `rows` over `n` rows.
+fn bitset(rows: &[u32], n: usize) -> Vec<u64> {
+    let mut b = vec![0u64; n.div_ceil(64)];
+    for &r in rows {
+        b[r as usize / 64] |= 1 << (r % 64);
+    }
+    b
+}
+
+/// Out-of-bag uplift and little-bags variance of every training row, from
+/// the groups whose half-sample excluded it; column-major `n × (K − 1)`.
+fn oob_estimates(forest: &FlatForest, binned: &BinnedMatrix, bags: &[Vec<u64>], g: usize, k: usize) -> Oob {
+    let n = binned.n_rows();
+    let per_row: Vec<Vec<(f64, f64)>> = (0..n)
+        .into_par_iter()
+        .map_init(Vec::new, |vals: &mut Vec<f64>, i| {
+            let code = binned_code(binned, i);
+            let out_groups: Vec<usize> =
+                (0..bags.len()).filter(|&j| bags[j][i / 64] & (1 << (i % 64)) == 0).collect();
+            (1..k)
+                .map(|a| {
+                    vals.clear();
+                    for &j in &out_groups {
+                        for t in j * g..(j + 1) * g {
+                            let leaf = forest.payload(forest.leaf(t, &code));
+                            vals.push(leaf[a] - leaf[0]);
+                        }
+                    }
+                    interval::mean_and_variance(vals, g)
+                })
+                .collect()
+        })
+        .collect();
+    let tau = Mat::from_fn(n, k - 1, |i, a| per_row[i][a].0);
+    let se = Mat::from_fn(n, k - 1, |i, a| per_row[i][a].1.sqrt());
+    Oob { tau, se }
+}
+
+/// Out-of-bag estimates kept with a freshly fitted model (not saved).
+#[derive(Debug, Clone)]
+struct Oob {
+    tau: Mat<f64>,
+    se: Mat<f64>,
 }
 
 struct Grower<'a> {
@@ -231,6 +340,9 @@ struct Grower<'a> {
     params: &'a UpliftForest,
     mtry: usize,
 }
+
+/// A grown tree and its per-feature importance.
+type Grown = (FlatTree, Vec<f64>);
 
 /// Per-arm (rows, positives).
 type Counts = [[f64; 2]; MAX_ARMS];
@@ -421,6 +533,16 @@ pub struct UpliftForestModel {
     forest: FlatForest,
     n_arms: usize,
     importance: Vec<f64>,
+    /// Trees per half-sample group (1: no standard errors); models saved
+    /// before groups existed load as 1.
+    #[serde(default = "one")]
+    group_size: usize,
+    #[serde(skip)]
+    oob: Option<Oob>,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl UpliftForestModel {
@@ -454,6 +576,79 @@ impl UpliftForestModel {
             }
         });
         Ok(Mat::from_fn(n, k - 1, |i, a| out[i * (k - 1) + a]))
+    }
+
+    /// [`predict`](Self::predict) with little-bags standard errors and
+    /// two-sided normal intervals at `level` (e.g. 0.9).
+    pub fn predict_interval(&self, x: MatRef<'_, f64>, level: f64) -> Result<UpliftPrediction> {
+        self.check_intervals(level)?;
+        let p = self.forest.n_features();
+        if x.ncols() != p {
+            return Err(UpliftError::Shape {
+                what: "covariates to predict".into(),
+                expected: format!("{p} columns (as in training)"),
+                got: x.ncols().to_string(),
+            });
+        }
+        let (n, k, g) = (x.nrows(), self.n_arms, self.group_size);
+        let rows: Vec<Vec<(f64, f64)>> = (0..n)
+            .into_par_iter()
+            .map_init(
+                || (Vec::new(), Vec::new()),
+                |(codes, vals): &mut (Vec<u8>, Vec<f64>), i| {
+                    self.forest.bin_rows(x, i..i + 1, codes);
+                    (1..k)
+                        .map(|a| {
+                            vals.clear();
+                            for t in 0..self.forest.n_trees() {
+                                let leaf = self.forest.payload(self.forest.leaf(t, |f| codes[f]));
+                                vals.push(leaf[a] - leaf[0]);
+                            }
+                            interval::mean_and_variance(vals, g)
+                        })
+                        .collect()
+                },
+            )
+            .collect();
+        let tau = Mat::from_fn(n, k - 1, |i, a| rows[i][a].0);
+        let se = Mat::from_fn(n, k - 1, |i, a| rows[i][a].1.sqrt());
+        Ok(UpliftPrediction::new(tau, se, level))
+    }
+
+    /// Out-of-bag uplift of every training row with little-bags standard
+    /// errors and intervals at `level`: only the groups whose half-sample
+    /// excluded the row vote (NaN for a row inside every half-sample, which
+    /// needs few groups: probability 2⁻ᴳ). Available on the fitted model,
+    /// not on one loaded from a file.
+    pub fn oob_interval(&self, level: f64) -> Result<UpliftPrediction> {
+        self.check_intervals(level)?;
+        let Some(oob) = &self.oob else {
+            return Err(invalid(
+                "out-of-bag estimates",
+                "a model loaded from a file",
+                "the model returned by fit (out-of-bag estimates are not saved)",
+            ));
+        };
+        Ok(UpliftPrediction::new(oob.tau.clone(), oob.se.clone(), level))
+    }
+
+    fn check_intervals(&self, level: f64) -> Result<()> {
+        if self.group_size < 2 {
+            return Err(invalid(
+                "ci_group_size",
+                self.group_size,
+                "at least 2 for standard errors (refit with ci_group_size(2))",
+            ));
+        }
+        if !(level > 0.0 && level < 1.0) {
+            return Err(invalid("level", level, "a coverage in (0, 1), e.g. 0.9"));
+        }
+        Ok(())
+    }
+
+    /// Trees per half-sample group (1: grown without little bags).
+    pub fn ci_group_size(&self) -> usize {
+        self.group_size
     }
 
     /// Per-arm positive rates p̂ₖ(x) averaged over trees: `n × K`, control first.
@@ -492,6 +687,11 @@ impl UpliftForestModel {
         self.forest
             .check()
             .map_err(|e| UpliftError::CorruptModel { reason: format!("uplift forest: {e}") })?;
+        if self.group_size == 0 || !self.forest.n_trees().is_multiple_of(self.group_size) {
+            return Err(UpliftError::CorruptModel {
+                reason: "uplift forest: the trees do not form whole groups".into(),
+            });
+        }
         if !(2..=MAX_ARMS).contains(&self.n_arms) || self.forest.width() != self.n_arms {
             return Err(UpliftError::CorruptModel {
                 reason: "uplift forest: arm count and leaf width differ".into(),
@@ -522,6 +722,7 @@ mod tests {
             let m = UpliftForest::params()
                 .criterion(c)
                 .n_trees(1)
+                .ci_group_size(1)
                 .max_features(2)
                 .max_depth(1)
                 .fit(&data)

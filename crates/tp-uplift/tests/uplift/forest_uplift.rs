@@ -116,3 +116,50 @@ fn bad_inputs_are_errors() {
     assert_eq!(Divergence::parse("CHI"), Some(Divergence::Chi));
     assert_eq!(Divergence::parse("gini"), None);
 }
+
+/// Little-bags standard errors against the truth they estimate: over R
+/// independent data sets (new data and a new forest seed each), the mean
+/// estimated variance of τ̂(x) at fixed points, summed over the points,
+/// equals the variance of τ̂(x) across the data sets, summed likewise.
+/// Both sides are means over the R replicates of per-replicate sums
+/// (E_r = Σⱼ seⱼ², D_r = Σⱼ (τ̂ⱼ − mean τ̂ⱼ)²·R/(R − 1)), so the ratio's
+/// standard error follows from their spreads and R by the delta method;
+/// the ratio must be within 4 of them of 1. (The finite forest's own Monte
+/// Carlo variance, V_between/G, adds about 1/G to the empirical side.)
+#[test]
+fn little_bags_variance_matches_the_variance_across_data_sets() {
+    let slow = std::env::var("TP_SLOW_TESTS").is_ok_and(|v| v == "1");
+    let (reps, n, trees) = if slow { (200, 2000, 400) } else { (30, 1000, 200) };
+    let u = |_: usize, x: &[f64]| if x[0] > 0.0 { 0.2 } else { 0.05 };
+    let points =
+        Mat::from_fn(6, 4, |i, j| if j == 0 { -0.75 + 0.3 * i as f64 } else { 0.1 * j as f64 - 0.2 });
+    let (mut taus, mut est) = (vec![vec![0.0; reps]; points.nrows()], vec![0.0; reps]);
+    for r in 0..reps {
+        let (d, _) = campaign(n, 2, 1000 + r as u64, u);
+        let model = UpliftForest::params()
+            .n_trees(trees)
+            .max_depth(3)
+            .max_features(4)
+            .min_samples_leaf(n / 40)
+            .seed(r as u64)
+            .fit(&d)
+            .unwrap();
+        let ci = model.predict_interval(points.as_ref(), 0.9).unwrap();
+        for (j, t) in taus.iter_mut().enumerate() {
+            t[r] = ci.tau[(j, 0)];
+            est[r] += ci.se[(j, 0)].powi(2);
+        }
+    }
+    let rf = reps as f64;
+    let dev: Vec<f64> = (0..reps)
+        .map(|r| taus.iter().map(|t| (t[r] - tp_core::stats::mean(t)).powi(2)).sum::<f64>() * rf / (rf - 1.0))
+        .collect();
+    let (e, d) = (tp_core::stats::mean(&est), tp_core::stats::mean(&dev));
+    let ratio = e / d;
+    let rel = |v: &[f64], m: f64| tp_core::stats::variance(v) / (rf * m * m);
+    let se = ratio * (rel(&est, e) + rel(&dev, d)).sqrt();
+    eprintln!(
+        "little bags: estimated {e:.3e} vs across data sets {d:.3e}: ratio {ratio:.3} ± {se:.3} (R = {reps})"
+    );
+    assert!((ratio - 1.0).abs() < 4.0 * se, "ratio {ratio:.3}, SE {se:.3}");
+}
