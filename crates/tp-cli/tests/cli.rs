@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "cli/forests.rs"]
+mod forests;
 #[path = "cli/run.rs"]
 mod run;
 

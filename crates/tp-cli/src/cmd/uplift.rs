@@ -14,7 +14,8 @@ use tp_core::stats::normal_quantile;
 use tp_core::{Column, Table};
 use tp_io::ReadOptions;
 use tp_uplift::{
-    CateModel, CausalForest, CausalForestModel, LearnerKind, Method, UpliftParams, UpliftSummary,
+    CateModel, CausalForest, CausalForestModel, Divergence, LearnerKind, Method, UpliftForest, UpliftParams,
+    UpliftSummary,
 };
 
 /// Meta-learner.
@@ -32,6 +33,33 @@ pub enum MethodArg {
     Dr,
     /// Honest GRF causal forest with out-of-bag τ̂ and little-bags intervals (two arms).
     CausalForest,
+    /// Uplift random forest for a 0/1 outcome (KL, ED, Chi or CTS splits), binary or multi-arm,
+    /// with out-of-bag uplift and little-bags intervals.
+    UpliftForest,
+}
+
+/// Split criterion of the uplift forest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CriterionArg {
+    /// Kullback–Leibler divergence (causalml's default).
+    Kl,
+    /// Squared Euclidean distance.
+    Ed,
+    /// χ² divergence.
+    Chi,
+    /// Contextual treatment selection (the best arm's rate).
+    Cts,
+}
+
+impl From<CriterionArg> for Divergence {
+    fn from(c: CriterionArg) -> Divergence {
+        match c {
+            CriterionArg::Kl => Divergence::Kl,
+            CriterionArg::Ed => Divergence::Ed,
+            CriterionArg::Chi => Divergence::Chi,
+            CriterionArg::Cts => Divergence::Cts,
+        }
+    }
 }
 
 /// Base-learner family.
@@ -71,14 +99,19 @@ pub fn diagnostics_summary(d: &tp_uplift::Diagnostics) -> tp_uplift::Diagnostics
 /// Arguments of `tp uplift`.
 #[derive(Debug, ClapArgs)]
 #[command(after_help = "\
-Output columns: the id column, `tau` (two arms) or `tau_<arm>`, with --bootstrap also `tau_se`,
-`tau_lo`, `tau_hi` (90% normal interval by default), and `gamma_<arm>`: cross-fitted doubly robust
-scores for every arm, which `tp policy` uses for doubly robust profit estimates.
+Output columns: the id column, `tau` (two arms) or `tau_<arm>` (one per treated arm), and
+`tau_se`, `tau_lo`, `tau_hi` (or `tau_se_<arm>`, ...: a two-sided normal interval at --level, 90%
+by default) with --bootstrap for a meta-learner and always for the forests (little-bags standard
+errors; out-of-bag estimates for every training row). Meta-learners and the causal forest also
+write `gamma_<arm>`: doubly robust scores for every arm, which `tp policy` uses for doubly robust
+profit estimates. The uplift forest needs a 0/1 outcome.
 
 Examples:
   tp uplift --data campaign.csv --treatment arm --outcome outcome --id-col customer_id \\
             --method dr --seed 7 --out cate.csv --json
   tp uplift --data campaign.csv --treatment arm --outcome outcome --method causal-forest --out cate.csv
+  tp uplift --data campaign.csv --treatment arm --outcome purchased --method uplift-forest \\
+            --criterion ed --trees 200 --max-depth 5 --min-per-arm 20 --out uplift.csv --json
   tp uplift --data rct.parquet --treatment w --outcome y --method x --learner gbt --holdout-share 0.3 \\
             --out cate.parquet --save-model model.json")]
 pub struct Args {
@@ -125,9 +158,27 @@ pub struct Args {
     /// Hold out this share of rows: fit on the rest, report Qini/AUUC/RATE on them.
     #[arg(long)]
     holdout_share: Option<f64>,
-    /// Causal forest: number of trees.
-    #[arg(long, default_value_t = 2000)]
-    trees: usize,
+    /// Forests: number of trees (default 2000 for the causal forest, 100 for the uplift forest).
+    #[arg(long)]
+    trees: Option<usize>,
+    /// Causal forest: trees of each nuisance forest (E[Y|X], E[W|X]); default 200.
+    #[arg(long)]
+    nuisance_trees: Option<usize>,
+    /// Uplift forest: split criterion.
+    #[arg(long, value_enum, default_value_t = CriterionArg::Kl)]
+    criterion: CriterionArg,
+    /// Uplift forest: split levels (a tree has at most 2^depth leaves; causalml's max_depth − 1).
+    #[arg(long, default_value_t = 4)]
+    max_depth: usize,
+    /// Uplift forest: minimum rows in each child.
+    #[arg(long, default_value_t = 100)]
+    min_samples_leaf: usize,
+    /// Uplift forest: minimum rows of every arm in each child (causalml's min_samples_treatment).
+    #[arg(long, default_value_t = 10)]
+    min_per_arm: usize,
+    /// Uplift forest: features tried at each split.
+    #[arg(long, default_value_t = 10)]
+    max_features: usize,
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -176,13 +227,16 @@ pub fn run(args: Args) -> Result<()> {
     if args.method == MethodArg::CausalForest {
         return run_forest(&args, &table, &data, &arms, start);
     }
+    if args.method == MethodArg::UpliftForest {
+        return run_uplift_forest(&args, &table, &data, &arms, start);
+    }
     let method = match args.method {
         MethodArg::S => Method::S,
         MethodArg::T => Method::T,
         MethodArg::X => Method::X,
         MethodArg::R => Method::R,
         MethodArg::Dr => Method::Dr,
-        MethodArg::CausalForest => unreachable!("handled above"),
+        MethodArg::CausalForest | MethodArg::UpliftForest => unreachable!("handled above"),
     };
     let mut params = UpliftParams::with_learners(method, args.learner.into())
         .seed(args.seed)
@@ -302,9 +356,26 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
             data.n_arms()
         );
     }
-    let model =
-        CausalForest::params().n_trees(args.trees).seed(args.seed).fit(data).with_context(|| file.clone())?;
-    let pred = model.oob_interval(args.level);
+    let mut params = CausalForest::params().n_trees(args.trees.unwrap_or(2000)).seed(args.seed);
+    if let Some(m) = args.nuisance_trees {
+        params = params.nuisance_trees(m);
+    }
+    let model = params.fit(data).with_context(|| file.clone())?;
+    let mut pred = model.oob_interval(args.level);
+    // a row inside every group's half-sample has no out-of-bag tree (likely only with few trees):
+    // its τ̂ and interval come from the whole forest instead
+    let inbag: Vec<usize> = (0..data.n()).filter(|&i| !pred.tau[i].is_finite()).collect();
+    if !inbag.is_empty() {
+        let x = data.covariates();
+        let rows = Mat::from_fn(inbag.len(), data.p(), |r, j| x[(inbag[r], j)]);
+        let fill = model.predict_interval(rows.as_ref(), args.level)?;
+        for (r, &i) in inbag.iter().enumerate() {
+            pred.tau[i] = fill.tau[r];
+            pred.tau_se[i] = fill.tau_se[r];
+            pred.tau_lo[i] = fill.tau_lo[r];
+            pred.tau_hi[i] = fill.tau_hi[r];
+        }
+    }
     let n = data.n();
     let (mu, e) = forest_arm_models(&model, &pred.tau);
     let gamma = tp_core::aipw_scores(data.outcome(), data.arms(), mu.as_ref(), e.as_ref())?;
@@ -345,7 +416,7 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
     };
     if let Some(path) = &args.save_model {
         let params =
-            serde_json::json!({ "method": "causal-forest", "trees": args.trees, "level": args.level });
+            serde_json::json!({ "method": "causal-forest", "trees": model.n_trees(), "level": args.level });
         CateModel::from_causal_forest(
             model,
             data.feature_names().to_vec(),
@@ -371,6 +442,120 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
             s.push_str(&format!("warning: {w}\n"));
         }
         s.push_str(&format!("wrote {} ({n} rows) in {:.1} s", args.out.display(), summary.seconds));
+        s
+    })
+}
+
+#[derive(Serialize)]
+struct UpliftForestSummary {
+    method: &'static str,
+    criterion: String,
+    arms: Vec<String>,
+    /// Mean out-of-bag uplift of each treated arm against control.
+    mean_uplift: Vec<f64>,
+    /// Observed positive rate of each arm (control first).
+    observed_rate: Vec<f64>,
+    variable_importance: Vec<(String, f64)>,
+    n: usize,
+    trees: usize,
+    max_depth: usize,
+    level: f64,
+    seconds: f64,
+}
+
+/// `tp uplift --method uplift-forest`: out-of-bag uplift of every row with
+/// little-bags intervals, one set of columns per treated arm.
+fn run_uplift_forest(
+    args: &Args,
+    table: &Table,
+    data: &CausalData,
+    arms: &Arms,
+    start: Instant,
+) -> Result<()> {
+    let file = args.data.display().to_string();
+    if let Some(row) = data.outcome().iter().position(|&v| v != 0.0 && v != 1.0) {
+        bail!(
+            "{file}: --method uplift-forest needs a 0/1 outcome, but column '{}' is {} at data row {} \
+             (1 = first row after the header); recode it to 0/1 or use --method causal-forest or a meta-learner",
+            args.outcome,
+            data.outcome()[row],
+            row + 1
+        );
+    }
+    let model = UpliftForest::params()
+        .criterion(args.criterion.into())
+        .n_trees(args.trees.unwrap_or(100))
+        .max_depth(args.max_depth)
+        .min_samples_leaf(args.min_samples_leaf)
+        .min_samples_treatment(args.min_per_arm)
+        .max_features(args.max_features)
+        .seed(args.seed)
+        .fit(data)
+        .with_context(|| file.clone())?;
+    let mut pred = model.oob_interval(args.level)?;
+    // a row inside every group's half-sample (likely only with few trees): whole-forest estimate
+    let inbag: Vec<usize> = (0..data.n()).filter(|&i| !pred.tau[(i, 0)].is_finite()).collect();
+    if !inbag.is_empty() {
+        let x = data.covariates();
+        let rows = Mat::from_fn(inbag.len(), data.p(), |r, j| x[(inbag[r], j)]);
+        let fill = model.predict_interval(rows.as_ref(), args.level)?;
+        for (r, &i) in inbag.iter().enumerate() {
+            for k in 0..pred.tau.ncols() {
+                pred.tau[(i, k)] = fill.tau[(r, k)];
+                pred.se[(i, k)] = fill.se[(r, k)];
+                pred.lo[(i, k)] = fill.lo[(r, k)];
+                pred.hi[(i, k)] = fill.hi[(r, k)];
+            }
+        }
+    }
+    let labels = arms.labels();
+    let mut cols = Vec::new();
+    if let Some(id) = &args.id_col {
+        cols.push(table.column(id)?.clone());
+    }
+    let col = |m: &Mat<f64>, k: usize| m.col(k).iter().copied().collect::<Vec<f64>>();
+    for k in 0..labels.len() - 1 {
+        let suffix = if labels.len() == 2 { String::new() } else { format!("_{}", labels[k + 1]) };
+        cols.push(Column::f64(format!("tau_se{suffix}"), col(&pred.se, k)));
+        cols.push(Column::f64(format!("tau_lo{suffix}"), col(&pred.lo, k)));
+        cols.push(Column::f64(format!("tau_hi{suffix}"), col(&pred.hi, k)));
+        cols.push(Column::f64(format!("tau{suffix}"), col(&pred.tau, k)));
+    }
+    tp_io::write_table(&args.out, &Table::new(cols)?)?;
+    let mut observed = vec![(0.0, 0.0); labels.len()];
+    for (&a, &y) in data.arms().iter().zip(data.outcome()) {
+        observed[a].0 += y;
+        observed[a].1 += 1.0;
+    }
+    let summary = UpliftForestSummary {
+        method: "uplift_forest",
+        criterion: format!("{:?}", Divergence::from(args.criterion)).to_lowercase(),
+        arms: labels.to_vec(),
+        mean_uplift: (0..labels.len() - 1).map(|k| tp_core::stats::mean(&col(&pred.tau, k))).collect(),
+        observed_rate: observed.iter().map(|(s, n)| if *n > 0.0 { s / n } else { f64::NAN }).collect(),
+        variable_importance: data
+            .feature_names()
+            .iter()
+            .cloned()
+            .zip(model.feature_importance().iter().copied())
+            .collect(),
+        n: data.n(),
+        trees: model.n_trees(),
+        max_depth: args.max_depth,
+        level: args.level,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    crate::report::emit(args.json, &summary, || {
+        let mut s = format!("uplift forest ({} trees, {}):", summary.trees, summary.criterion);
+        for (k, m) in summary.mean_uplift.iter().enumerate() {
+            s.push_str(&format!(" mean uplift {} vs {}: {m:.4};", labels[k + 1], labels[0]));
+        }
+        s.push_str(&format!(
+            "\nwrote {} ({} rows) in {:.1} s",
+            args.out.display(),
+            summary.n,
+            summary.seconds
+        ));
         s
     })
 }
