@@ -11,10 +11,11 @@
 //! small-point kernel ([`Points::tile`]); the per-block potentials merge in
 //! block order (thread-count independent) and double as the block totals of
 //! the next draw, which then scans a single block of rows (recomputing its
-//! distances to the previous center with the same exact formula).
+//! distances to the previous center with the same function,
+//! [`sq_dist_lanes`], whose result does not depend on the instruction set).
 
-use super::dist::{Points, TILE};
-use super::rows::{BLOCK, BlockStats, NonFinite, Rows, merge_stats, sq_dist};
+use super::dist::{Points, TILE, sq_dist_lanes};
+use super::rows::{BLOCK, BlockStats, NonFinite, Rows, merge_stats};
 use rand::Rng;
 use rayon::prelude::*;
 use tp_core::rng::TpRng;
@@ -42,7 +43,7 @@ pub(crate) fn kmeans_plusplus(
     centers.extend_from_slice(x.row(first));
     // D(x)², lagging one center behind: the newest center is folded in by the next pass
     let mut closest = vec![f64::INFINITY; n];
-    let mut newest = Points::with_path(x.row(first), 1, d, false);
+    let mut newest = x.row(first).to_vec();
     let mut block_pot = Vec::new();
     let mut var = None;
     for step in 0..k {
@@ -52,13 +53,13 @@ pub(crate) fn kmeans_plusplus(
         } else {
             let pot: f64 = block_pot.iter().sum();
             let rs: Vec<f64> = (0..trials).map(|_| rng.random::<f64>() * pot).collect();
-            let (closest, c) = (&closest, newest.point(0));
-            sample(n, BLOCK, &block_pot, |i| w[i] * closest[i].min(sq_dist(x.row(i), c)), &rs)
+            let (closest, c) = (&closest, &newest);
+            sample(n, BLOCK, &block_pot, |i| w[i] * closest[i].min(sq_dist_lanes(x.row(i), c)), &rs)
         };
         let m = cands.len().max(1);
         let cmat: Vec<f64> = cands.iter().flat_map(|&c| x.row(c).iter().copied()).collect();
         let pts = Points::new(&cmat, cands.len(), d);
-        let newest_ref = &newest;
+        let newest_ref = &newest[..];
         // per block: D(x)² with the newest center, then each candidate's potential
         // Σ w · min(D², distance) (with no candidates: the potential of D² itself)
         let work = |(b, cl): (usize, &mut [f64])| {
@@ -72,7 +73,9 @@ pub(crate) fn kmeans_plusplus(
             let (mut near, mut dist) = ([0.0; TILE], vec![0.0; TILE * m]);
             for t0 in (0..cl.len()).step_by(TILE) {
                 let t1 = (t0 + TILE).min(cl.len());
-                newest_ref.tile(x, lo + t0, lo + t1, &mut near);
+                for (o, v) in near[..t1 - t0].iter_mut().enumerate() {
+                    *v = sq_dist_lanes(x.row(lo + t0 + o), newest_ref);
+                }
                 if !cands.is_empty() {
                     pts.tile(x, lo + t0, lo + t1, &mut dist);
                 }
@@ -105,7 +108,7 @@ pub(crate) fn kmeans_plusplus(
         block_pot = parts.iter().map(|p| p[best]).collect();
         if let Some(&c) = cands.get(best) {
             centers.extend_from_slice(x.row(c));
-            newest = Points::with_path(x.row(c), 1, d, false);
+            newest = x.row(c).to_vec();
         }
     }
     Ok((centers, var))
