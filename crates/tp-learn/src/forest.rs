@@ -11,7 +11,8 @@
 //! causal forests and cross-fitting-free scores need. Out-of-bag rows ride
 //! along as passengers while a tree grows ([`grow_tree_routing`]), so no
 //! row is ever sent down a finished deep tree during the fit; prediction
-//! bins a block of rows once into row-major codes and routes the codes.
+//! bins the rows once into row-major codes and routes them tree by tree,
+//! each tree packed to 8 bytes a node so it stays in cache.
 //!
 //! Sample weights enter the split statistics and the leaf means; rows are
 //! drawn uniformly (not in proportion to their weights).

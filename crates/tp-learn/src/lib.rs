@@ -45,8 +45,9 @@
 //! (row sampling aside, which draws row indices).
 //! Memory is the binned matrix (n × p bytes, kept column- and row-major)
 //! plus the trees, plus per running tree its row indices, one histogram per
-//! level being grown and the quantized per-row statistics (16 bytes a row,
-//! shared by a forest's trees).
+//! level being grown and a node-local copy of at most 16,384 rows (small
+//! nodes' subtrees grow from it, in cache), and the quantized per-row
+//! statistics (16 bytes a row, shared by a forest's trees).
 //!
 //! ```
 //! use tp_learn::{LinearRegression, Regressor};
