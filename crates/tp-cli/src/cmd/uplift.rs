@@ -140,7 +140,7 @@ pub struct Args {
     /// Known propensities in columns `<prefix><arm>` (RCT or logged); otherwise estimated.
     #[arg(long)]
     propensity_prefix: Option<String>,
-    /// Meta-learner.
+    /// Estimator: a meta-learner or one of the two forests.
     #[arg(long, value_enum, default_value_t = MethodArg::Dr)]
     method: MethodArg,
     /// Base-learner family.
@@ -152,7 +152,8 @@ pub struct Args {
     /// Bootstrap replicates for τ̂'s standard error and interval (0 = none).
     #[arg(long, default_value_t = 0)]
     bootstrap: usize,
-    /// Level of the τ̂ interval written as tau_lo / tau_hi.
+    /// Level of the two-sided normal τ̂ interval written as tau_lo / tau_hi (meta-learners with
+    /// --bootstrap, and both forests).
     #[arg(long, default_value_t = 0.9)]
     level: f64,
     /// Hold out this share of rows: fit on the rest, report Qini/AUUC/RATE on them.
@@ -185,7 +186,7 @@ pub struct Args {
     /// Output: id, τ̂ columns, intervals, doubly robust scores.
     #[arg(long)]
     out: PathBuf,
-    /// Save the fitted model (versioned JSON) for `tp score`.
+    /// Save the fitted model (versioned JSON) for `tp score` (meta-learners and the causal forest).
     #[arg(long)]
     save_model: Option<PathBuf>,
     /// Print a JSON summary on stdout.
@@ -473,6 +474,11 @@ fn run_uplift_forest(
     start: Instant,
 ) -> Result<()> {
     let file = args.data.display().to_string();
+    if args.save_model.is_some() {
+        bail!(
+            "--save-model: the uplift forest cannot be saved yet; use --method causal-forest or a meta-learner"
+        );
+    }
     if let Some(row) = data.outcome().iter().position(|&v| v != 0.0 && v != 1.0) {
         bail!(
             "{file}: --method uplift-forest needs a 0/1 outcome, but column '{}' is {} at data row {} \

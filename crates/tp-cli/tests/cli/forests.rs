@@ -179,11 +179,22 @@ fn uplift_forest_rejects_a_non_binary_outcome_and_bad_flags() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("'bought'") && err.contains("is 3 at data row 42") && err.contains("0/1"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    for bad in [vec!["--criterion", "gini"], vec!["--trees", "0"], vec!["--level", "1.5"]] {
+    // the other checks, on a valid 0/1 outcome
+    let good = d.join("good.csv");
+    tp_io::write_table(&good, &purchase_table(300, &["control", "offer"])).unwrap();
+    let model = d.join("model.json");
+    for bad in [
+        vec!["--criterion", "gini"],
+        vec!["--trees", "0"],
+        vec!["--level", "1.5"],
+        vec!["--save-model", s(&model)],
+    ] {
         let mut args = vec!["--method", "uplift-forest"];
         args.extend(bad.iter().copied());
-        let out = uplift(&d.join("campaign.csv"), &cate, &args);
+        let out = uplift(&good, &cate, &args);
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("0/1 outcome"), "{bad:?}: {err}");
     }
     assert!(!cate.exists(), "a failed run wrote {}", cate.display());
     std::fs::remove_dir_all(&d).unwrap();
