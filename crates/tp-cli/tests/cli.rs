@@ -235,6 +235,67 @@ fn policy_from_true_effects_treats_exactly_above_breakeven() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// `--factors auto --clusters auto` follow their documented rules (smallest rank reaching 90%
+/// explained variance; lowest Davies–Bouldin over 2–10), on the KL loss by multiplicative
+/// updates, and `--json` carries every key the issue names; KL with the cd solver is refused.
+#[test]
+fn segment_auto_selection_follows_its_rules() {
+    let d = tempdir("segment-auto");
+    let out = tp(&["simulate", "--preset", "retail", "--customers", "300", "--seed", "8", "--out", s(&d)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (input, seg) = (d.join("customers.csv"), d.join("segments.csv"));
+    let cols = "pre_spend,pre_visits,pre_items,pre_avg_basket,pre_promo_share,pre_spend_last12";
+    let args = |solver: &'static str, out: &std::path::Path| -> Vec<String> {
+        let mut a: Vec<String> = ["segment", "--input", s(&input), "--id-col", "customer_id", "--columns"]
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        a.push(cols.into());
+        for v in ["--factors", "auto", "--clusters", "auto", "--solver", solver, "--loss", "kl"] {
+            a.push(v.into());
+        }
+        for v in ["--stability-runs", "3", "--seed", "1", "--json", "--out", s(out)] {
+            a.push(v.into());
+        }
+        a
+    };
+    let run = |a: &[String]| tp(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = run(&args("mu", &seg));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (section, key) in [("nmf", "objective"), ("nmf", "explained_variance"), ("nmf", "n_iter")] {
+        assert!(v[section][key].is_number(), "{section}.{key} missing: {v}");
+    }
+    assert!(v["kmeans"]["inertia"].as_f64().unwrap() > 0.0);
+    // factors: the chosen rank is the first on the curve reaching 90% (or the largest tried)
+    let curve = v["factor_curve"].as_array().unwrap();
+    let k = v["nmf"]["k"].as_u64().unwrap();
+    let first = curve.iter().find(|c| c["explained_variance"].as_f64().unwrap() >= 0.9);
+    let want =
+        first.map_or_else(|| curve.last().unwrap()["k"].as_u64().unwrap(), |c| c["k"].as_u64().unwrap());
+    assert_eq!(k, want, "{curve:?}");
+    assert!((2..=10).contains(&k));
+    // clusters: the lowest Davies–Bouldin on the curve, reported for the final fit too
+    let curve = v["cluster_curve"].as_array().unwrap();
+    let best = curve
+        .iter()
+        .min_by(|a, b| {
+            a["davies_bouldin"].as_f64().unwrap().total_cmp(&b["davies_bouldin"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert_eq!(v["kmeans"]["k"], best["k"], "{curve:?}");
+    let t = tp_io::read_table(&seg, &tp_io::ReadOptions::new()).unwrap();
+    assert_eq!(t.n_cols(), 2 + k as usize);
+    // KL needs the multiplicative-update solver: exit 2, no file
+    let bad = d.join("bad.csv");
+    let out = run(&args("cd", &bad));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("solver") && err.contains("mu"), "{err}");
+    assert!(!bad.exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 #[test]
 fn segment_writes_ids_segments_and_factors() {
     let d = tempdir("segment");
