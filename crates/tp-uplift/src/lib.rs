@@ -25,7 +25,8 @@
 //!   τ̂ with little-bags confidence intervals, doubly robust ATE; binary or
 //!   multi-arm (K − 1 effects from one forest), stored compactly, serializable.
 //! - [`uplift_forest`]: uplift random forests for binary outcomes (KL, ED,
-//!   Chi, CTS divergences; causalml's conventions), binary or multi-arm.
+//!   Chi, CTS divergences; causalml's conventions), binary or multi-arm,
+//!   with out-of-bag uplift and little-bags standard errors.
 //! - [`refute`]: placebo treatment, random common cause and data-subset
 //!   refutations of any effect estimator, each with a stated pass rule.
 //! - [`UpliftParams`] → [`UpliftFit`]: the one call behind `tp uplift`.
