@@ -10,7 +10,7 @@
 //! Var τ̂ ≈ V_between − N with V_between = mean over groups of (Ḡⱼ − τ̂)²
 //! and N = s²_within / g (s²_within the unbiased within-group variance,
 //! averaged over groups); grf's objective-Bayes correction keeps the
-//! difference positive (see [`debias`]). For a training row the
+//! difference positive (see `debias`). For a training row the
 //! out-of-bag version uses only the groups whose half-sample excluded it.
 
 use tp_core::faer::Mat;
