@@ -72,6 +72,7 @@
 
 mod criterion;
 mod model;
+pub(crate) use model::debias;
 pub(crate) mod store;
 
 pub use model::{ArmEffects, CausalForestModel, ForestPrediction};

@@ -525,8 +525,9 @@ pub(crate) fn estimate(votes: &[Option<&[f64]>], d: usize, g: usize) -> [f64; 2 
 
 /// grf's objective-Bayes correction of V_between − noise: a uniform prior
 /// on [0, ∞) for the true variance and a Gaussian error of the moment
-/// estimate with scale max(V_between, noise)·√(2/G).
-fn debias(between: f64, noise: f64, groups: f64) -> f64 {
+/// estimate with scale max(V_between, noise)·√(2/G). The uplift forest's
+/// little bags use it too.
+pub(crate) fn debias(between: f64, noise: f64, groups: f64) -> f64 {
     let initial = between - noise;
     let se = between.max(noise) * (2.0 / groups).sqrt();
     if se <= 0.0 {

@@ -13,8 +13,9 @@
 //! difference positive (see `debias`). For a training row the
 //! out-of-bag version uses only the groups whose half-sample excluded it.
 
+use crate::forest::debias;
 use tp_core::faer::Mat;
-use tp_core::stats::{normal_cdf, normal_pdf, normal_quantile};
+use tp_core::stats::normal_quantile;
 
 /// Uplift estimates with little-bags standard errors and two-sided normal
 /// intervals: `n × (K − 1)` matrices, one column per treated arm.
@@ -56,24 +57,6 @@ pub(crate) fn mean_and_variance(t: &[f64], g: usize) -> (f64, f64) {
     }
     let gs = groups as f64;
     (mean, debias(between / gs, within / gs / g as f64, gs))
-}
-
-/// grf's objective-Bayes debiasing of V_between − N over G groups: with
-/// s = max(V_between, N)·√(2/G) and r = (V_between − N)/s, the estimate is
-/// V_between − N + s·φ(r)/Φ(r), positive and equal to V_between − N when
-/// that is many s above zero.
-pub(crate) fn debias(between: f64, noise: f64, groups: f64) -> f64 {
-    let initial = between - noise;
-    let s = between.max(noise) * (2.0 / groups).sqrt();
-    if s <= 0.0 {
-        return initial.max(0.0);
-    }
-    let r = initial / s;
-    let cdf = normal_cdf(r);
-    if cdf <= 0.0 {
-        return 0.0;
-    }
-    initial + s * normal_pdf(r) / cdf
 }
 
 #[cfg(test)]
