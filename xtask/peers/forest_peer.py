@@ -3,9 +3,10 @@
     forest_peer.py cf DATA.csv TREES OUT.csv
         EconML CausalForestDML (discrete treatment, default nuisances and cv, `n_estimators` TREES),
         in-sample effect(X) of every row.
-    forest_peer.py urf TRAIN.csv TEST.csv TREES DEPTH OUT.csv
+    forest_peer.py urf TRAIN.csv TEST.csv TREES DEPTH OUT.csv [seeds=S,...]
         causalml UpliftRandomForestClassifier (KL, `n_estimators` TREES, `max_depth` DEPTH + 1: causalml
-        counts the root as depth 1, tp counts split levels), uplift of the test rows.
+        counts the root as depth 1, tp counts split levels), uplift of the test rows; with seeds=, one
+        fit per `random_state` (fit_s is their total, prediction included).
 """
 
 import json
@@ -41,15 +42,19 @@ def main():
         xtr, wtr, ytr = load(sys.argv[2])
         xte, _, _ = load(sys.argv[3])
         trees, depth = int(sys.argv[4]), int(sys.argv[5])
+        # seeds=1,2,3: one fit and one `uplift_s<seed>` column per random_state (default: 7, `uplift`)
+        seeds = [int(s) for s in sys.argv[7].removeprefix("seeds=").split(",")] if len(sys.argv) > 7 else None
+        cols = {}
         start = time.perf_counter()
-        model = UpliftRandomForestClassifier(
-            control_name="0", n_estimators=trees, max_depth=depth + 1, evaluationFunction="KL",
-            random_state=7, n_jobs=-1,
-        )
-        model.fit(xtr, np.where(wtr == 1, "1", "0"), ytr.astype(int))
+        for seed in seeds or [7]:
+            model = UpliftRandomForestClassifier(
+                control_name="0", n_estimators=trees, max_depth=depth + 1, evaluationFunction="KL",
+                random_state=seed, n_jobs=-1,
+            )
+            model.fit(xtr, np.where(wtr == 1, "1", "0"), ytr.astype(int))
+            cols[f"uplift_s{seed}" if seeds else "uplift"] = model.predict(xte)[:, 0]
         fit_s = time.perf_counter() - start
-        uplift = model.predict(xte)[:, 0]
-        pd.DataFrame({"uplift": uplift}).to_csv(sys.argv[6], index=False)
+        pd.DataFrame(cols).to_csv(sys.argv[6], index=False)
     else:
         sys.exit(f"unknown kind {kind}")
     print(json.dumps({"fit_s": round(fit_s, 3)}))

@@ -5,7 +5,9 @@
     forest_probe.py qini PRED.csv TEST.csv   # normalized Qini coefficient (scikit-uplift's qini_auc_score
                                              # convention: area between the Qini curve and the random line
                                              # over the same area of the perfect ranking), plus, when the
-                                             # test file has a `tau` column, the uplift PEHE
+                                             # test file has a `tau` column, the uplift PEHE; with
+                                             # several `uplift_s<seed>` columns (one per seed): their
+                                             # mean, sd (ddof 1) and each seed's Qini
 """
 
 import json
@@ -47,9 +49,14 @@ def main():
             out["pehe_oob"] = float(np.sqrt(np.nanmean(oob**2)))
         print(json.dumps(out))
     elif kind == "qini":
-        u = pred["uplift"].to_numpy()
-        out = {"qini": float(qini_auc(data["y"].to_numpy(), data["w"].to_numpy(), u))}
+        cols = [c for c in pred.columns if c.startswith("uplift")]
+        y, w = data["y"].to_numpy(), data["w"].to_numpy()
+        qinis = [float(qini_auc(y, w, pred[c].to_numpy())) for c in cols]
+        out = {"qini": float(np.mean(qinis))}
+        if len(cols) > 1:
+            out.update(qini_sd=float(np.std(qinis, ddof=1)), qinis={c: q for c, q in zip(cols, qinis)})
         if "tau" in data:
+            u = pred[cols[0]].to_numpy()
             out["pehe"] = float(np.sqrt(np.mean((u - data["tau"].to_numpy()) ** 2)))
         print(json.dumps(out))
     else:

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! forest_bench cf  DATA.csv TREES OUT.csv [OPTION...] # causal forest, OOB τ̂ of every row
-//! forest_bench urf TRAIN.csv TEST.csv TREES DEPTH OUT.csv   # uplift forest (KL), uplift of the test rows
+//! forest_bench urf TRAIN.csv TEST.csv TREES DEPTH OUT.csv [seeds=S,..] [group=G]
+//!                                                  # uplift forest (KL), uplift of the test rows
 //! forest_bench scale N P TREES                     # simulated N × P causal forest, prints timings
 //! ```
 //!
@@ -70,11 +71,18 @@ fn read_nuisances(path: &str) -> Res<(Vec<f64>, Vec<f64>)> {
 }
 
 fn write(path: &str, name: &str, v: &[f64]) -> Res<()> {
-    let mut s = String::with_capacity(v.len() * 12);
-    s.push_str(name);
+    write_cols(path, &[(name.to_string(), v.to_vec())])
+}
+
+/// Several named columns of equal length.
+fn write_cols(path: &str, cols: &[(String, Vec<f64>)]) -> Res<()> {
+    let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+    let mut s = names.join(",");
     s.push('\n');
-    for x in v {
-        s.push_str(&format!("{x}\n"));
+    for i in 0..cols.first().map_or(0, |c| c.1.len()) {
+        let row: Vec<String> = cols.iter().map(|(_, v)| v[i].to_string()).collect();
+        s.push_str(&row.join(","));
+        s.push('\n');
     }
     std::fs::write(path, s).map_err(|e| format!("{path}: {e}").into())
 }
@@ -149,17 +157,35 @@ fn main() -> Res<()> {
         Some("urf") => {
             let (train, test) = (read(&args[2])?, read(&args[3])?);
             let (trees, depth) = (num(&args, 4, "TREES")?, num(&args, 5, "DEPTH")?);
+            // options: seeds=1,2,3 (one fit and one `uplift_s<seed>` column per seed; default one
+            // fit at seed 7 written as `uplift`), group=G (ci_group_size; 1 = bootstrap of all rows)
+            let (mut seeds, mut group) = (None, 2);
+            for opt in &args[7.min(args.len())..] {
+                match opt.split_once('=') {
+                    Some(("seeds", v)) => {
+                        seeds = Some(v.split(',').map(str::parse::<u64>).collect::<Result<Vec<_>, _>>()?)
+                    }
+                    Some(("group", v)) => group = v.parse()?,
+                    _ => return Err(format!("unknown urf option {opt}").into()),
+                }
+            }
             let t = Instant::now();
-            let model = UpliftForest::params()
-                .criterion(Divergence::Kl)
-                .n_trees(trees)
-                .max_depth(depth)
-                .seed(7)
-                .fit(&train)?;
+            let mut cols = Vec::new();
+            for &seed in seeds.as_deref().unwrap_or(&[7]) {
+                let model = UpliftForest::params()
+                    .criterion(Divergence::Kl)
+                    .n_trees(trees)
+                    .max_depth(depth)
+                    .ci_group_size(group)
+                    .seed(seed)
+                    .fit(&train)?;
+                let u = model.predict(test.covariates())?;
+                let name = if seeds.is_some() { format!("uplift_s{seed}") } else { "uplift".into() };
+                cols.push((name, u.col(0).iter().copied().collect::<Vec<_>>()));
+            }
             let fit_s = t.elapsed().as_secs_f64();
-            let u = model.predict(test.covariates())?;
-            write(&args[6], "uplift", &u.col(0).iter().copied().collect::<Vec<_>>())?;
-            println!("{{\"fit_s\": {fit_s:.3}}}");
+            write_cols(&args[6], &cols)?;
+            println!("{{\"fit_s\": {fit_s:.3}, \"fits\": {}}}", cols.len());
         }
         Some("scale") => {
             let (n, p, trees) = (num(&args, 2, "N")?, num(&args, 3, "P")?, num(&args, 4, "TREES")?);
@@ -177,7 +203,7 @@ fn main() -> Res<()> {
         }
         _ => {
             return Err(
-                "usage: forest_bench cf DATA TREES OUT [OPTION...] | urf TRAIN TEST TREES DEPTH OUT | scale N P TREES"
+                "usage: forest_bench cf DATA TREES OUT [OPTION...] | urf TRAIN TEST TREES DEPTH OUT [seeds=..] [group=G] | scale N P TREES"
                     .into(),
             );
         }

@@ -1,8 +1,7 @@
 //! `forest`: the causal forest against EconML's `CausalForestDML` (ACIC 2016 settings 1–5, PEHE; a
-//! simulated 100k × 20 speed case), and the uplift forest against causalml's
-//! `UpliftRandomForestClassifier` (Starbucks held-out Qini; a simulated 200k × 80 speed case).
-//! Ours is the `forest_bench` example of tp-uplift; both sides read the same prepared CSVs and are
-//! scored by the same probe.
+//! simulated 100k × 20 speed case). Ours is the `forest_bench` example of tp-uplift; both sides read
+//! the same prepared CSVs and are scored by the same probe. The uplift forest's cases are the `urf`
+//! task.
 
 use anyhow::{Result, bail};
 use serde_json::Value;
@@ -12,9 +11,6 @@ use crate::bench::report::thousands;
 
 /// Trees of the ACIC cases (both sides).
 const ACIC_TREES: usize = 500;
-/// Trees and depth (split levels; causalml gets depth + 1) of the Starbucks case.
-const STARBUCKS_TREES: usize = 100;
-const STARBUCKS_DEPTH: usize = 4;
 
 pub(super) fn forest(ctx: &Ctx, scale: Scale) -> Vec<Case> {
     let quick = scale == Scale::Quick;
@@ -60,29 +56,6 @@ pub(super) fn forest(ctx: &Ctx, scale: Scale) -> Vec<Case> {
         &dir,
         trees,
         EconMl::Peer,
-    ));
-    let dir = ctx.dir("forest-starbucks");
-    let sb_trees = if quick { 10 } else { STARBUCKS_TREES };
-    cases.push(urf_case(
-        ctx,
-        "uplift forest Starbucks (30% held out)".into(),
-        "forest-starbucks".into(),
-        format!("59k × 7, {sb_trees} trees, depth {STARBUCKS_DEPTH}"),
-        ctx.script("forest_prepare.py", &[&"starbucks", &SEED, &dir]),
-        &dir,
-        sb_trees,
-    ));
-    // 100 trees take causalml ~25 min here; both sides run 20
-    let (n, p, trees) = if quick { (20_000u64, 80, 10) } else { (200_000, 80, 20) };
-    let dir = ctx.dir("forest-urf-speed");
-    cases.push(urf_case(
-        ctx,
-        "uplift forest speed (simulated)".into(),
-        "forest-urf-speed".into(),
-        format!("{} × {p}, {trees} trees, depth {STARBUCKS_DEPTH}", thousands(n)),
-        ctx.script("forest_prepare.py", &[&"urf-sim", &n.to_string(), &p.to_string(), &SEED, &dir]),
-        &dir,
-        trees,
     ));
     cases
 }
@@ -136,53 +109,12 @@ fn cf_case(
     }
 }
 
-fn urf_case(
-    ctx: &Ctx,
-    label: String,
-    slug: String,
-    size: String,
-    prepare: Cmd,
-    dir: &std::path::Path,
-    trees: usize,
-) -> Case {
-    let (train, test) = (dir.join("train.csv"), dir.join("test.csv"));
-    let (ours, peer) = (dir.join("ours.csv"), dir.join("peer.csv"));
-    let (t, d) = (trees.to_string(), STARBUCKS_DEPTH.to_string());
-    let probe = |pred: &std::path::Path| Quality {
-        probe: ctx.script("forest_probe.py", &[&"qini", &pred, &test]),
-        format: qini,
-    };
-    Case {
-        label,
-        slug,
-        size,
-        prepare: vec![prepare],
-        ours: Side {
-            run: ctx.example("forest_bench", &[&"urf", &train, &test, &t, &d, &ours]),
-            quality: probe(&ours),
-        },
-        peer: Some(Side {
-            run: ctx.script("forest_peer.py", &[&"urf", &train, &test, &t, &d, &peer]),
-            quality: probe(&peer),
-        }),
-    }
-}
-
 /// `PEHE 0.412 in-sample` from the probe's `pehe`, with `(OOB 0.420)` when it scored OOB predictions too.
 fn pehe(v: &Value) -> Result<String> {
     let Some(p) = number(v, "pehe") else { bail!("the probe printed no pehe: {v}") };
     Ok(match number(v, "pehe_oob") {
         Some(o) => format!("PEHE {p:.3} in-sample (OOB {o:.3})"),
         None => format!("PEHE {p:.3} in-sample"),
-    })
-}
-
-/// `Qini 0.123` (and the uplift PEHE when the truth is known).
-fn qini(v: &Value) -> Result<String> {
-    let Some(q) = number(v, "qini") else { bail!("the probe printed no qini: {v}") };
-    Ok(match number(v, "pehe") {
-        Some(p) => format!("Qini {q:.4}, uplift PEHE {p:.4}"),
-        None => format!("Qini {q:.4}"),
     })
 }
 
@@ -201,7 +133,7 @@ mod tests {
             examples: "/r/target/release/examples".into(),
         };
         let cases = forest(&ctx, Scale::Full);
-        assert_eq!(cases.len(), 13);
+        assert_eq!(cases.len(), 11);
         let acic = cases[0].ours.run.display();
         assert!(acic.ends_with(
             "cf /r/bench-out/forest-acic-1/data.csv 500 /r/bench-out/forest-acic-1/ours_oob.csv all \
@@ -229,10 +161,7 @@ mod tests {
                 .display()
                 .contains("forest_peer.py cf /r/bench-out/forest-cf-speed/data.csv 100")
         );
-        let urf = &cases[12];
-        assert!(urf.ours.run.display().contains("urf /r/bench-out/forest-urf-speed/train.csv"));
-        assert!(urf.size.starts_with("200,000 × 80, 20 trees"));
-        assert_eq!(forest(&ctx, Scale::Quick).len(), 5);
+        assert_eq!(forest(&ctx, Scale::Quick).len(), 3);
     }
 
     #[test]
@@ -242,8 +171,6 @@ mod tests {
             pehe(&json!({ "pehe": 0.41234, "pehe_oob": 0.42 })).unwrap(),
             "PEHE 0.412 in-sample (OOB 0.420)"
         );
-        assert_eq!(qini(&json!({ "qini": 0.1 })).unwrap(), "Qini 0.1000");
-        assert_eq!(qini(&json!({ "qini": 0.1, "pehe": 0.02 })).unwrap(), "Qini 0.1000, uplift PEHE 0.0200");
         assert!(pehe(&json!({})).is_err());
     }
 }
