@@ -22,6 +22,10 @@
 //!   loss (bigger is better). Return `f64::NEG_INFINITY` to forbid a split
 //!   (e.g. a child without treated or control rows); the engine splits only
 //!   when the best gain exceeds `min_gain` (≥ 0).
+//! - **`node_gain(parent)`** (optional) returns that gain as a closure over
+//!   (left, right) for one node; override it when part of the gain depends
+//!   on the parent alone, so that part is computed once per node rather
+//!   than once per candidate split.
 //! - **`leaf_value(stats)`** is what a leaf stores (`Leaf` can be a vector,
 //!   e.g. per-arm means).
 //!
@@ -52,6 +56,16 @@ pub trait SplitCriterion: Sync {
     /// Loss decrease of splitting `parent` into `left` and `right`
     /// (`left + right = parent`); `NEG_INFINITY` forbids the split.
     fn gain(&self, left: &Self::Stats, right: &Self::Stats, parent: &Self::Stats) -> f64;
+
+    /// The gain of splitting `parent`, as a function of (left, right): the
+    /// engine asks for it once per node and calls it for every candidate
+    /// split of that node. The default calls [`gain`](Self::gain); a
+    /// criterion whose gain needs per-node constants (e.g. a solve on the
+    /// parent's statistics) computes them here once. It must return exactly
+    /// what `gain(left, right, parent)` returns.
+    fn node_gain<'a>(&'a self, parent: &'a Self::Stats) -> impl Fn(&Self::Stats, &Self::Stats) -> f64 + 'a {
+        move |l, r| self.gain(l, r, parent)
+    }
 
     /// The value a leaf with these statistics stores.
     fn leaf_value(&self, stats: &Self::Stats) -> Self::Leaf;

@@ -636,11 +636,12 @@ impl<C: SplitCriterion> Grower<'_, C> {
 
     fn best_split_dense(&self, hist: &[Bin<C::Stats>], total: &Bin<C::Stats>) -> Option<Split<C::Stats>> {
         let mut best: Option<Split<C::Stats>> = None;
+        let gain = self.crit.node_gain(&total.s);
         for &f in &self.features[..self.n_try()] {
             let h = &hist[self.offsets[f]..self.offsets[f + 1]];
             let (finite, nan) = h.split_at(h.len() - 1);
             let bins = finite.iter().enumerate().filter(|(_, b)| b.n > 0).map(|(i, b)| (i as u8, *b));
-            self.scan(f, bins, nan[0], total, &mut best);
+            self.scan(f, bins, nan[0], total, &gain, &mut best);
         }
         best
     }
@@ -660,6 +661,8 @@ impl<C: SplitCriterion> Grower<'_, C> {
         );
         // gather the sampled features' codes of every row (one cache line a row)
         let nt = self.n_try();
+        let crit = self.crit;
+        let gain = crit.node_gain(&total.s);
         stats.clear();
         codes.clear();
         for &r in rows {
@@ -690,20 +693,22 @@ impl<C: SplitCriterion> Grower<'_, C> {
                     }
                 }
             }
-            self.scan(f, compact.iter().copied(), nan, total, &mut best);
+            self.scan(f, compact.iter().copied(), nan, total, &gain, &mut best);
         }
         (self.sp_stats, self.sp_codes, self.sp_keys, self.sp_compact) = (stats, codes, keys, compact);
         best
     }
 
     /// Scans the non-empty finite bins of feature `f` in increasing order,
-    /// trying NaN on either side, and updates `best`.
+    /// trying NaN on either side, scoring with `gain` (the node's
+    /// [`SplitCriterion::node_gain`]), and updates `best`.
     fn scan(
         &self,
         f: usize,
         bins: impl Iterator<Item = (u8, Bin<C::Stats>)>,
         nan: Bin<C::Stats>,
         total: &Bin<C::Stats>,
+        gain: &impl Fn(&C::Stats, &C::Stats) -> f64,
         best: &mut Option<Split<C::Stats>>,
     ) {
         let min_leaf = self.params.min_samples_leaf.max(1) as u32;
@@ -723,7 +728,7 @@ impl<C: SplitCriterion> Grower<'_, C> {
                 if l.n < min_leaf || r.n < min_leaf {
                     continue;
                 }
-                let gain = self.crit.gain(&l.s, &r.s, &total.s);
+                let gain = gain(&l.s, &r.s);
                 let threshold = best.as_ref().map_or(self.params.min_gain, |s| s.gain);
                 if gain > threshold {
                     let nan_left = if nan.n > 0 { nan_left } else { l.n >= r.n };

@@ -179,41 +179,93 @@ impl<const D: usize> SplitCriterion for CausalCriterion<'_, D> {
     }
 
     fn gain(&self, l: &Moments<D>, r: &Moments<D>, p: &Moments<D>) -> f64 {
-        for c in [l, r] {
-            if c.n < self.alpha * p.n || c.control() < self.min_per_arm {
+        self.node_gain(p)(l, r)
+    }
+
+    /// Everything that depends on the parent alone (its means, τ̂_P and the
+    /// elimination of A_P for the gradient rule; its explained sum of
+    /// squares for the exact rule) is computed once per node; a candidate
+    /// split then costs a few multiply-adds. The operations are those of
+    /// solving afresh for every candidate, in the same order, so the gains
+    /// are the same bit for bit.
+    fn node_gain<'a>(&'a self, p: &'a Moments<D>) -> impl Fn(&Moments<D>, &Moments<D>) -> f64 + 'a {
+        let node = match self.rule {
+            SplitRule::Gradient => GradientNode::new(p).map(NodeGain::Gradient),
+            SplitRule::Exact => explained(p).map(NodeGain::Exact),
+        };
+        move |l, r| {
+            if !self.admissible(l, p) || !self.admissible(r, p) {
                 return f64::NEG_INFINITY;
             }
-            if c.count.iter().any(|&k| k < self.min_per_arm) {
-                return f64::NEG_INFINITY;
+            match &node {
+                None => f64::NEG_INFINITY,
+                Some(NodeGain::Exact(ep)) => match (explained(l), explained(r)) {
+                    (Some(el), Some(er)) => (el + er - ep).max(0.0),
+                    _ => f64::NEG_INFINITY,
+                },
+                Some(NodeGain::Gradient(c)) => c.gain(l, r),
             }
         }
-        if self.rule == SplitRule::Exact {
-            return match (explained(l), explained(r), explained(p)) {
-                (Some(el), Some(er), Some(ep)) => (el + er - ep).max(0.0),
-                _ => f64::NEG_INFINITY,
-            };
-        }
+    }
+
+    fn leaf_value(&self, _: &Moments<D>) {}
+}
+
+impl<const D: usize> CausalCriterion<'_, D> {
+    /// Whether child `c` of `p` has the minimum share of rows and of every arm.
+    #[inline]
+    fn admissible(&self, c: &Moments<D>, p: &Moments<D>) -> bool {
+        c.n >= self.alpha * p.n
+            && c.control() >= self.min_per_arm
+            && c.count.iter().all(|&k| k >= self.min_per_arm)
+    }
+}
+
+/// The per-node constants of a split rule (`None` above: no split of the
+/// node is allowed, W̃ has no variance in it).
+enum NodeGain<const D: usize> {
+    Gradient(GradientNode<D>),
+    /// The parent's explained sum of squares.
+    Exact(f64),
+}
+
+/// The parent's means ā, b̄, its τ̂_P, and A_P = Σ(a − ā)(a − ā)ᵀ eliminated.
+struct GradientNode<const D: usize> {
+    n: f64,
+    abar: [f64; D],
+    bbar: f64,
+    tau: [f64; D],
+    a: Lu<D>,
+}
+
+impl<const D: usize> GradientNode<D> {
+    fn new(p: &Moments<D>) -> Option<Self> {
         let abar: [f64; D] = std::array::from_fn(|k| p.a[k] / p.n);
         let bbar = p.b / p.n;
         // centered Σ(a − ā)(a − ā)ᵀ and Σ(a − ā)(b − b̄) of the parent
-        let mut sxx = [0.0; 64];
-        let mut tau = [0.0; MAX_TREATED];
+        let mut sxx = [[0.0; D]; D];
+        let mut tau = [0.0; D];
         for k in 0..D {
             for j in 0..D {
-                sxx[k * D + j] = p.aa[k][j] - p.n * abar[k] * abar[j];
+                sxx[k][j] = p.aa[k][j] - p.n * abar[k] * abar[j];
             }
             tau[k] = p.ab[k] - p.n * abar[k] * bbar;
         }
         let var_scale = (0..D).map(|k| p.aa[k][k] / p.n).fold(0.0, f64::max).max(1e-300);
-        if (0..D).any(|k| sxx[k * D + k] / p.n <= 1e-12 * var_scale) {
-            return f64::NEG_INFINITY;
+        if (0..D).any(|k| sxx[k][k] / p.n <= 1e-12 * var_scale) {
+            return None;
         }
-        let mut a_inv_src = sxx;
-        if solve_in_place(&mut sxx[..D * D], &mut tau[..D], D).is_none() {
-            return f64::NEG_INFINITY;
-        }
+        let a = Lu::factor(sxx)?;
+        a.solve(&mut tau);
+        Some(Self { n: p.n, abar, bbar, tau, a })
+    }
+
+    /// Σ_children Σ_k (Σρ_k)²/n_child.
+    #[inline]
+    fn gain(&self, l: &Moments<D>, r: &Moments<D>) -> f64 {
+        let (abar, bbar, tau) = (&self.abar, self.bbar, &self.tau);
         // Σρ over the left child: A⁻¹ (C_ab − C_aa τ) with A = Sxx / n_P
-        let mut g = [0.0; MAX_TREATED];
+        let mut g = [0.0; D];
         for k in 0..D {
             let cab = l.ab[k] - abar[k] * l.b - bbar * l.a[k] + l.n * abar[k] * bbar;
             let mut caa_tau = 0.0;
@@ -221,37 +273,95 @@ impl<const D: usize> SplitCriterion for CausalCriterion<'_, D> {
                 let caa = l.aa[k][j] - abar[k] * l.a[j] - l.a[k] * abar[j] + l.n * abar[k] * abar[j];
                 caa_tau += caa * tau[j];
             }
-            g[k] = (cab - caa_tau) * p.n;
+            g[k] = (cab - caa_tau) * self.n;
         }
-        if solve_in_place(&mut a_inv_src[..D * D], &mut g[..D], D).is_none() {
-            return f64::NEG_INFINITY;
-        }
+        self.a.solve(&mut g);
         // Σρ over the parent is 0, so Σρ_R = −Σρ_L
-        let sq: f64 = g[..D].iter().map(|v| v * v).sum();
+        let sq: f64 = g.iter().map(|v| v * v).sum();
         sq * (1.0 / l.n + 1.0 / r.n)
     }
+}
 
-    fn leaf_value(&self, _: &Moments<D>) {}
+/// Gaussian elimination with partial pivoting of a small D × D matrix,
+/// recorded once to solve for many right-hand sides with exactly the
+/// operations (and so the results) of [`solve_in_place`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lu<const D: usize> {
+    pivot: [usize; D],
+    /// Multipliers: `factor[r][c]` eliminated row r with row c.
+    factor: [[f64; D]; D],
+    upper: [[f64; D]; D],
+}
+
+impl<const D: usize> Lu<D> {
+    /// `None` when (nearly) singular, as [`solve_in_place`].
+    pub fn factor(mut m: [[f64; D]; D]) -> Option<Self> {
+        let scale = (0..D).map(|k| m[k][k].abs()).fold(0.0, f64::max);
+        if scale.is_nan() || scale <= 0.0 {
+            return None;
+        }
+        let mut lu = Self { pivot: [0; D], factor: [[0.0; D]; D], upper: [[0.0; D]; D] };
+        for c in 0..D {
+            let piv = (c..D).max_by(|&i, &j| m[i][c].abs().total_cmp(&m[j][c].abs()))?;
+            if m[piv][c].abs() <= 1e-12 * scale {
+                return None;
+            }
+            m.swap(piv, c);
+            lu.pivot[c] = piv;
+            for r in c + 1..D {
+                let f = m[r][c] / m[c][c];
+                lu.factor[r][c] = f;
+                if f != 0.0 {
+                    for j in c..D {
+                        m[r][j] -= f * m[c][j];
+                    }
+                }
+            }
+        }
+        lu.upper = m;
+        Some(lu)
+    }
+
+    /// Overwrites `rhs` with the solution.
+    #[inline]
+    pub fn solve(&self, rhs: &mut [f64; D]) {
+        for c in 0..D {
+            rhs.swap(self.pivot[c], c);
+            for r in c + 1..D {
+                let f = self.factor[r][c];
+                if f != 0.0 {
+                    rhs[r] -= f * rhs[c];
+                }
+            }
+        }
+        for c in (0..D).rev() {
+            let mut s = rhs[c];
+            for j in c + 1..D {
+                s -= self.upper[c][j] * rhs[j];
+            }
+            rhs[c] = s / self.upper[c][c];
+        }
+    }
 }
 
 /// Explained sum of squares of the least-squares fit b ≈ μ + aᵀτ over a
 /// set of rows: (Σb)²/n + C_abᵀ C_aa⁻¹ C_ab; `None` when W̃ has (nearly) no
 /// variance in the set.
 fn explained<const D: usize>(m: &Moments<D>) -> Option<f64> {
-    let mut caa = [0.0; 64];
-    let mut cab = [0.0; MAX_TREATED];
+    let mut caa = [[0.0; D]; D];
+    let mut cab = [0.0; D];
     let scale = (0..D).map(|k| m.aa[k][k] / m.n).fold(0.0, f64::max).max(1e-300);
     for k in 0..D {
         for j in 0..D {
-            caa[k * D + j] = m.aa[k][j] - m.a[k] * m.a[j] / m.n;
+            caa[k][j] = m.aa[k][j] - m.a[k] * m.a[j] / m.n;
         }
         cab[k] = m.ab[k] - m.a[k] * m.b / m.n;
-        if caa[k * D + k] / m.n <= 1e-12 * scale {
+        if caa[k][k] / m.n <= 1e-12 * scale {
             return None;
         }
     }
     let rhs = cab;
-    solve_in_place(&mut caa[..D * D], &mut cab[..D], D)?;
+    Lu::factor(caa)?.solve(&mut cab);
     let slope: f64 = (0..D).map(|k| rhs[k] * cab[k]).sum();
     Some(m.b * m.b / m.n + slope)
 }

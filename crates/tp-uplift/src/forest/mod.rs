@@ -87,7 +87,7 @@ use store::{FlatForest, FlatTree};
 use tp_core::CausalData;
 use tp_core::rng::{derive_seed_str, stream};
 use tp_learn::RandomForestRegressor;
-use tp_learn::tree::{BinMapper, TreeParams, grow_tree};
+use tp_learn::tree::{BinMapper, TreeParams, grow_tree_routing};
 
 /// Causal forest parameters (builder). Defaults follow grf: 2,000 trees,
 /// `sample_fraction` 0.5, `min_node_size` 5 (per arm), mtry = min(⌈√p + 20⌉, p),
@@ -409,12 +409,17 @@ impl CausalForest {
                             rows.clone()
                         };
                         rows.sort_unstable();
-                        let tree = grow_tree(&binned, &mapper, &crit, rows, &tree_params, &mut rng).tree;
-                        let mut sums = vec![Moments::<D>::default(); tree.n_leaves()];
-                        for &r in &est {
-                            sums[tree.leaf_index_binned(&binned, r as usize)] += crit.stats(r as usize);
+                        // the estimation rows ride along as passengers (in increasing order
+                        // within each leaf, as the partition is stable)
+                        let grown =
+                            grow_tree_routing(&binned, &mapper, &crit, rows, est, &tree_params, &mut rng);
+                        let mut sums = vec![Moments::<D>::default(); grown.tree.n_leaves()];
+                        for (s, &(lo, hi)) in sums.iter_mut().zip(&grown.passenger_ranges) {
+                            for &r in &grown.passengers[lo..hi] {
+                                *s += crit.stats(r as usize);
+                            }
                         }
-                        let mut flat = FlatTree::from_tree(&tree);
+                        let mut flat = FlatTree::from_tree(&grown.tree);
                         flat.leaves.reserve(sums.len() * width);
                         for s in &sums {
                             push_leaf(&mut flat.leaves, s);
