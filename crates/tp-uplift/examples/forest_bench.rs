@@ -11,7 +11,8 @@
 //! `honesty_fraction=F`, `sample_fraction=F`, `alpha=A`, `nuisance_trees=T`, `seed=S`,
 //! `nuisances=FILE` (use the `y_hat`, `w_hat` columns of FILE as m̂ and ê),
 //! `in_sample=FILE` (also write τ̂ of every row from all trees, as EconML's `effect(X)`),
-//! `nuisances_out=FILE` (write the m̂ and ê the forest centered with).
+//! `nuisances_out=FILE` (write the m̂ and ê the forest centered with),
+//! `tune=auto|always|never` (the tuning of rule and leaf size; default auto).
 //!
 //! Input CSVs are numeric with a header: feature columns `x*`, the arm `w`
 //! (0 = control), the outcome `y`, other columns ignored. Outputs one
@@ -22,7 +23,7 @@ use std::time::Instant;
 
 use tp_core::CausalData;
 use tp_core::faer::Mat;
-use tp_uplift::{CausalForest, Divergence, SplitRule, UpliftForest};
+use tp_uplift::{CausalForest, Divergence, SplitRule, Tuning, UpliftForest};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -118,6 +119,12 @@ fn main() -> Res<()> {
                         _ => return Err(format!("rule: {value} (gradient or exact)").into()),
                     }),
                     "nuisance_trees" => params.nuisance_trees(int()?),
+                    "tune" => params.tune(match value {
+                        "auto" => Tuning::Auto,
+                        "always" => Tuning::Always,
+                        "never" => Tuning::Never,
+                        _ => return Err(format!("tune: {value} (auto, always or never)").into()),
+                    }),
                     "seed" => params.seed(int()? as u64),
                     "nuisances" => {
                         let (y_hat, w_hat) = read_nuisances(value)?;
@@ -149,10 +156,22 @@ fn main() -> Res<()> {
                 std::fs::write(&path, s).map_err(|e| format!("{path}: {e}"))?;
             }
             let (ate, se) = model.ate();
+            let tuned = model.tuning().map_or("none".to_string(), |t| {
+                let b = t.best();
+                format!("{:?} min_node_size={}", b.split_rule, b.min_node_size)
+            });
             println!(
-                "{{\"fit_s\": {fit_s:.3}, \"ate\": {ate}, \"ate_se\": {se}, \"tree_mb\": {:.1}}}",
+                "{{\"fit_s\": {fit_s:.3}, \"ate\": {ate}, \"ate_se\": {se}, \"tree_mb\": {:.1}, \"tuned\": \"{tuned}\"}}",
                 model.tree_bytes() as f64 / 1e6
             );
+            if let Some(t) = model.tuning() {
+                for c in &t.candidates {
+                    eprintln!(
+                        "tune {:?} min_node_size={} loss={:.5} rows={}",
+                        c.split_rule, c.min_node_size, c.loss, c.rows
+                    );
+                }
+            }
         }
         Some("urf") => {
             let (train, test) = (read(&args[2])?, read(&args[3])?);

@@ -74,7 +74,10 @@ pub mod uplift_forest;
 pub use api::{DiagnosticsSummary, HoldoutMetrics, UpliftFit, UpliftParams, UpliftSummary};
 pub use diagnostics::{Diagnostics, DiagnosticsParams, TrimRule};
 pub use error::{Result, UpliftError};
-pub use forest::{ArmEffects, CausalForest, CausalForestModel, ForestPrediction, SplitRule};
+pub use forest::{
+    ArmEffects, CausalForest, CausalForestModel, ForestPrediction, SplitRule, TuneCandidate, TuneReport,
+    Tuning,
+};
 pub use learner::{ClassifierSpec, LearnerKind, RegressorSpec};
 pub use meta::{CateModel, Method};
 pub use nuisance::{Nuisances, crossfit_nuisances, crossfit_propensity};

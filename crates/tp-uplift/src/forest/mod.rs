@@ -72,6 +72,7 @@
 
 mod criterion;
 mod model;
+mod tune;
 pub(crate) use model::debias;
 pub(crate) mod store;
 
@@ -79,6 +80,7 @@ pub use model::{ArmEffects, CausalForestModel, ForestPrediction};
 
 use crate::{Result, UpliftError};
 pub use criterion::SplitRule;
+pub use tune::{LEAF_SIZES, TUNE_TREES, TuneCandidate, TuneReport, Tuning};
 
 use criterion::{CausalCriterion, MAX_TREATED, Moments};
 use rand::seq::SliceRandom;
@@ -105,7 +107,11 @@ pub struct CausalForest {
     alpha: f64,
     ci_group_size: usize,
     split_rule: SplitRule,
-    nuisance_trees: usize,
+    /// whether `min_node_size` / `split_rule` were set (then tuning keeps them)
+    leaf_set: bool,
+    rule_set: bool,
+    tuning: Tuning,
+    nuisance_trees: Option<usize>,
     y_hat: Option<Vec<f64>>,
     w_hat: Option<Vec<f64>>,
     seed: u64,
@@ -135,7 +141,10 @@ impl CausalForest {
             alpha: 0.05,
             ci_group_size: 2,
             split_rule: SplitRule::Gradient,
-            nuisance_trees: 200,
+            leaf_set: false,
+            rule_set: false,
+            tuning: Tuning::Auto,
+            nuisance_trees: None,
             y_hat: None,
             w_hat: None,
             seed: 0,
@@ -152,13 +161,15 @@ impl CausalForest {
         self.sample_fraction = f;
         self
     }
-    /// Minimum treated and minimum control rows (of the splitting half) per child.
+    /// Minimum treated and minimum control rows (of the splitting half) per
+    /// child. Default 5, or tuned ([`Tuning`]) unless set here.
     pub fn min_node_size(mut self, n: usize) -> Self {
         self.min_node_size = n;
         self
     }
     /// Features tried per split (`None` = min(⌈√p + 20⌉, p)).
     pub fn mtry(mut self, m: Option<usize>) -> Self {
+        self.leaf_set = true;
         self.mtry = m;
         self
     }
@@ -189,20 +200,33 @@ impl CausalForest {
         self
     }
     /// How splits are scored: grf's gradient rule (default) or the exact
-    /// local least-squares rule ([`SplitRule`]).
+    /// local least-squares rule ([`SplitRule`]); tuned ([`Tuning`]) unless set here.
     pub fn split_rule(mut self, rule: SplitRule) -> Self {
         self.split_rule = rule;
         self
     }
-    /// Trees of each nuisance forest (m̂ and ê). Default 200.
+    /// Whether `fit` tunes the split rule and leaf size by out-of-bag
+    /// R-loss ([`Tuning`]; default [`Tuning::Auto`]). The model reports what
+    /// was tried and chosen ([`CausalForestModel::tuning`]).
+    pub fn tune(mut self, tuning: Tuning) -> Self {
+        self.tuning = tuning;
+        self
+    }
+    /// Trees of each nuisance forest (m̂ and ê). Default max(50, trees/4), grf's rule.
     pub fn nuisance_trees(mut self, n: usize) -> Self {
-        self.nuisance_trees = n;
+        self.rule_set = true;
+        self.nuisance_trees = Some(n);
         self
     }
     /// User-supplied E[Y|X] for the training rows (should be out-of-fold).
     pub fn y_hat(mut self, y_hat: Vec<f64>) -> Self {
         self.y_hat = Some(y_hat);
         self
+
+    /// The nuisance forests' size for this forest: as set, else max(50, trees/4).
+    fn nuisance_trees_for_fit(&self) -> usize {
+        self.nuisance_trees.unwrap_or((self.n_trees / 4).max(50))
+    }
     }
     /// User-supplied propensities of the treated arms for the training rows
     /// (should be out-of-fold): n values P(W = 1|X) for a binary treatment,
@@ -252,7 +276,7 @@ impl CausalForest {
             ),
             ((0.0..=0.25).contains(&self.alpha), "alpha", self.alpha.to_string(), "a value in [0, 0.25]"),
             (self.ci_group_size >= 1, "ci_group_size", self.ci_group_size.to_string(), "at least 1"),
-            (self.nuisance_trees >= 1, "nuisance_trees", self.nuisance_trees.to_string(), "at least 1"),
+            (self.nuisance_trees != Some(0), "nuisance_trees", "0".into(), "at least 1"),
             (self.mtry != Some(0), "mtry", format!("{:?}", self.mtry), "None or at least 1"),
         ];
         for (ok, name, value, expected) in checks {
@@ -285,14 +309,23 @@ impl CausalForest {
         Ok(())
     }
 
-    /// Fits the nuisances, grows the forest and computes the out-of-bag
-    /// effects of the training rows.
+    /// Fits the nuisances, tunes when [`Tuning`] says so, grows the forest
+    /// and computes the out-of-bag effects of the training rows.
     pub fn fit(&self, data: &CausalData) -> Result<CausalForestModel> {
         self.validate(data)?;
         match data.n_arms() - 1 {
             1 => self.fit_d::<1>(data),
             2 => self.fit_d::<2>(data),
             3 => self.fit_d::<3>(data),
+        let grid = tune::grid(self, data);
+        if tune::should_tune(self, grid.len()) {
+            return tune::fit_tuned(self, data, &grid);
+        }
+        self.fit_fixed(data)
+    }
+
+    /// Grows the forest with the parameters as they are (no tuning).
+    fn fit_fixed(&self, data: &CausalData) -> Result<CausalForestModel> {
             4 => self.fit_d::<4>(data),
             5 => self.fit_d::<5>(data),
             6 => self.fit_d::<6>(data),
@@ -307,7 +340,7 @@ impl CausalForest {
         let arms = data.arms();
         let oob = |target: &[f64], tag: &str| -> Result<Vec<f64>> {
             let f = RandomForestRegressor::params()
-                .n_trees(self.nuisance_trees)
+                .n_trees(self.nuisance_trees_for_fit())
                 .bootstrap(false)
                 .sample_fraction(0.5)
                 .seed(derive_seed_str(self.seed, tag))

@@ -58,6 +58,9 @@ pub struct CausalForestModel {
     #[serde(deserialize_with = "super::store::nan_for_null")]
     scores: Vec<f64>,
     importance: Vec<f64>,
+    /// What tuning tried and chose (module `tune`); None when it did not run.
+    #[serde(default)]
+    pub(super) tuning: Option<super::TuneReport>,
 }
 
 /// Rows per parallel prediction chunk.
@@ -137,6 +140,7 @@ impl CausalForestModel {
             w_hat: f.w_hat,
             scores,
             importance,
+            tuning: None,
         }
     }
 

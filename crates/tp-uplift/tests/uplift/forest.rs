@@ -61,6 +61,9 @@ pub fn coverage_with(params: CausalForest, n: usize, n_trees: usize, n_test: usi
     let train = world(n, 5, 2, 0.5, 1.0, seed, tau);
     let test = world(n_test, 5, 2, 0.5, 1.0, seed + 1000, tau);
     let model = params.n_trees(n_trees).seed(seed).fit(&train.data).unwrap();
+    if let Some(t) = model.tuning() {
+        eprintln!("coverage world n={n}: tuned {:?}", t.best());
+    }
     let pred = model.predict_interval(test.data.covariates(), 0.9).unwrap();
     let hit =
         (0..n_test).filter(|&i| pred.tau_lo[i] <= test.tau[(i, 0)] && test.tau[(i, 0)] <= pred.tau_hi[i]);

@@ -73,6 +73,9 @@ fn three_arm_ninety_percent_intervals_cover_in_the_band() {
     let train = world(n, 5, 3, 0.5, 1.0, 31, tau);
     let test = world(n_test, 5, 3, 0.5, 1.0, 32, tau);
     let model = CausalForest::params().n_trees(trees).seed(5).fit(&train.data).unwrap();
+    if let Some(t) = model.tuning() {
+        eprintln!("3-arm coverage world: tuned {:?}", t.best());
+    }
     let eff = model.predict_arms(test.data.covariates()).unwrap();
     let z = tp_core::stats::normal_quantile(0.95);
     let band = coverage_band(n_test);
