@@ -24,6 +24,10 @@
 //! bin cut points, so `predict` and `predict_se` give back exactly the
 //! forest's τ̂ and little-bags standard errors. Format history: the forest
 //! tag arrived within version 2 (older readers refuse it as an unknown tag).
+//! Uplift random forests ([`CateModel::from_uplift_forest`]) likewise, under
+//! the `uplift-forest` tag: trees and leaf rates only (no training rows, no
+//! out-of-bag estimates), so `predict` and `predict_se` give back exactly the
+//! forest's uplift and little-bags standard errors.
 
 use crate::learner::{FittedClf, FittedReg, SavedBase};
 use crate::meta::Parts;
@@ -64,11 +68,25 @@ struct ModelFile {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "stages", rename_all = "lowercase")]
 enum SavedParts {
-    S { model: SavedBase },
-    T { outcome: Vec<SavedBase> },
-    X { arms: Vec<SavedX> },
-    Effect { effect: Vec<SavedBase> },
-    Forest { forest: Box<crate::CausalForestModel> },
+    S {
+        model: SavedBase,
+    },
+    T {
+        outcome: Vec<SavedBase>,
+    },
+    X {
+        arms: Vec<SavedX>,
+    },
+    Effect {
+        effect: Vec<SavedBase>,
+    },
+    Forest {
+        forest: Box<crate::CausalForestModel>,
+    },
+    #[serde(rename = "uplift-forest")]
+    UpliftForest {
+        uplift_forest: Box<crate::UpliftForestModel>,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -149,6 +167,7 @@ fn save_parts(p: &Parts) -> Result<SavedParts> {
             SavedParts::Effect { effect: v.iter().map(FittedReg::save).collect::<Result<_>>()? }
         }
         Parts::Forest(f) => SavedParts::Forest { forest: f.clone() },
+        Parts::UpliftForest(f) => SavedParts::UpliftForest { uplift_forest: f.clone() },
     })
 }
 
@@ -196,6 +215,19 @@ fn load_parts(s: SavedParts, method: Method, p: usize, k: usize) -> Result<Parts
             count("forest effects", forest.n_treated(), k - 1)?;
             forest.validate()?;
             Parts::Forest(forest)
+        }
+        (Method::UpliftForest, SavedParts::UpliftForest { uplift_forest: forest }) => {
+            if forest.n_features() != p || forest.n_arms() != k {
+                return Err(UpliftError::CorruptModel {
+                    reason: format!(
+                        "the uplift forest has {} features and {} arms, the header lists {p} and {k}",
+                        forest.n_features(),
+                        forest.n_arms()
+                    ),
+                });
+            }
+            forest.validate()?;
+            Parts::UpliftForest(forest)
         }
         (m, _) => {
             return Err(UpliftError::CorruptModel {
@@ -406,5 +438,59 @@ mod tests {
         let mut meta_method = v;
         meta_method["method"] = json!("t");
         assert!(matches!(CateModel::from_json(&reseal(meta_method)), Err(UpliftError::CorruptModel { .. })));
+    }
+
+    #[test]
+    fn uplift_forests_round_trip_bit_for_bit_and_refuse_damaged_stages() {
+        use tp_core::CausalData;
+        use tp_core::faer::Mat;
+        // three arms; arm 1 lifts the rate where u > 8, arm 2 where v > 8
+        let n = 3000;
+        let x = Mat::from_fn(n, 2, |i, j| ((i * (7 + 6 * j) + j * 13) % 17) as f64);
+        let arms: Vec<usize> = (0..n).map(|i| (i / 5) % 3).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| {
+                let lift = (arms[i] == 1 && x[(i, 0)] > 8.0) || (arms[i] == 2 && x[(i, 1)] > 8.0);
+                f64::from(((i * 7919) % 1000) as f64 / 1000.0 < if lift { 0.5 } else { 0.2 })
+            })
+            .collect();
+        let data = CausalData::builder(x, vec!["u".into(), "v".into()], arms, y).build().unwrap();
+        let forest = crate::UpliftForest::params().n_trees(10).max_depth(3).seed(2).fit(&data).unwrap();
+        let x = data.covariates();
+        let (tau, se) = (forest.predict(x).unwrap(), forest.predict_interval(x, 0.9).unwrap().se);
+        let names = vec!["u".to_string(), "v".to_string()];
+        let labels = vec!["c".to_string(), "a".to_string(), "b".to_string()];
+        let m = CateModel::from_uplift_forest(forest.clone(), names.clone(), labels.clone(), json!({}), 2)
+            .unwrap();
+        assert_eq!(m.method(), Method::UpliftForest);
+        let text = m.to_json().unwrap();
+        let back = CateModel::from_json(&text).unwrap();
+        assert_eq!(back.predict(x).unwrap(), tau);
+        assert_eq!(back.predict_se(x).unwrap().unwrap(), se);
+        assert_eq!(back.to_json().unwrap(), text, "saving again gives the same file");
+        // trees and leaf rates only: nothing per training row
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let saved = &v["model"]["uplift_forest"];
+        assert!(saved.get("oob").is_none() && saved["forest"]["leaves"].as_array().unwrap().len() < n);
+        // without little bags there are no standard errors
+        let boot = crate::UpliftForest::params().n_trees(4).ci_group_size(1).seed(2).fit(&data).unwrap();
+        let mb = CateModel::from_uplift_forest(boot, names.clone(), labels.clone(), json!({}), 2).unwrap();
+        assert!(CateModel::from_json(&mb.to_json().unwrap()).unwrap().predict_se(x).unwrap().is_none());
+        // wrong names at wrapping time
+        assert!(CateModel::from_uplift_forest(forest, names, labels[..2].to_vec(), json!({}), 2).is_err());
+        // damaged stages under a valid checksum are corrupt, never a panic
+        let damage = |f: &dyn Fn(&mut Value)| {
+            let mut w = v.clone();
+            f(&mut w);
+            let err = CateModel::from_json(&reseal(w)).unwrap_err();
+            assert!(matches!(err, UpliftError::CorruptModel { .. }), "{err}");
+            err.to_string()
+        };
+        assert!(damage(&|w| w["arms"].as_array_mut().unwrap().truncate(2)).contains("3 arms"));
+        assert!(damage(&|w| w["features"].as_array_mut().unwrap().truncate(1)).contains("2 features"));
+        damage(&|w| w["model"]["uplift_forest"]["forest"]["child"][0] = json!(0));
+        damage(&|w| w["model"]["uplift_forest"]["group_size"] = json!(3));
+        damage(&|w| w["model"]["uplift_forest"]["importance"].as_array_mut().unwrap().truncate(1));
+        damage(&|w| w["method"] = json!("causal-forest"));
     }
 }

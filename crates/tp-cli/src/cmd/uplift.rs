@@ -31,7 +31,8 @@ pub enum MethodArg {
     R,
     /// Kennedy's DR-learner (doubly robust scores regressed on X).
     Dr,
-    /// Honest GRF causal forest with out-of-bag τ̂ and little-bags intervals (two arms).
+    /// Honest GRF causal forest with out-of-bag τ̂ and little-bags intervals, binary or multi-arm
+    /// (one forest for all treated arms).
     CausalForest,
     /// Uplift random forest for a 0/1 outcome (KL, ED, Chi or CTS splits), binary or multi-arm,
     /// with out-of-bag uplift and little-bags intervals.
@@ -186,7 +187,7 @@ pub struct Args {
     /// Output: id, τ̂ columns, intervals, doubly robust scores.
     #[arg(long)]
     out: PathBuf,
-    /// Save the fitted model (versioned JSON) for `tp score` (meta-learners and the causal forest).
+    /// Save the fitted model (versioned JSON) for `tp score` (every method).
     #[arg(long)]
     save_model: Option<PathBuf>,
     /// Print a JSON summary on stdout.
@@ -330,9 +331,12 @@ pub fn run(args: Args) -> Result<()> {
 #[derive(Serialize)]
 struct ForestSummary {
     method: &'static str,
+    /// ATE of the first treated arm (the only one of a binary treatment).
     ate: f64,
     ate_se: f64,
     arms: Vec<String>,
+    /// Doubly robust ATE of every treated arm against control.
+    effects: Vec<ForestEffect>,
     diagnostics: tp_uplift::DiagnosticsSummary,
     variable_importance: Vec<(String, f64)>,
     n: usize,
@@ -340,33 +344,68 @@ struct ForestSummary {
     seconds: f64,
 }
 
-/// The per-arm outcome means and propensities (`n × 2`) implied by a causal
-/// forest's centering nuisances m̂ = E[Y|X], ê = P(W=1|X) and out-of-bag τ̂:
-/// μ̂₀ = m̂ − ê·τ̂, μ̂₁ = m̂ + (1 − ê)·τ̂; ê clipped to [0.01, 0.99] as the
-/// forest's own doubly robust scores do. They feed `tp_core::aipw_scores`
-/// and serve as the reward model of off-policy evaluation.
+/// One treated arm's doubly robust ATE (the meta-learners' `effects` fields, without the ATT).
+#[derive(Serialize)]
+struct ForestEffect {
+    arm: usize,
+    label: String,
+    ate: f64,
+    ate_se: f64,
+    ci_low: f64,
+    ci_high: f64,
+}
+
+/// The per-arm outcome means and propensities (`n × K`) implied by a causal
+/// forest's centering nuisances m̂ = E[Y|X], êₖ = P(W=k|X) and out-of-bag
+/// τ̂ₖ (`tau` column-major `n × (K − 1)`, arm k at `[(k−1)·n, k·n)`):
+/// μ̂₀ = m̂ − Σⱼ êⱼτ̂ⱼ, μ̂ₖ = m̂ + (1 − êₖ)τ̂ₖ − Σ_{j≠k} êⱼτ̂ⱼ (= μ̂₀ + τ̂ₖ);
+/// êₖ and ê₀ = 1 − Σⱼ êⱼ clipped to [0.01, 0.99] as the forest's own doubly
+/// robust scores do. They feed `tp_core::aipw_scores` and serve as the
+/// reward model of off-policy evaluation.
 pub fn forest_arm_models(model: &CausalForestModel, tau: &[f64]) -> (Mat<f64>, Mat<f64>) {
-    let (m_hat, w_hat) = model.nuisances();
-    let n = tau.len();
-    let e = Mat::from_fn(n, 2, |i, a| {
-        let p = w_hat[i].clamp(0.01, 0.99);
-        if a == 1 { p } else { 1.0 - p }
+    let (m_hat, _) = model.nuisances();
+    let (n, d) = (m_hat.len(), model.n_treated());
+    let w: Vec<&[f64]> =
+        (1..=d).map(|a| model.propensity_arm(a).expect("every treated arm has a propensity")).collect();
+    let e = Mat::from_fn(n, d + 1, |i, a| {
+        if a == 0 {
+            (1.0 - w.iter().map(|w| w[i]).sum::<f64>()).clamp(0.01, 0.99)
+        } else {
+            w[a - 1][i].clamp(0.01, 0.99)
+        }
     });
-    let mu = Mat::from_fn(n, 2, |i, a| {
-        if a == 1 { m_hat[i] + (1.0 - w_hat[i]) * tau[i] } else { m_hat[i] - w_hat[i] * tau[i] }
+    let mu = Mat::from_fn(n, d + 1, |i, a| {
+        let others: f64 = (0..d).filter(|&j| j + 1 != a).map(|j| w[j][i] * tau[j * n + i]).sum();
+        if a == 0 {
+            m_hat[i] - others
+        } else {
+            m_hat[i] + (1.0 - w[a - 1][i]) * tau[(a - 1) * n + i] - others
+        }
     });
     (mu, e)
 }
 
-/// `tp uplift --method causal-forest`: out-of-bag τ̂ with little-bags
-/// intervals, the forest's doubly robust ATE, overlap diagnostics from its
-/// propensity forest, and AIPW scores from its centering nuisances.
+/// Fewest rows of any arm the causal forest accepts (see `run_forest`).
+const MIN_ROWS_PER_ARM: usize = 20;
+
+/// `tp uplift --method causal-forest`: out-of-bag τ̂ of every treated arm
+/// with little-bags intervals, the forest's doubly robust ATEs, overlap
+/// diagnostics from its propensity forest, and AIPW scores from its
+/// centering nuisances.
 fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start: Instant) -> Result<()> {
     let file = args.data.display().to_string();
-    if data.n_arms() != 2 {
+    // each tree estimates on a quarter of the rows (half-sample, then the honest half), and a leaf
+    // needs 5 rows of every arm (grf's min node size): fewer than 4 × 5 rows of an arm leave most
+    // trees without it, and its propensity, effect and standard error are not estimable
+    let mut count = vec![0usize; data.n_arms()];
+    data.arms().iter().for_each(|&a| count[a] += 1);
+    if let Some(a) = count.iter().position(|&c| c < MIN_ROWS_PER_ARM) {
         bail!(
-            "{file}: --method causal-forest handles one treated arm against control; use a meta-learner for {} arms",
-            data.n_arms()
+            "{file}: arm '{}' of column '{}' has {} rows; --method causal-forest needs at least \
+             {MIN_ROWS_PER_ARM} rows of every arm: merge it into another arm or drop its rows",
+            arms.labels()[a],
+            args.treatment,
+            count[a]
         );
     }
     let mut params = CausalForest::params().n_trees(args.trees.unwrap_or(2000)).seed(args.seed);
@@ -374,23 +413,27 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
         params = params.nuisance_trees(m);
     }
     let model = params.fit(data).with_context(|| file.clone())?;
-    let mut pred = model.oob_interval(args.level);
+    let (n, d) = (data.n(), model.n_treated());
+    // per treated arm: out-of-bag τ̂, se, lo, hi
+    let mut pred: Vec<tp_uplift::ForestPrediction> =
+        (1..=d).map(|a| model.oob_interval_arm(a, args.level)).collect::<Result<_, _>>()?;
     // a row inside every group's half-sample has no out-of-bag tree (likely only with few trees):
     // its τ̂ and interval come from the whole forest instead
-    let inbag: Vec<usize> = (0..data.n()).filter(|&i| !pred.tau[i].is_finite()).collect();
+    let inbag: Vec<usize> = (0..n).filter(|&i| !pred[0].tau[i].is_finite()).collect();
     if !inbag.is_empty() {
         let x = data.covariates();
         let rows = Mat::from_fn(inbag.len(), data.p(), |r, j| x[(inbag[r], j)]);
-        let fill = model.predict_interval(rows.as_ref(), args.level)?;
-        for (r, &i) in inbag.iter().enumerate() {
-            pred.tau[i] = fill.tau[r];
-            pred.tau_se[i] = fill.tau_se[r];
-            pred.tau_lo[i] = fill.tau_lo[r];
-            pred.tau_hi[i] = fill.tau_hi[r];
+        let fill = model.predict_arms(rows.as_ref())?;
+        let z = normal_quantile(0.5 + args.level / 2.0);
+        for (k, p) in pred.iter_mut().enumerate() {
+            for (r, &i) in inbag.iter().enumerate() {
+                let (t, se) = (fill.tau[(r, k)], fill.se[(r, k)]);
+                (p.tau[i], p.tau_se[i], p.tau_lo[i], p.tau_hi[i]) = (t, se, t - z * se, t + z * se);
+            }
         }
     }
-    let n = data.n();
-    let (mu, e) = forest_arm_models(&model, &pred.tau);
+    let tau: Vec<f64> = pred.iter().flat_map(|p| p.tau.iter().copied()).collect();
+    let (mu, e) = forest_arm_models(&model, &tau);
     let gamma = tp_core::aipw_scores(data.outcome(), data.arms(), mu.as_ref(), e.as_ref())?;
     let diagnostics = tp_uplift::diagnostics::diagnose(
         data,
@@ -398,24 +441,42 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
         data.propensity().is_some(),
         &tp_uplift::DiagnosticsParams::default(),
     )?;
+    let labels = arms.labels();
     let mut cols = Vec::new();
     if let Some(id) = &args.id_col {
         cols.push(table.column(id)?.clone());
     }
-    cols.push(Column::f64("tau_se", pred.tau_se.clone()));
-    cols.push(Column::f64("tau_lo", pred.tau_lo.clone()));
-    cols.push(Column::f64("tau_hi", pred.tau_hi.clone()));
-    cols.push(Column::f64("tau", pred.tau.clone()));
-    for (a, label) in arms.labels().iter().enumerate() {
+    for (k, p) in pred.into_iter().enumerate() {
+        let suffix = if d == 1 { String::new() } else { format!("_{}", labels[k + 1]) };
+        cols.push(Column::f64(format!("tau_se{suffix}"), p.tau_se));
+        cols.push(Column::f64(format!("tau_lo{suffix}"), p.tau_lo));
+        cols.push(Column::f64(format!("tau_hi{suffix}"), p.tau_hi));
+        cols.push(Column::f64(format!("tau{suffix}"), p.tau));
+    }
+    for (a, label) in labels.iter().enumerate() {
         cols.push(Column::f64(format!("gamma_{label}"), gamma.col(a).iter().copied().collect()));
     }
     tp_io::write_table(&args.out, &Table::new(cols)?)?;
-    let (ate, ate_se) = model.ate();
+    let z95 = normal_quantile(0.975);
+    let effects: Vec<ForestEffect> = model
+        .ate_arms()
+        .into_iter()
+        .enumerate()
+        .map(|(k, (ate, ate_se))| ForestEffect {
+            arm: k + 1,
+            label: labels[k + 1].clone(),
+            ate,
+            ate_se,
+            ci_low: ate - z95 * ate_se,
+            ci_high: ate + z95 * ate_se,
+        })
+        .collect();
     let summary = ForestSummary {
         method: "causal_forest",
-        ate,
-        ate_se,
-        arms: arms.labels().to_vec(),
+        ate: effects[0].ate,
+        ate_se: effects[0].ate_se,
+        arms: labels.to_vec(),
+        effects,
         diagnostics: diagnostics_summary(&diagnostics),
         variable_importance: data
             .feature_names()
@@ -433,7 +494,7 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
         CateModel::from_causal_forest(
             model,
             data.feature_names().to_vec(),
-            arms.labels().to_vec(),
+            labels.to_vec(),
             params,
             args.seed,
         )?
@@ -441,16 +502,15 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
         .with_context(|| format!("cannot save the model to {}", path.display()))?;
     }
     crate::report::emit(args.json, &summary, || {
-        let mut s = format!(
-            "causal forest ({} trees): ATE {} vs {}: {:.4} ± {:.4}; propensity AUC {:.3}, {:.1}% of rows in the overlap band\n",
-            summary.trees,
-            arms.labels()[1],
-            arms.labels()[0],
-            ate,
-            ate_se,
+        let mut s = format!("causal forest ({} trees):", summary.trees);
+        for e in &summary.effects {
+            s.push_str(&format!(" ATE {} vs {}: {:.4} ± {:.4};", e.label, labels[0], e.ate, e.ate_se));
+        }
+        s.push_str(&format!(
+            " propensity AUC {:.3}, {:.1}% of rows in the overlap band\n",
             summary.diagnostics.ps_auc,
             100.0 * summary.diagnostics.overlap_share
-        );
+        ));
         for w in &summary.diagnostics.warnings {
             s.push_str(&format!("warning: {w}\n"));
         }
@@ -477,7 +537,8 @@ struct UpliftForestSummary {
 }
 
 /// `tp uplift --method uplift-forest`: out-of-bag uplift of every row with
-/// little-bags intervals, one set of columns per treated arm.
+/// little-bags intervals, one set of columns per treated arm; with
+/// `--save-model`, the forest (trees and leaf rates only) for `tp score`.
 fn run_uplift_forest(
     args: &Args,
     table: &Table,
@@ -486,11 +547,6 @@ fn run_uplift_forest(
     start: Instant,
 ) -> Result<()> {
     let file = args.data.display().to_string();
-    if args.save_model.is_some() {
-        bail!(
-            "--save-model: the uplift forest cannot be saved yet; use --method causal-forest or a meta-learner"
-        );
-    }
     if let Some(row) = data.outcome().iter().position(|&v| v != 0.0 && v != 1.0) {
         bail!(
             "{file}: --method uplift-forest needs a 0/1 outcome, but column '{}' is {} at data row {} \
@@ -563,6 +619,26 @@ fn run_uplift_forest(
         level: args.level,
         seconds: start.elapsed().as_secs_f64(),
     };
+    if let Some(path) = &args.save_model {
+        let params = serde_json::json!({
+            "method": "uplift-forest",
+            "criterion": summary.criterion,
+            "trees": model.n_trees(),
+            "max_depth": args.max_depth,
+            "min_samples_leaf": args.min_samples_leaf,
+            "min_per_arm": args.min_per_arm,
+            "max_features": args.max_features,
+        });
+        CateModel::from_uplift_forest(
+            model,
+            data.feature_names().to_vec(),
+            labels.to_vec(),
+            params,
+            args.seed,
+        )?
+        .save(path)
+        .with_context(|| format!("cannot save the model to {}", path.display()))?;
+    }
     crate::report::emit(args.json, &summary, || {
         let mut s = format!("uplift forest ({} trees, {}):", summary.trees, summary.criterion);
         for (k, m) in summary.mean_uplift.iter().enumerate() {

@@ -1,5 +1,6 @@
 //! `tp uplift` with the two forests: the uplift forest's columns (binary and
-//! three arms), its errors and `--json`; both forests' intervals at `--level`.
+//! three arms), its errors and `--json`; both forests' intervals at `--level`;
+//! the three-arm causal forest; both forests saved and scored by `tp score`.
 
 use super::{s, tempdir, tp};
 use tp_core::{Column, Table};
@@ -182,12 +183,11 @@ fn uplift_forest_rejects_a_non_binary_outcome_and_bad_flags() {
     // the other checks, on a valid 0/1 outcome
     let good = d.join("good.csv");
     tp_io::write_table(&good, &purchase_table(300, &["control", "offer"])).unwrap();
-    let model = d.join("model.json");
     for bad in [
         vec!["--criterion", "gini"],
         vec!["--trees", "0"],
         vec!["--level", "1.5"],
-        vec!["--save-model", s(&model)],
+        vec!["--max-features", "0"],
     ] {
         let mut args = vec!["--method", "uplift-forest"];
         args.extend(bad.iter().copied());
@@ -215,5 +215,243 @@ fn causal_forest_intervals_follow_the_level() {
         assert!(tau[i].is_finite(), "row {i} has no estimate");
         assert!((hi[i] - tau[i] - Z80 * se[i]).abs() < 1e-9 && (tau[i] - lo[i] - Z80 * se[i]).abs() < 1e-9);
     }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// A randomized three-arm campaign with a continuous outcome: τ_t1 = 1 + x1,
+/// τ_t2 = 2 − x2, noise sd 1; `n` rows from `seed`.
+fn three_arm_table(n: usize, seed: u64) -> Table {
+    let mut state: u64 = seed;
+    let mut unif = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64) / ((1u64 << 53) as f64)
+    };
+    let (mut x1, mut x2, mut arm, mut y) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n {
+        let (a, b) = (unif() * 2.0 - 1.0, unif() * 2.0 - 1.0);
+        let k = ((unif() * 3.0) as usize).min(2);
+        // a normal draw (Box–Muller)
+        let noise = (-2.0 * (1.0 - unif()).ln()).sqrt() * (std::f64::consts::TAU * unif()).cos();
+        let tau = [0.0, 1.0 + a, 2.0 - b][k];
+        x1.push(a);
+        x2.push(b);
+        arm.push(["ct", "t1", "t2"][k].to_string());
+        y.push(a - b + tau + noise);
+    }
+    Table::new(vec![
+        Column::i64("id", (0..n as i64).collect()),
+        Column::f64("x1", x1),
+        Column::f64("x2", x2),
+        Column::str("arm", arm),
+        Column::f64("y", y),
+    ])
+    .unwrap()
+}
+
+fn causal_forest(data: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "uplift",
+        "--data",
+        s(data),
+        "--treatment",
+        "arm",
+        "--outcome",
+        "y",
+        "--control",
+        "ct",
+        "--id-col",
+        "id",
+        "--covariates",
+        "x1,x2",
+        "--method",
+        "causal-forest",
+        "--out",
+        s(out),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    tp(&args)
+}
+
+#[test]
+fn causal_forest_estimates_every_treated_arm_of_three() {
+    let d = tempdir("cf3");
+    let (train, fresh) = (d.join("train.csv"), d.join("fresh.csv"));
+    let all = three_arm_table(3400, 21);
+    let rows: Vec<usize> = (0..3400).collect();
+    tp_io::write_table(&train, &all.take_rows(&rows[..3000])).unwrap();
+    tp_io::write_table(&fresh, &all.take_rows(&rows[3000..])).unwrap();
+    let (cate, model) = (d.join("cate.csv"), d.join("forest.json"));
+    let out = causal_forest(
+        &train,
+        &cate,
+        &["--trees", "200", "--nuisance-trees", "50", "--seed", "5", "--save-model", s(&model)],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let c = tp_io::read_table(&cate, &tp_io::ReadOptions::new()).unwrap();
+    assert_eq!(
+        names(&c),
+        [
+            "id",
+            "tau_se_t1",
+            "tau_lo_t1",
+            "tau_hi_t1",
+            "tau_t1",
+            "tau_se_t2",
+            "tau_lo_t2",
+            "tau_hi_t2",
+            "tau_t2",
+            "gamma_ct",
+            "gamma_t1",
+            "gamma_t2"
+        ]
+    );
+    // each arm's doubly robust ATE within 4 SE of its sample truth: mean(1 + x1), mean(2 − x2)
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = tp_io::read_table(&train, &tp_io::ReadOptions::new()).unwrap();
+    let (x1, x2) = (t.f64_values("x1").unwrap(), t.f64_values("x2").unwrap());
+    let truth = [1.0 + tp_core::stats::mean(&x1), 2.0 - tp_core::stats::mean(&x2)];
+    let effects = v["effects"].as_array().unwrap();
+    assert_eq!(effects.len(), 2);
+    for (k, e) in effects.iter().enumerate() {
+        assert_eq!(e["label"], ["t1", "t2"][k]);
+        let (ate, se) = (e["ate"].as_f64().unwrap(), e["ate_se"].as_f64().unwrap());
+        assert!(se > 0.0 && (ate - truth[k]).abs() < 4.0 * se, "arm {k}: {ate} ± {se} vs {}", truth[k]);
+        assert!(e["ci_low"].as_f64().unwrap() < ate && ate < e["ci_high"].as_f64().unwrap());
+    }
+    assert_eq!(v["ate"], effects[0]["ate"]);
+    // the per-arm τ̂ follow their own covariate: t1 rises with x1, t2 falls with x2
+    let slope = |x: &[f64], tau: &[f64]| {
+        let (mx, mt) = (tp_core::stats::mean(x), tp_core::stats::mean(tau));
+        x.iter().zip(tau).map(|(a, b)| (a - mx) * (b - mt)).sum::<f64>()
+            / x.iter().map(|a| (a - mx).powi(2)).sum::<f64>()
+    };
+    let (t1, t2) = (c.f64_values("tau_t1").unwrap(), c.f64_values("tau_t2").unwrap());
+    assert!(slope(&x1, &t1) > 0.4 && slope(&x2, &t2) < -0.4, "{} {}", slope(&x1, &t1), slope(&x2, &t2));
+    // the saved model scores new customers, one τ̂ and SE per treated arm
+    let scored = d.join("scored.csv");
+    let out =
+        tp(&["score", "--model", s(&model), "--data", s(&fresh), "--id-col", "id", "--out", s(&scored)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sc = tp_io::read_table(&scored, &tp_io::ReadOptions::new()).unwrap();
+    assert_eq!(names(&sc), ["id", "tau_se_t1", "tau_t1", "tau_se_t2", "tau_t2"]);
+    let f = tp_io::read_table(&fresh, &tp_io::ReadOptions::new()).unwrap();
+    let s1 = slope(&f.f64_values("x1").unwrap(), &sc.f64_values("tau_t1").unwrap());
+    assert!(s1 > 0.4, "fresh rows, t1 slope {s1}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn causal_forest_names_an_arm_too_small_to_estimate() {
+    let d = tempdir("cf3-bad");
+    let mut t = three_arm_table(600, 3);
+    // all but 7 of the t2 rows become t1
+    let arm: Vec<String> = {
+        let mut seen = 0;
+        t.string_values("arm")
+            .unwrap()
+            .iter()
+            .map(|a| {
+                seen += usize::from(a == "t2");
+                if a == "t2" && seen > 7 { "t1".to_string() } else { a.to_string() }
+            })
+            .collect()
+    };
+    t = Table::new(
+        t.columns().iter().filter(|c| c.name != "arm").cloned().chain([Column::str("arm", arm)]).collect(),
+    )
+    .unwrap();
+    let data = d.join("campaign.csv");
+    tp_io::write_table(&data, &t).unwrap();
+    let cate = d.join("cate.csv");
+    let out = causal_forest(&data, &cate, &["--trees", "20"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("arm 't2'") && err.contains("has 7 rows") && err.contains("at least 20"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    let out = causal_forest(&data, &cate, &["--level", "1.5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--level 1.5"));
+    assert!(!cate.exists(), "a failed run wrote {}", cate.display());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn uplift_forest_saves_and_scores_bit_for_bit() {
+    use tp_uplift::{Divergence, UpliftForest};
+    let d = tempdir("urf-save");
+    let (train, fresh) = (d.join("train.csv"), d.join("fresh.csv"));
+    let labels = ["control", "email", "sms"];
+    let all = purchase_table(3500, &labels);
+    let rows: Vec<usize> = (0..3500).collect();
+    tp_io::write_table(&train, &all.take_rows(&rows[..3000])).unwrap();
+    tp_io::write_table(&fresh, &all.take_rows(&rows[3000..])).unwrap();
+    let fit = |data: &std::path::Path, model: &std::path::Path| {
+        let out = uplift(
+            data,
+            &d.join("uplift.csv"),
+            &["--method", "uplift-forest", "--trees", "40", "--seed", "8", "--save-model", s(model)],
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    let model = d.join("urf.json");
+    fit(&train, &model);
+    let scored = d.join("scored.csv");
+    let score = |model: &std::path::Path| {
+        tp(&["score", "--model", s(model), "--data", s(&fresh), "--id-col", "id", "--out", s(&scored)])
+    };
+    let out = score(&model);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sc = tp_io::read_table(&scored, &tp_io::ReadOptions::new()).unwrap();
+    assert_eq!(names(&sc), ["id", "tau_se_email", "tau_email", "tau_se_sms", "tau_sms"]);
+    // the same forest fitted in this process (same data, flags and seed) predicts exactly what the
+    // saved, reloaded one scored
+    let t = tp_io::read_table(&train, &tp_io::ReadOptions::new()).unwrap();
+    let matrix = |t: &Table| {
+        let (a, b) = (t.f64_values("x1").unwrap(), t.f64_values("x2").unwrap());
+        tp_core::faer::Mat::from_fn(a.len(), 2, |i, j| if j == 0 { a[i] } else { b[i] })
+    };
+    let arms: Vec<usize> =
+        t.string_values("arm").unwrap().iter().map(|a| labels.iter().position(|l| l == a).unwrap()).collect();
+    let data = tp_core::CausalData::builder(
+        matrix(&t),
+        vec!["x1".into(), "x2".into()],
+        arms,
+        t.f64_values("bought").unwrap().into_owned(),
+    )
+    .build()
+    .unwrap();
+    let direct = UpliftForest::params()
+        .criterion(Divergence::Kl)
+        .n_trees(40)
+        .max_depth(4)
+        .min_samples_leaf(100)
+        .min_samples_treatment(10)
+        .max_features(10)
+        .seed(8)
+        .fit(&data)
+        .unwrap();
+    let f = tp_io::read_table(&fresh, &tp_io::ReadOptions::new()).unwrap();
+    let want = direct.predict_interval(matrix(&f).as_ref(), 0.9).unwrap();
+    for (k, arm) in ["email", "sms"].iter().enumerate() {
+        let want_tau: Vec<f64> = want.tau.col(k).iter().copied().collect();
+        let want_se: Vec<f64> = want.se.col(k).iter().copied().collect();
+        assert_eq!(sc.f64_values(&format!("tau_{arm}")).unwrap().into_owned(), want_tau, "{arm}");
+        assert_eq!(sc.f64_values(&format!("tau_se_{arm}")).unwrap().into_owned(), want_se, "{arm}");
+    }
+    // compact: trees and leaf rates only, so four times the rows give about the same file
+    let (big_data, big_model) = (d.join("big.csv"), d.join("big.json"));
+    tp_io::write_table(&big_data, &purchase_table(12_000, &labels)).unwrap();
+    fit(&big_data, &big_model);
+    let size = |p: &std::path::Path| std::fs::metadata(p).unwrap().len() as f64;
+    assert!(size(&big_model) < 1.5 * size(&model), "{} vs {} bytes", size(&big_model), size(&model));
+    // a tampered file is an error naming the file, not a panic
+    let text = std::fs::read_to_string(&model).unwrap();
+    let tampered = d.join("tampered.json");
+    std::fs::write(&tampered, text.replacen("\"n_arms\": 3", "\"n_arms\": 2", 1)).unwrap();
+    let out = score(&tampered);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tampered.json") && err.contains("corrupt"), "{err}");
     std::fs::remove_dir_all(&d).unwrap();
 }

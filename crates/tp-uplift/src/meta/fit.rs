@@ -30,6 +30,10 @@ pub enum Method {
     /// [`CateModel::from_causal_forest`] so it saves and scores like the others.
     #[serde(rename = "causal-forest")]
     CausalForest,
+    /// The uplift random forest ([`crate::UpliftForest`]); like the causal
+    /// forest, wrapped by [`CateModel::from_uplift_forest`], not fitted by [`fit_cate`].
+    #[serde(rename = "uplift-forest")]
+    UpliftForest,
 }
 
 impl Method {
@@ -49,10 +53,11 @@ impl std::str::FromStr for Method {
             "r" => Ok(Method::R),
             "dr" => Ok(Method::Dr),
             "causal-forest" | "causal_forest" | "cf" => Ok(Method::CausalForest),
+            "uplift-forest" | "uplift_forest" | "urf" => Ok(Method::UpliftForest),
             _ => Err(UpliftError::InvalidParameter {
                 name: "method".into(),
                 value: s.into(),
-                expected: "one of s, t, x, r, dr, causal-forest".into(),
+                expected: "one of s, t, x, r, dr, causal-forest, uplift-forest".into(),
             }),
         }
     }
@@ -72,6 +77,8 @@ pub(crate) enum Parts {
     Effect(Vec<FittedReg>),
     /// A causal forest: all treated arms from one forest.
     Forest(Box<crate::CausalForestModel>),
+    /// An uplift random forest: all treated arms from one forest.
+    UpliftForest(Box<crate::UpliftForestModel>),
 }
 
 /// A fitted CATE model: predicts τ̂_a(x) for every treated arm `a`.
@@ -126,6 +133,15 @@ pub fn fit_cate(
             value: "causal-forest".into(),
             expected: "a meta-learner (s, t, x, r, dr); fit causal forests with CausalForest::params() and \
                        wrap them with CateModel::from_causal_forest"
+                .into(),
+        });
+    }
+    if method == Method::UpliftForest {
+        return Err(UpliftError::InvalidParameter {
+            name: "method".into(),
+            value: "uplift-forest".into(),
+            expected: "a meta-learner (s, t, x, r, dr); fit uplift forests with UpliftForest::params() and \
+                       wrap them with CateModel::from_uplift_forest"
                 .into(),
         });
     }
@@ -293,7 +309,7 @@ fn fit_parts(
                 .collect::<Result<Vec<_>>>()?;
             Ok(Parts::Effect(per_arm))
         }
-        Method::CausalForest => unreachable!("refused at the top of fit_cate"),
+        Method::CausalForest | Method::UpliftForest => unreachable!("refused at the top of fit_cate"),
     }
 }
 
@@ -355,6 +371,7 @@ impl Parts {
                 }
             }
             Parts::Forest(forest) => return Ok(forest.predict_arms(x)?.tau),
+            Parts::UpliftForest(forest) => return forest.predict(x),
         }
         Ok(tau)
     }
@@ -390,6 +407,35 @@ impl CateModel {
             params,
             seed,
             parts: Parts::Forest(Box::new(forest)),
+            replicates: Vec::new(),
+        })
+    }
+
+    /// Wraps a fitted uplift random forest so it saves, loads and scores
+    /// like a meta-learner (τ̂ = the forest's uplift p̂ₖ − p̂₀; standard
+    /// errors when it was grown in little bags). Arguments as in
+    /// [`Self::from_causal_forest`].
+    pub fn from_uplift_forest(
+        forest: crate::UpliftForestModel,
+        feature_names: Vec<String>,
+        arm_labels: Vec<String>,
+        params: serde_json::Value,
+        seed: u64,
+    ) -> Result<CateModel> {
+        if feature_names.len() != forest.n_features() || arm_labels.len() != forest.n_arms() {
+            return Err(UpliftError::Shape {
+                what: "uplift forest names".into(),
+                expected: format!("{} feature names and {} arm labels", forest.n_features(), forest.n_arms()),
+                got: format!("{} feature names and {} arm labels", feature_names.len(), arm_labels.len()),
+            });
+        }
+        Ok(CateModel {
+            method: Method::UpliftForest,
+            feature_names,
+            arm_labels,
+            params,
+            seed,
+            parts: Parts::UpliftForest(Box::new(forest)),
             replicates: Vec::new(),
         })
     }
@@ -462,11 +508,19 @@ impl CateModel {
 
     /// Bootstrap standard error of τ̂ per row and arm (sd over the
     /// replicates); `None` when the model has fewer than two replicates.
-    /// For a causal forest, the forest's own (little-bags) standard error.
+    /// For a causal forest, the forest's own (little-bags) standard error;
+    /// for an uplift forest too, when it was grown in little bags.
     pub fn predict_se(&self, x: MatRef<'_, f64>) -> Result<Option<Mat<f64>>> {
         self.check_x(x)?;
         if let Parts::Forest(forest) = &self.parts {
             return Ok(Some(forest.predict_arms(x)?.se));
+        }
+        if let Parts::UpliftForest(forest) = &self.parts {
+            // the level does not enter the standard errors
+            return Ok((forest.ci_group_size() >= 2)
+                .then(|| forest.predict_interval(x, 0.9))
+                .transpose()?
+                .map(|p| p.se));
         }
         let b = self.replicates.len();
         if b < 2 {

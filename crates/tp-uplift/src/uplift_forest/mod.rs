@@ -297,32 +297,52 @@ fn bitset(rows: &[u32], n: usize) -> Vec<u64> {
 }
 
 /// Out-of-bag uplift and little-bags variance of every training row, from
-/// the groups whose half-sample excluded it; column-major `n × (K − 1)`.
+/// the groups whose half-sample excluded it; `n × (K − 1)`.
 fn oob_estimates(forest: &FlatForest, binned: &BinnedMatrix, bags: &[Vec<u64>], g: usize, k: usize) -> Oob {
-    let n = binned.n_rows();
-    let per_row: Vec<Vec<(f64, f64)>> = (0..n)
+    let per_row: Vec<Vec<(f64, f64)>> = (0..binned.n_rows())
         .into_par_iter()
         .map_init(Vec::new, |vals: &mut Vec<f64>, i| {
             let code = binned_code(binned, i);
             let out_groups: Vec<usize> =
                 (0..bags.len()).filter(|&j| bags[j][i / 64] & (1 << (i % 64)) == 0).collect();
-            (1..k)
-                .map(|a| {
-                    vals.clear();
-                    for &j in &out_groups {
-                        for t in j * g..(j + 1) * g {
-                            let leaf = forest.payload(forest.leaf(t, &code));
-                            vals.push(leaf[a] - leaf[0]);
-                        }
-                    }
-                    interval::mean_and_variance(vals, g)
-                })
-                .collect()
+            row_estimates(forest, k, g, &out_groups, |t| forest.leaf(t, &code), vals)
         })
         .collect();
-    let tau = Mat::from_fn(n, k - 1, |i, a| per_row[i][a].0);
-    let se = Mat::from_fn(n, k - 1, |i, a| per_row[i][a].1.sqrt());
+    let (tau, se) = estimate_matrices(&per_row, k);
     Oob { tau, se }
+}
+
+/// Mean uplift and little-bags variance of one row, per treated arm, from
+/// the trees of `groups` (group j = trees j·g .. (j + 1)·g, voting in that
+/// order); `leaf(t)` is the row's leaf in tree t. The one path of the
+/// out-of-bag and the new-row intervals, which differ only in the groups.
+fn row_estimates(
+    forest: &FlatForest,
+    k: usize,
+    g: usize,
+    groups: &[usize],
+    leaf: impl Fn(usize) -> usize,
+    vals: &mut Vec<f64>,
+) -> Vec<(f64, f64)> {
+    (1..k)
+        .map(|a| {
+            vals.clear();
+            for &j in groups {
+                for t in j * g..(j + 1) * g {
+                    let leaf = forest.payload(leaf(t));
+                    vals.push(leaf[a] - leaf[0]);
+                }
+            }
+            interval::mean_and_variance(vals, g)
+        })
+        .collect()
+}
+
+/// Per-row (mean, variance) of every treated arm as `n × (K − 1)` estimate
+/// and standard-error matrices.
+fn estimate_matrices(per_row: &[Vec<(f64, f64)>], k: usize) -> (Mat<f64>, Mat<f64>) {
+    let n = per_row.len();
+    (Mat::from_fn(n, k - 1, |i, a| per_row[i][a].0), Mat::from_fn(n, k - 1, |i, a| per_row[i][a].1.sqrt()))
 }
 
 /// Out-of-bag estimates kept with a freshly fitted model (not saved).
@@ -591,27 +611,18 @@ impl UpliftForestModel {
             });
         }
         let (n, k, g) = (x.nrows(), self.n_arms, self.group_size);
+        let groups: Vec<usize> = (0..self.forest.n_trees() / g).collect();
         let rows: Vec<Vec<(f64, f64)>> = (0..n)
             .into_par_iter()
             .map_init(
                 || (Vec::new(), Vec::new()),
                 |(codes, vals): &mut (Vec<u8>, Vec<f64>), i| {
                     self.forest.bin_rows(x, i..i + 1, codes);
-                    (1..k)
-                        .map(|a| {
-                            vals.clear();
-                            for t in 0..self.forest.n_trees() {
-                                let leaf = self.forest.payload(self.forest.leaf(t, |f| codes[f]));
-                                vals.push(leaf[a] - leaf[0]);
-                            }
-                            interval::mean_and_variance(vals, g)
-                        })
-                        .collect()
+                    row_estimates(&self.forest, k, g, &groups, |t| self.forest.leaf(t, |f| codes[f]), vals)
                 },
             )
             .collect();
-        let tau = Mat::from_fn(n, k - 1, |i, a| rows[i][a].0);
-        let se = Mat::from_fn(n, k - 1, |i, a| rows[i][a].1.sqrt());
+        let (tau, se) = estimate_matrices(&rows, k);
         Ok(UpliftPrediction::new(tau, se, level))
     }
 
@@ -682,6 +693,16 @@ impl UpliftForestModel {
         self.forest.n_trees()
     }
 
+    /// Number of covariates the forest was trained on.
+    pub fn n_features(&self) -> usize {
+        self.forest.n_features()
+    }
+
+    /// Number of arms, control included.
+    pub fn n_arms(&self) -> usize {
+        self.n_arms
+    }
+
     /// Checks a deserialized model for internal consistency.
     pub fn validate(&self) -> Result<()> {
         self.forest
@@ -695,6 +716,12 @@ impl UpliftForestModel {
         if !(2..=MAX_ARMS).contains(&self.n_arms) || self.forest.width() != self.n_arms {
             return Err(UpliftError::CorruptModel {
                 reason: "uplift forest: arm count and leaf width differ".into(),
+            });
+        }
+        if self.importance.len() != self.forest.n_features() || self.importance.iter().any(|v| !v.is_finite())
+        {
+            return Err(UpliftError::CorruptModel {
+                reason: "uplift forest: the importance is not one finite value per feature".into(),
             });
         }
         Ok(())
