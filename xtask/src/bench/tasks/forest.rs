@@ -30,12 +30,12 @@ pub(super) fn forest(ctx: &Ctx, scale: Scale) -> Vec<Case> {
             acic_trees,
             EconMl::Peer,
         ));
-        // ours alone with grf's defaults (gradient rule, 5 rows per arm), for reference
+        // ours alone with grf's fixed defaults (gradient rule, 5 rows per arm, no tuning), for reference
         let slug = format!("forest-acic-{s}-grf");
         let dir = ctx.dir(&slug);
         cases.push(cf_case(
             ctx,
-            format!("causal forest ACIC 2016 setting {s}, grf defaults"),
+            format!("causal forest ACIC 2016 setting {s}, untuned grf defaults"),
             slug,
             format!("4,802 × 82, {acic_trees} trees"),
             ctx.script("forest_prepare.py", &[&"acic", &s.to_string(), &dir]),
@@ -60,13 +60,15 @@ pub(super) fn forest(ctx: &Ctx, scale: Scale) -> Vec<Case> {
     cases
 }
 
-/// Whether a causal-forest case runs EconML beside ours.
+/// Whether a causal-forest case runs EconML beside ours. Ours always tries all features per split
+/// (EconML's `max_features`); everything else is our default.
 #[derive(Clone, Copy, PartialEq)]
 enum EconMl {
-    /// EconML runs too, and ours takes EconML's split criterion (`rule=exact`), all features per split
-    /// (its `max_features`) and 2 rows per arm per leaf (EconML asks 5 rows per leaf, of any arm).
+    /// EconML runs too; ours runs its defaults, so the split rule and leaf size are tuned by
+    /// out-of-bag R-loss when the forest has ≥ 300 trees (`CausalForest::tune`, grid fixed in
+    /// tp-uplift's `forest::tune`, the same for every data set).
     Peer,
-    /// Ours alone with the grf defaults (gradient rule, 5 rows per arm) and mtry = all.
+    /// Ours alone, tuning off (`tune=never`): grf's fixed defaults, gradient rule, 5 rows per arm.
     None,
 }
 
@@ -87,8 +89,8 @@ fn cf_case(
     let t = trees.to_string();
     let in_sample = format!("in_sample={}", ours.display());
     let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"cf", &data, &t, &oob, &"all", &in_sample];
-    if econml == EconMl::Peer {
-        args.extend([&"rule=exact" as &dyn AsRef<std::ffi::OsStr>, &"min_node_size=2"]);
+    if econml == EconMl::None {
+        args.push(&"tune=never");
     }
     Case {
         label,
@@ -137,7 +139,7 @@ mod tests {
         let acic = cases[0].ours.run.display();
         assert!(acic.ends_with(
             "cf /r/bench-out/forest-acic-1/data.csv 500 /r/bench-out/forest-acic-1/ours_oob.csv all \
-             in_sample=/r/bench-out/forest-acic-1/ours.csv rule=exact min_node_size=2"
+             in_sample=/r/bench-out/forest-acic-1/ours.csv"
         ));
         assert!(cases[0].ours.quality.probe.display().ends_with("forest-acic-1/ours_oob.csv"));
         assert!(
@@ -146,7 +148,7 @@ mod tests {
                     .ours
                     .run
                     .display()
-                    .ends_with("all in_sample=/r/bench-out/forest-acic-1-grf/ours.csv")
+                    .ends_with("all in_sample=/r/bench-out/forest-acic-1-grf/ours.csv tune=never")
         );
         let speed = &cases[10];
         assert!(speed.ours.run.display().contains(
