@@ -3,7 +3,7 @@
 
 use super::sim::{World, slow, world};
 use tp_core::faer::Mat;
-use tp_uplift::{CausalForest, SplitRule, UpliftError};
+use tp_uplift::{CausalForest, CausalForestModel, SplitRule, Tuning, UpliftError};
 
 /// τ(x) = 1 + x₁ under confounded assignment (logit 0.8·(x₁ − x₂)), 5 covariates, unit noise.
 fn linear_world(n: usize, seed: u64) -> World {
@@ -152,4 +152,75 @@ fn bad_inputs_are_errors_that_name_the_problem() {
     let m = CausalForest::params().n_trees(10).fit(&w.data).unwrap();
     let err = m.predict(Mat::<f64>::zeros(4, 2).as_ref()).unwrap_err();
     assert!(matches!(err, UpliftError::Shape { .. }), "{err}");
+}
+
+#[test]
+fn tuning_runs_by_default_from_300_trees_and_keeps_what_the_user_set() {
+    let w = linear_world(800, 11);
+    let fit = |p: CausalForest| p.seed(2).fit(&w.data).unwrap();
+    // Auto: 6 candidates × 52 trees ≤ 300 trees, so it tunes; below 300 it does not
+    let tuned = fit(CausalForest::params().n_trees(300));
+    let report = tuned.tuning().expect("tuned at 300 trees");
+    assert_eq!(report.candidates.len(), 6);
+    assert_eq!(report.trees_per_candidate, 52);
+    let best = report.best();
+    assert!(report.candidates.iter().all(|c| c.loss >= best.loss && c.rows > 700), "{report:?}");
+    assert!(report.candidates.iter().all(|c| [1, 2, 5].contains(&c.min_node_size)));
+    assert!(fit(CausalForest::params().n_trees(298)).tuning().is_none());
+    assert!(fit(CausalForest::params().n_trees(300).tune(Tuning::Never)).tuning().is_none());
+    assert!(fit(CausalForest::params().n_trees(20).tune(Tuning::Always)).tuning().is_some());
+    // a leaf size set by the user is kept: only the rule is tuned
+    let m = fit(CausalForest::params().n_trees(300).min_node_size(3));
+    let r = m.tuning().unwrap();
+    assert!(r.candidates.len() == 2 && r.candidates.iter().all(|c| c.min_node_size == 3), "{r:?}");
+    assert_ne!(r.candidates[0].split_rule, r.candidates[1].split_rule);
+    // both set: nothing left to tune
+    let fixed = CausalForest::params().n_trees(300).min_node_size(5).split_rule(SplitRule::Gradient);
+    assert!(fit(fixed).tuning().is_none());
+}
+
+#[test]
+fn a_tuned_forest_is_the_untuned_forest_with_the_chosen_parameters() {
+    let w = linear_world(600, 12);
+    let tuned = CausalForest::params().n_trees(20).tune(Tuning::Always).seed(4).fit(&w.data).unwrap();
+    let best = tuned.tuning().unwrap().best().clone();
+    // tuning fits the nuisances once (sized for the full forest: max(50, 20/4) trees) and
+    // grows the full forest with the winner's rule and leaf size, nothing else
+    let plain = CausalForest::params()
+        .n_trees(20)
+        .split_rule(best.split_rule)
+        .min_node_size(best.min_node_size)
+        .seed(4)
+        .fit(&w.data)
+        .unwrap();
+    assert_eq!(tuned.nuisances(), plain.nuisances());
+    assert_eq!(tuned.oob_predict(), plain.oob_predict());
+    assert_eq!(tuned.predict(w.data.covariates()).unwrap(), plain.predict(w.data.covariates()).unwrap());
+    // the same at one and two threads
+    let at = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let m = CausalForest::params().n_trees(20).tune(Tuning::Always).seed(4).fit(&w.data).unwrap();
+            (format!("{:?}", m.tuning()), m.oob_predict().0.to_vec())
+        })
+    };
+    assert_eq!(at(1), at(2));
+    assert_eq!(at(1).1, tuned.oob_predict().0);
+}
+
+#[test]
+fn the_tuning_report_survives_saving_and_old_models_load() {
+    let w = linear_world(500, 13);
+    let m = CausalForest::params().n_trees(10).tune(Tuning::Always).seed(1).fit(&w.data).unwrap();
+    let json = serde_json::to_string(&m).unwrap();
+    let back: CausalForestModel = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.tuning(), m.tuning());
+    // a model saved before tuning existed has no "tuning" field
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v.as_object_mut().unwrap().remove("tuning").unwrap();
+    let old: CausalForestModel = serde_json::from_value(v).unwrap();
+    old.validate().unwrap();
+    assert!(old.tuning().is_none());
+    let err = CausalForest::params().nuisance_trees(0).fit(&w.data).unwrap_err();
+    assert!(err.to_string().contains("nuisance_trees"), "{err}");
 }
