@@ -4,9 +4,10 @@
 //!
 //! 1. *Local centering*: Ỹ = Y − m̂(X) and W̃ = W − ê(X), where W is the
 //!    vector of the K − 1 treated-arm indicators, with out-of-bag
-//!    predictions of tp-learn regression forests on half-subsamples (as grf
-//!    does; one 0/1 target per treated arm for ê), or user-supplied
-//!    nuisances; known propensities in the data are used for ê.
+//!    predictions of tp-learn regression forests of max(50, trees/4) trees
+//!    on half-subsamples (as grf does; one 0/1 target per treated arm for
+//!    ê), or user-supplied nuisances; known propensities in the data are
+//!    used for ê.
 //! 2. *Trees*: in groups of `ci_group_size` sharing one half-sample of the
 //!    rows; each tree subsamples without replacement (`sample_fraction` × n
 //!    rows), chooses splits on one half of its rows (honesty) with the
@@ -21,7 +22,12 @@
 //!    `criterion='mse'`), from the same sums: it also splits where the level
 //!    of Ỹ moves, which absorbs what m̂ missed. On ACIC 2016 it is the better
 //!    rule where effects vary and the worse where they are constant
-//!    (docs/benchmarks.md); the gradient rule stays the default.
+//!    (docs/benchmarks.md), and small leaves help where τ varies, hurt where
+//!    it does not; so neither is fixed: *tuning* (module `tune`,
+//!    [`Tuning`], on by default from 300 trees) picks the rule and
+//!    `min_node_size` ∈ {1, 2, 5} by the out-of-bag R-loss of small forests,
+//!    debiased for their Monte Carlo error, then grows the full forest.
+//!    Without tuning: the gradient rule, 5 rows per arm (grf's).
 //! 3. *Prediction*: forest weights αᵢ(x) = mean over trees of
 //!    1{i ∈ leaf(x)}/|leaf(x)| over the estimation rows; τ̂(x) ∈ ℝᴷ⁻¹ solves
 //!    the weighted moment Σα(W̃ − W̄_α)(W̃ − W̄_α)ᵀ τ = Σα(W̃ − W̄_α)(Ỹ − Ȳ_α).
@@ -72,6 +78,7 @@
 
 mod criterion;
 mod model;
+mod predict;
 mod tune;
 pub(crate) use model::debias;
 pub(crate) mod store;
@@ -94,7 +101,11 @@ use tp_learn::tree::{BinMapper, TreeParams, grow_tree_routing};
 /// Causal forest parameters (builder). Defaults follow grf: 2,000 trees,
 /// `sample_fraction` 0.5, `min_node_size` 5 (per arm), mtry = min(⌈√p + 20⌉, p),
 /// honesty with half of each tree's rows for splitting, `alpha` 0.05,
-/// `ci_group_size` 2, unlimited depth, 200-tree nuisance forests.
+/// `ci_group_size` 2, unlimited depth, nuisance forests of max(50, trees/4)
+/// trees (grf's `causal_forest`). With [`Tuning::Auto`] (default) the split
+/// rule and `min_node_size` are chosen by out-of-bag R-loss over a fixed
+/// grid when the forest has at least 300 trees (see [`Tuning`]); a rule or
+/// leaf size set explicitly is kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CausalForest {
     n_trees: usize,
@@ -165,11 +176,11 @@ impl CausalForest {
     /// child. Default 5, or tuned ([`Tuning`]) unless set here.
     pub fn min_node_size(mut self, n: usize) -> Self {
         self.min_node_size = n;
+        self.leaf_set = true;
         self
     }
     /// Features tried per split (`None` = min(⌈√p + 20⌉, p)).
     pub fn mtry(mut self, m: Option<usize>) -> Self {
-        self.leaf_set = true;
         self.mtry = m;
         self
     }
@@ -203,6 +214,7 @@ impl CausalForest {
     /// local least-squares rule ([`SplitRule`]); tuned ([`Tuning`]) unless set here.
     pub fn split_rule(mut self, rule: SplitRule) -> Self {
         self.split_rule = rule;
+        self.rule_set = true;
         self
     }
     /// Whether `fit` tunes the split rule and leaf size by out-of-bag
@@ -214,19 +226,18 @@ impl CausalForest {
     }
     /// Trees of each nuisance forest (m̂ and ê). Default max(50, trees/4), grf's rule.
     pub fn nuisance_trees(mut self, n: usize) -> Self {
-        self.rule_set = true;
         self.nuisance_trees = Some(n);
         self
     }
-    /// User-supplied E[Y|X] for the training rows (should be out-of-fold).
-    pub fn y_hat(mut self, y_hat: Vec<f64>) -> Self {
-        self.y_hat = Some(y_hat);
-        self
 
     /// The nuisance forests' size for this forest: as set, else max(50, trees/4).
     fn nuisance_trees_for_fit(&self) -> usize {
         self.nuisance_trees.unwrap_or((self.n_trees / 4).max(50))
     }
+    /// User-supplied E[Y|X] for the training rows (should be out-of-fold).
+    pub fn y_hat(mut self, y_hat: Vec<f64>) -> Self {
+        self.y_hat = Some(y_hat);
+        self
     }
     /// User-supplied propensities of the treated arms for the training rows
     /// (should be out-of-fold): n values P(W = 1|X) for a binary treatment,
@@ -313,10 +324,6 @@ impl CausalForest {
     /// and computes the out-of-bag effects of the training rows.
     pub fn fit(&self, data: &CausalData) -> Result<CausalForestModel> {
         self.validate(data)?;
-        match data.n_arms() - 1 {
-            1 => self.fit_d::<1>(data),
-            2 => self.fit_d::<2>(data),
-            3 => self.fit_d::<3>(data),
         let grid = tune::grid(self, data);
         if tune::should_tune(self, grid.len()) {
             return tune::fit_tuned(self, data, &grid);
@@ -326,6 +333,10 @@ impl CausalForest {
 
     /// Grows the forest with the parameters as they are (no tuning).
     fn fit_fixed(&self, data: &CausalData) -> Result<CausalForestModel> {
+        match data.n_arms() - 1 {
+            1 => self.fit_d::<1>(data),
+            2 => self.fit_d::<2>(data),
+            3 => self.fit_d::<3>(data),
             4 => self.fit_d::<4>(data),
             5 => self.fit_d::<5>(data),
             6 => self.fit_d::<6>(data),
