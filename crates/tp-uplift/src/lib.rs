@@ -21,7 +21,8 @@
 //!   (scikit-uplift's conventions, golden-tested), uplift@k, uplift by
 //!   percentile, RATE (grf), BLP calibration and GATEs.
 //! - [`forest`]: the honest GRF causal forest ([`CausalForest`]) —
-//!   locally centered, subsampled, gradient-criterion splits, out-of-bag
+//!   locally centered, subsampled, gradient-criterion or exact splits with
+//!   the rule and leaf size tuned by out-of-bag R-loss ([`Tuning`]), out-of-bag
 //!   τ̂ with little-bags confidence intervals, doubly robust ATE; binary or
 //!   multi-arm (K − 1 effects from one forest), stored compactly, serializable.
 //! - [`uplift_forest`]: uplift random forests for binary outcomes (KL, ED,
