@@ -23,6 +23,15 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Uniform draws in [0, 1) from a 64-bit LCG started at `state` (test tables
+/// that do not depend on any crate's RNG).
+fn uniform(mut state: u64) -> impl FnMut() -> f64 {
+    move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64) / ((1u64 << 53) as f64)
+    }
+}
+
 #[test]
 fn simulate_retail_is_byte_identical_for_the_same_seed() {
     let d = tempdir("sim-same");
@@ -369,11 +378,7 @@ fn rct_table(n: usize) -> tp_core::Table {
     let mut arm = Vec::new();
     let mut y = Vec::new();
     let mut region = Vec::new();
-    let mut state: u64 = 12345;
-    let mut unif = || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((state >> 11) as f64) / ((1u64 << 53) as f64)
-    };
+    let mut unif = uniform(12345);
     for _ in 0..n {
         let a = unif() * 2.0 - 1.0;
         let b = unif() * 2.0 - 1.0;

@@ -291,7 +291,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     tp_io::write_table(&args.out, &Table::new(cols)?)?;
     if let Some(path) = &args.save_model {
-        fit.model.save(path).with_context(|| format!("cannot save the model to {}", path.display()))?;
+        save_model(&fit.model, path)?;
     }
     let summary = Summary {
         fit: fit.summary(),
@@ -326,6 +326,11 @@ pub fn run(args: Args) -> Result<()> {
         s.push_str(&format!("wrote {} ({} rows) in {:.1} s", args.out.display(), summary.n, summary.seconds));
         s
     })
+}
+
+/// `--save-model`: writes `model` to `path`.
+fn save_model(model: &CateModel, path: &std::path::Path) -> Result<()> {
+    model.save(path).with_context(|| format!("cannot save the model to {}", path.display()))
 }
 
 #[derive(Serialize)]
@@ -491,15 +496,8 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
     if let Some(path) = &args.save_model {
         let params =
             serde_json::json!({ "method": "causal-forest", "trees": model.n_trees(), "level": args.level });
-        CateModel::from_causal_forest(
-            model,
-            data.feature_names().to_vec(),
-            labels.to_vec(),
-            params,
-            args.seed,
-        )?
-        .save(path)
-        .with_context(|| format!("cannot save the model to {}", path.display()))?;
+        let names = data.feature_names().to_vec();
+        save_model(&CateModel::from_causal_forest(model, names, labels.to_vec(), params, args.seed)?, path)?;
     }
     crate::report::emit(args.json, &summary, || {
         let mut s = format!("causal forest ({} trees):", summary.trees);
@@ -629,15 +627,8 @@ fn run_uplift_forest(
             "min_per_arm": args.min_per_arm,
             "max_features": args.max_features,
         });
-        CateModel::from_uplift_forest(
-            model,
-            data.feature_names().to_vec(),
-            labels.to_vec(),
-            params,
-            args.seed,
-        )?
-        .save(path)
-        .with_context(|| format!("cannot save the model to {}", path.display()))?;
+        let names = data.feature_names().to_vec();
+        save_model(&CateModel::from_uplift_forest(model, names, labels.to_vec(), params, args.seed)?, path)?;
     }
     crate::report::emit(args.json, &summary, || {
         let mut s = format!("uplift forest ({} trees, {}):", summary.trees, summary.criterion);

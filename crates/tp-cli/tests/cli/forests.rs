@@ -2,42 +2,65 @@
 //! three arms), its errors and `--json`; both forests' intervals at `--level`;
 //! the three-arm causal forest; both forests saved and scored by `tp score`.
 
-use super::{s, tempdir, tp};
+use super::{s, tempdir, tp, uniform};
 use tp_core::{Column, Table};
 
-/// A randomized campaign with a 0/1 outcome: base rate 0.2 + 0.1·x2, and
-/// arm k (1-based, of `labels`) adds 0.3 when x1 > 0 (arm 1) or x2 > 0 (arm 2).
-fn purchase_table(n: usize, labels: &[&str]) -> Table {
-    let mut state: u64 = 99;
-    let mut unif = || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((state >> 11) as f64) / ((1u64 << 53) as f64)
-    };
-    let (mut x1, mut x2, mut arm, mut y) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+/// A randomized campaign of `n` rows drawn from `seed`: `id`, x1 and x2
+/// uniform on [−1, 1], `arm` uniform over `labels`, and the outcome column
+/// `outcome` = `y(k, x1, x2, draw)` (k the arm's index; written as integers
+/// when `integer`).
+fn campaign(
+    n: usize,
+    seed: u64,
+    labels: &[&str],
+    (outcome, integer): (&str, bool),
+    mut y: impl FnMut(usize, f64, f64, &mut dyn FnMut() -> f64) -> f64,
+) -> Table {
+    let mut unif = uniform(seed);
+    let (mut x1, mut x2, mut arm, mut ys) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..n {
         let (a, b) = (unif() * 2.0 - 1.0, unif() * 2.0 - 1.0);
         let k = ((unif() * labels.len() as f64) as usize).min(labels.len() - 1);
-        let lift = match k {
-            1 if a > 0.0 => 0.3,
-            2 if b > 0.0 => 0.3,
-            _ => 0.0,
-        };
         x1.push(a);
         x2.push(b);
         arm.push(labels[k].to_string());
-        y.push(i64::from(unif() < 0.2 + 0.1 * b + lift));
+        ys.push(y(k, a, b, &mut unif));
     }
+    let y = if integer {
+        Column::i64(outcome, ys.iter().map(|&v| v as i64).collect())
+    } else {
+        Column::f64(outcome, ys)
+    };
     Table::new(vec![
         Column::i64("id", (0..n as i64).collect()),
         Column::f64("x1", x1),
         Column::f64("x2", x2),
         Column::str("arm", arm),
-        Column::i64("bought", y),
+        y,
     ])
     .unwrap()
 }
 
-fn uplift(data: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> std::process::Output {
+/// A randomized campaign with a 0/1 outcome `bought`: base rate 0.2 + 0.1·x2, and
+/// arm k (1-based, of `labels`) adds 0.3 when x1 > 0 (arm 1) or x2 > 0 (arm 2).
+fn purchase_table(n: usize, labels: &[&str]) -> Table {
+    campaign(n, 99, labels, ("bought", true), |k, a, b, unif| {
+        let lift = match k {
+            1 if a > 0.0 => 0.3,
+            2 if b > 0.0 => 0.3,
+            _ => 0.0,
+        };
+        f64::from(u8::from(unif() < 0.2 + 0.1 * b + lift))
+    })
+}
+
+/// `tp uplift --json` on a [`campaign`] table with outcome column `outcome`.
+fn uplift_on(
+    data: &std::path::Path,
+    out: &std::path::Path,
+    outcome: &str,
+    extra: &[&str],
+) -> std::process::Output {
     let mut args = vec![
         "uplift",
         "--data",
@@ -45,7 +68,7 @@ fn uplift(data: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> std:
         "--treatment",
         "arm",
         "--outcome",
-        "bought",
+        outcome,
         "--id-col",
         "id",
         "--covariates",
@@ -56,6 +79,26 @@ fn uplift(data: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> std:
     ];
     args.extend_from_slice(extra);
     tp(&args)
+}
+
+/// `tp uplift` on a [`purchase_table`].
+fn uplift(data: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    uplift_on(data, out, "bought", extra)
+}
+
+/// `t` with column `col` in place of the one of the same name (moved last).
+fn with_column(t: &Table, col: Column) -> Table {
+    let mut cols: Vec<Column> = t.columns().iter().filter(|c| c.name != col.name).cloned().collect();
+    cols.push(col);
+    Table::new(cols).unwrap()
+}
+
+/// Asserts that a run failed as bad input: exit code 2 and one line that holds every `needle`.
+fn refused(out: &std::process::Output, needles: &[&str]) {
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(needles.iter().all(|n| err.contains(n)), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
 
 fn names(t: &Table) -> Vec<String> {
@@ -163,23 +206,14 @@ fn uplift_forest_rejects_a_non_binary_outcome_and_bad_flags() {
     let mut t = purchase_table(300, &["control", "offer"]);
     let mut y = t.f64_values("bought").unwrap().into_owned();
     y[41] = 3.0;
-    t = Table::new(
-        t.columns()
-            .iter()
-            .filter(|c| c.name != "bought")
-            .cloned()
-            .chain([Column::f64("bought", y)])
-            .collect(),
-    )
-    .unwrap();
+    t = with_column(&t, Column::f64("bought", y));
     let data = d.join("campaign.csv");
     tp_io::write_table(&data, &t).unwrap();
     let cate = d.join("uplift.csv");
-    let out = uplift(&data, &cate, &["--method", "uplift-forest"]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("'bought'") && err.contains("is 3 at data row 42") && err.contains("0/1"), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    refused(
+        &uplift(&data, &cate, &["--method", "uplift-forest"]),
+        &["'bought'", "is 3 at data row 42", "0/1"],
+    );
     // the other checks, on a valid 0/1 outcome
     let good = d.join("good.csv");
     tp_io::write_table(&good, &purchase_table(300, &["control", "offer"])).unwrap();
@@ -218,59 +252,21 @@ fn causal_forest_intervals_follow_the_level() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
-/// A randomized three-arm campaign with a continuous outcome: τ_t1 = 1 + x1,
-/// τ_t2 = 2 − x2, noise sd 1; `n` rows from `seed`.
+/// A randomized three-arm campaign (`ct`, `t1`, `t2`) with a continuous
+/// outcome `y` = x1 − x2 + τ + N(0, 1): τ_t1 = 1 + x1, τ_t2 = 2 − x2.
 fn three_arm_table(n: usize, seed: u64) -> Table {
-    let mut state: u64 = seed;
-    let mut unif = || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((state >> 11) as f64) / ((1u64 << 53) as f64)
-    };
-    let (mut x1, mut x2, mut arm, mut y) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..n {
-        let (a, b) = (unif() * 2.0 - 1.0, unif() * 2.0 - 1.0);
-        let k = ((unif() * 3.0) as usize).min(2);
+    campaign(n, seed, &["ct", "t1", "t2"], ("y", false), |k, a, b, unif| {
         // a normal draw (Box–Muller)
         let noise = (-2.0 * (1.0 - unif()).ln()).sqrt() * (std::f64::consts::TAU * unif()).cos();
-        let tau = [0.0, 1.0 + a, 2.0 - b][k];
-        x1.push(a);
-        x2.push(b);
-        arm.push(["ct", "t1", "t2"][k].to_string());
-        y.push(a - b + tau + noise);
-    }
-    Table::new(vec![
-        Column::i64("id", (0..n as i64).collect()),
-        Column::f64("x1", x1),
-        Column::f64("x2", x2),
-        Column::str("arm", arm),
-        Column::f64("y", y),
-    ])
-    .unwrap()
+        a - b + [0.0, 1.0 + a, 2.0 - b][k] + noise
+    })
 }
 
+/// `tp uplift --method causal-forest` on a [`three_arm_table`].
 fn causal_forest(data: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "uplift",
-        "--data",
-        s(data),
-        "--treatment",
-        "arm",
-        "--outcome",
-        "y",
-        "--control",
-        "ct",
-        "--id-col",
-        "id",
-        "--covariates",
-        "x1,x2",
-        "--method",
-        "causal-forest",
-        "--out",
-        s(out),
-        "--json",
-    ];
+    let mut args = vec!["--control", "ct", "--method", "causal-forest"];
     args.extend_from_slice(extra);
-    tp(&args)
+    uplift_on(data, out, "y", &args)
 }
 
 #[test]
@@ -357,18 +353,11 @@ fn causal_forest_names_an_arm_too_small_to_estimate() {
             })
             .collect()
     };
-    t = Table::new(
-        t.columns().iter().filter(|c| c.name != "arm").cloned().chain([Column::str("arm", arm)]).collect(),
-    )
-    .unwrap();
+    t = with_column(&t, Column::str("arm", arm));
     let data = d.join("campaign.csv");
     tp_io::write_table(&data, &t).unwrap();
     let cate = d.join("cate.csv");
-    let out = causal_forest(&data, &cate, &["--trees", "20"]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("arm 't2'") && err.contains("has 7 rows") && err.contains("at least 20"), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    refused(&causal_forest(&data, &cate, &["--trees", "20"]), &["arm 't2'", "has 7 rows", "at least 20"]);
     let out = causal_forest(&data, &cate, &["--level", "1.5"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--level 1.5"));

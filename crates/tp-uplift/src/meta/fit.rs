@@ -127,22 +127,22 @@ pub fn fit_cate(
     seed: u64,
     params: serde_json::Value,
 ) -> Result<CateModel> {
-    if method == Method::CausalForest {
+    let forest = match method {
+        Method::CausalForest => {
+            Some(("causal-forest", "causal forests with CausalForest", "from_causal_forest"))
+        }
+        Method::UpliftForest => {
+            Some(("uplift-forest", "uplift forests with UpliftForest", "from_uplift_forest"))
+        }
+        _ => None,
+    };
+    if let Some((value, fit, wrap)) = forest {
         return Err(UpliftError::InvalidParameter {
             name: "method".into(),
-            value: "causal-forest".into(),
-            expected: "a meta-learner (s, t, x, r, dr); fit causal forests with CausalForest::params() and \
-                       wrap them with CateModel::from_causal_forest"
-                .into(),
-        });
-    }
-    if method == Method::UpliftForest {
-        return Err(UpliftError::InvalidParameter {
-            name: "method".into(),
-            value: "uplift-forest".into(),
-            expected: "a meta-learner (s, t, x, r, dr); fit uplift forests with UpliftForest::params() and \
-                       wrap them with CateModel::from_uplift_forest"
-                .into(),
+            value: value.into(),
+            expected: format!(
+                "a meta-learner (s, t, x, r, dr); fit {fit}::params() and wrap them with CateModel::{wrap}"
+            ),
         });
     }
     let nuis = match (method.needs_nuisances(), nuisances) {

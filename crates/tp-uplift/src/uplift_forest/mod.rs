@@ -65,7 +65,7 @@ pub mod interval;
 pub use criterion::{Divergence, norm_i};
 pub use interval::UpliftPrediction;
 
-use crate::forest::store::{FlatForest, FlatTree, binned_code};
+use crate::forest::store::{FlatForest, FlatTree};
 use crate::{Result, UpliftError};
 use criterion::summary;
 use rand::Rng;
@@ -302,7 +302,7 @@ fn oob_estimates(forest: &FlatForest, binned: &BinnedMatrix, bags: &[Vec<u64>], 
     let per_row: Vec<Vec<(f64, f64)>> = (0..binned.n_rows())
         .into_par_iter()
         .map_init(Vec::new, |vals: &mut Vec<f64>, i| {
-            let code = binned_code(binned, i);
+            let code = |f: usize| binned.column(f)[i];
             let out_groups: Vec<usize> =
                 (0..bags.len()).filter(|&j| bags[j][i / 64] & (1 << (i % 64)) == 0).collect();
             row_estimates(forest, k, g, &out_groups, |t| forest.leaf(t, &code), vals)
