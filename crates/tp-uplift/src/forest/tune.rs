@@ -26,15 +26,17 @@
 //! centering (the nuisances are fitted once, sized for the full forest, and
 //! shared by every candidate and the final forest) and common seeds across
 //! candidates, so their differences are not seed noise. With τ̂ᴬ, τ̂ᴮ the two
-//! forests' out-of-bag estimates and τ̄ their mean, the Monte Carlo part of
-//! (W̃ᵀ(τ̄ − τ))² has expectation (W̃ᵀ(τ̂ᴬ − τ̂ᴮ))²/4 (the two are independent
-//! given the data), so the debiased loss
-//! L = mean[(Ỹ − W̃ᵀτ̄)² − (W̃ᵀ(τ̂ᴬ − τ̂ᴮ))²/4]
-//! estimates the R-loss of the infinitely large forest, as grf's
-//! `debiased.error` does; without it, small forests would favour large
-//! leaves for their lower Monte Carlo noise alone. Rows that either forest
-//! left without an out-of-bag estimate are skipped. The smallest L wins
-//! (ties: the earlier candidate).
+//! forests' out-of-bag estimates (h trees each) and τ̄ their mean, the Monte
+//! Carlo part of (W̃ᵀ(τ̄ − τ))² has expectation Δ²/4 with Δ = W̃ᵀ(τ̂ᴬ − τ̂ᴮ)
+//! (the two are independent given the data), as grf's `debiased.error`
+//! uses; a forest of T trees has h/T of it. So the loss
+//! L = mean[(Ỹ − W̃ᵀτ̄)² − (1 − h/T)·Δ²/4]
+//! estimates the R-loss of the forest that will be grown (T = its trees):
+//! small forests alone would favour large leaves for their lower Monte
+//! Carlo noise, and a small final forest should not take leaves whose
+//! noise only many trees average away. Rows that either forest left without
+//! an out-of-bag estimate are skipped. The smallest L wins (ties: the
+//! earlier candidate).
 //!
 //! [`Tuning::Auto`] (the default) tunes when the tuning trees (candidates ×
 //! [`TUNE_TREES`], 300 for the full grid) are at most as many as the
@@ -78,7 +80,8 @@ pub struct TuneCandidate {
     pub split_rule: SplitRule,
     /// Minimum rows of every arm per child.
     pub min_node_size: usize,
-    /// Debiased out-of-bag R-loss (lower is better).
+    /// Out-of-bag R-loss, its Monte Carlo part scaled to the final forest's
+    /// trees (lower is better).
     pub loss: f64,
     /// Rows scored (those with out-of-bag estimates in both forests).
     pub rows: usize,
@@ -199,7 +202,8 @@ pub(super) fn fit_tuned(
         };
         let (ta, tb) =
             (oob(derive_seed_str(params.seed, "tune_a"))?, oob(derive_seed_str(params.seed, "tune_b"))?);
-        let (loss, rows) = debiased_rloss(&a, &b, &ta, &tb, n, d);
+        let keep = half as f64 / params.n_trees.max(1) as f64;
+        let (loss, rows) = debiased_rloss(&a, &b, &ta, &tb, n, d, keep);
         candidates.push(TuneCandidate { split_rule: rule, min_node_size: size, loss, rows });
     }
     let chosen = (0..candidates.len())
@@ -214,10 +218,20 @@ pub(super) fn fit_tuned(
     Ok(model)
 }
 
-/// mean over rows of (b − aᵀτ̄)² − (aᵀ(τᴬ − τᴮ))²/4 with τ̄ = (τᴬ + τᴮ)/2;
-/// a and the τ's column-major n × d. Returns (loss, rows scored); NaN
-/// loss when no row has both estimates.
-fn debiased_rloss(a: &[f64], b: &[f64], ta: &[f64], tb: &[f64], n: usize, d: usize) -> (f64, usize) {
+/// mean over rows of (b − aᵀτ̄)² − (1 − keep)·(aᵀ(τᴬ − τᴮ))²/4 with
+/// τ̄ = (τᴬ + τᴮ)/2 and `keep` the share of the Monte Carlo error to keep
+/// (trees per half / trees of the final forest); a and the τ's
+/// column-major n × d. Returns (loss, rows scored); NaN loss when no row
+/// has both estimates.
+fn debiased_rloss(
+    a: &[f64],
+    b: &[f64],
+    ta: &[f64],
+    tb: &[f64],
+    n: usize,
+    d: usize,
+    keep: f64,
+) -> (f64, usize) {
     let (mut sum, mut rows) = (0.0, 0usize);
     for (i, &bi) in b.iter().enumerate().take(n) {
         let (mut fit, mut diff) = (0.0, 0.0);
@@ -227,7 +241,7 @@ fn debiased_rloss(a: &[f64], b: &[f64], ta: &[f64], tb: &[f64], n: usize, d: usi
             diff += a[j] * (ta[j] - tb[j]);
         }
         if fit.is_finite() && diff.is_finite() {
-            sum += (bi - fit).powi(2) - 0.25 * diff * diff;
+            sum += (bi - fit).powi(2) - (1.0 - keep) * 0.25 * diff * diff;
             rows += 1;
         }
     }
@@ -243,12 +257,14 @@ mod tests {
         // two rows, binary: a = (1, −1), b = (2, 0)
         let (a, b) = ([1.0, -1.0], [2.0, 0.0]);
         // equal estimates: plain R-loss ((2 − 1)² + (0 + 1)²)/2 = 1
-        assert_eq!(debiased_rloss(&a, &b, &[1.0, 1.0], &[1.0, 1.0], 2, 1), (1.0, 2));
+        assert_eq!(debiased_rloss(&a, &b, &[1.0, 1.0], &[1.0, 1.0], 2, 1, 0.0), (1.0, 2));
         // estimates 0 and 2 on row 0 (mean 1): minus (1·2)²/4 = 1 on that row
-        assert_eq!(debiased_rloss(&a, &b, &[0.0, 1.0], &[2.0, 1.0], 2, 1), (0.5, 2));
+        assert_eq!(debiased_rloss(&a, &b, &[0.0, 1.0], &[2.0, 1.0], 2, 1, 0.0), (0.5, 2));
+        // keeping a quarter of the Monte Carlo term (final forest 4 × a half): minus 3/4
+        assert_eq!(debiased_rloss(&a, &b, &[0.0, 1.0], &[2.0, 1.0], 2, 1, 0.25), (0.625, 2));
         // a row without an estimate is skipped
-        assert_eq!(debiased_rloss(&a, &b, &[f64::NAN, 1.0], &[1.0, 1.0], 2, 1), (1.0, 1));
-        assert!(debiased_rloss(&a, &b, &[f64::NAN; 2], &[1.0; 2], 2, 1).0.is_nan());
+        assert_eq!(debiased_rloss(&a, &b, &[f64::NAN, 1.0], &[1.0, 1.0], 2, 1, 0.0), (1.0, 1));
+        assert!(debiased_rloss(&a, &b, &[f64::NAN; 2], &[1.0; 2], 2, 1, 0.0).0.is_nan());
     }
 
     #[test]
