@@ -78,7 +78,6 @@
 
 mod criterion;
 mod model;
-mod predict;
 mod tune;
 pub(crate) use model::debias;
 pub(crate) mod store;
