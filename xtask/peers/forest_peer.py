@@ -4,9 +4,10 @@
         EconML CausalForestDML (discrete treatment, default nuisances and cv, `n_estimators` TREES),
         in-sample effect(X) of every row.
     forest_peer.py urf TRAIN.csv TEST.csv TREES DEPTH OUT.csv [seeds=S,...]
-        causalml UpliftRandomForestClassifier (KL, `n_estimators` TREES, `max_depth` DEPTH + 1: causalml
-        counts the root as depth 1, tp counts split levels), uplift of the test rows; with seeds=, one
-        fit per `random_state` (fit_s is their total, prediction included).
+        causalml UpliftRandomForestClassifier (KL, `n_estimators` TREES, `max_depth` DEPTH: causalml
+        0.18's kernel trees count split levels as tp does, root at depth 0; the legacy trees before it
+        counted the root as 1), uplift of the test rows; with seeds=, one fit per `random_state`
+        (fit_s is their total, prediction included).
 """
 
 import json
@@ -48,7 +49,7 @@ def main():
         start = time.perf_counter()
         for seed in seeds or [7]:
             model = UpliftRandomForestClassifier(
-                control_name="0", n_estimators=trees, max_depth=depth + 1, evaluationFunction="KL",
+                control_name="0", n_estimators=trees, max_depth=depth, evaluationFunction="KL",
                 random_state=seed, n_jobs=-1,
             )
             model.fit(xtr, np.where(wtr == 1, "1", "0"), ytr.astype(int))

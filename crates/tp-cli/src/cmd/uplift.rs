@@ -169,7 +169,8 @@ pub struct Args {
     /// Uplift forest: split criterion.
     #[arg(long, value_enum, default_value_t = CriterionArg::Kl)]
     criterion: CriterionArg,
-    /// Uplift forest: split levels (a tree has at most 2^depth leaves; causalml's max_depth − 1).
+    /// Uplift forest: split levels (a tree has at most 2^depth leaves; causalml 0.18's max_depth,
+    /// legacy causalml's max_depth − 1).
     #[arg(long, default_value_t = 4)]
     max_depth: usize,
     /// Uplift forest: minimum rows in each child.

@@ -23,10 +23,11 @@
 //! Leaves store the raw positive rate of every arm; the forest predicts,
 //! per treated arm k, the mean over trees of p̂ₖ − p̂₀ of the row's leaf.
 //!
-//! Differences from causalml, on purpose: candidate thresholds are all bin
-//! boundaries (causalml tries 11 percentiles of the node's values), and
+//! Candidate thresholds are all bin boundaries (causalml 0.18 tries every
+//! threshold; its legacy trees tried 11 percentiles of the node's values).
 //! `max_depth` counts split levels (a tree of depth d has at most 2ᵈ
-//! leaves), where causalml's `max_depth = d + 1` gives the same trees.
+//! leaves), as causalml 0.18's `max_depth` does (its legacy trees counted
+//! the root as depth 1, so their `max_depth = d + 1` gave d levels).
 //!
 //! Trees are grown in parallel; group j draws its half-sample from
 //! `stream(derive_seed_str(seed, "half"), j)`, tree t its bootstrap and
@@ -81,7 +82,8 @@ const MAX_ARMS: usize = 8;
 
 /// Uplift random forest parameters (builder). Defaults follow causalml's
 /// `UpliftRandomForestClassifier`: 10 trees, KL, `max_features` 10,
-/// depth 4 split levels (causalml's `max_depth = 5`), `min_samples_leaf`
+/// depth 4 split levels (legacy causalml's `max_depth = 5`; causalml 0.18
+/// counts split levels and its default 5 is one level deeper), `min_samples_leaf`
 /// 100, `min_samples_treatment` 10, `n_reg` 10, normalization on; and
 /// `ci_group_size` 2 (trees in pairs on shared half-samples, for standard
 /// errors; causalml bootstraps all rows, which is `ci_group_size(1)`).
