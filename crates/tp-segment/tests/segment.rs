@@ -189,6 +189,42 @@ fn kmeans_is_bit_identical_at_1_and_3_threads() {
 }
 
 #[test]
+fn hamerly_inertia_is_the_direct_sum_and_unit_weights_are_ones() {
+    // tol 0 stops only on strict convergence, where Hamerly takes the inertia from its
+    // per-cluster sums (no final pass); tol 1e-2 may stop on the tolerance (a final pass). Either
+    // way it is Σ w ‖x − c_label‖², up to rounding.
+    let (x, _) = blobs(6, 2000, 5, 3.0, 31);
+    let w: Vec<f64> = (0..x.nrows()).map(|i| 0.25 + (i % 5) as f64).collect();
+    let direct = |m: &KMeans, w: Option<&[f64]>| {
+        let c = m.centers();
+        (0..x.nrows())
+            .map(|i| {
+                let l = m.labels()[i];
+                let d2: f64 = (0..5).map(|t| (x[(i, t)] - c[(l, t)]).powi(2)).sum();
+                w.map_or(1.0, |w| w[i]) * d2
+            })
+            .sum::<f64>()
+    };
+    for tol in [0.0, 1e-2] {
+        for weights in [None, Some(&w[..])] {
+            let m = KMeans::params(6).n_init(1).seed(5).tol(tol).fit_weighted(x.as_ref(), weights).unwrap();
+            assert!(m.diagnostics().converged);
+            let want = direct(&m, weights);
+            assert!(close(m.inertia(), want, 1e-12), "tol {tol}: {} vs {want}", m.inertia());
+        }
+    }
+    // no weights reads no weight vector, with the same bits as explicit ones
+    let ones = vec![1.0; x.nrows()];
+    for algo in [Algorithm::Hamerly, Algorithm::Lloyd, Algorithm::MiniBatch { batch_size: 500 }] {
+        let p = KMeans::params(6).n_init(2).seed(8).algorithm(algo);
+        let (a, b) = (p.fit(x.as_ref()).unwrap(), p.fit_weighted(x.as_ref(), Some(&ones)).unwrap());
+        assert_eq!(a.labels(), b.labels(), "{algo:?}");
+        assert_eq!(a.inertia().to_bits(), b.inertia().to_bits(), "{algo:?}");
+        assert_eq!(a.centers(), b.centers(), "{algo:?}");
+    }
+}
+
+#[test]
 fn kmeans_recovers_blobs_and_minibatch_is_close() {
     let (x, truth) = blobs(4, 500, 4, 8.0, 5);
     let m = KMeans::params(4).seed(1).fit(x.as_ref()).unwrap();

@@ -23,7 +23,7 @@
 //! callers cut their fixed blocks into [`TILE`]-row tiles so that buffer
 //! stays in cache.
 
-use super::rows::Rows;
+use super::rows::{Rows, Weights};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
@@ -206,7 +206,7 @@ fn lanes<const W: usize, const R: usize>(block: &[f64], xs: &[&[f64]; R]) -> [[f
 /// Σ_i w_i ‖x_i − c_{label_i}‖² over rows lo..lo + labels.len() (`labels[o]` for row lo + o),
 /// four rows at a time (independent sums: the add latency is hidden), each
 /// distance summed over features in order, as `rows::sq_dist`.
-pub(crate) fn labelled_inertia(x: &Rows, w: &[f64], pts: &Points, lo: usize, labels: &[usize]) -> f64 {
+pub(crate) fn labelled_inertia(x: &Rows, w: Weights<'_>, pts: &Points, lo: usize, labels: &[usize]) -> f64 {
     let d = pts.d;
     let mut total = 0.0;
     let mut quads = labels.chunks_exact(4);

@@ -8,9 +8,18 @@
 //! convergence) or when Σ_j ‖c_j^new − c_j^old‖² ≤ tol · mean feature
 //! variance; if stopped on the tolerance, labels are re-assigned once to the
 //! final centers.
+//!
+//! The inertia: Lloyd sums it over the data once more. Hamerly, when it
+//! converged strictly (and moved no row into an empty cluster in its last
+//! iteration), takes it without another pass: the first assignment pass
+//! computes every row's squared distance to its initial center c⁰_j anyway,
+//! each later label change moves that term between clusters, and with c_j
+//! the weighted mean of its final rows Σ_{i∈j} w_i ‖x_i − c_j‖² =
+//! Σ_{i∈j} w_i ‖x_i − c⁰_j‖² − W_j ‖c_j − c⁰_j‖². It differs from the direct
+//! sum only by rounding (the tests bound it at 1e-12 relative).
 
 use super::dist::{Points, TILE, best_two, labelled_inertia};
-use super::rows::{BLOCK, Rows, for_each_row_dists, sq_dist};
+use super::rows::{BLOCK, Rows, Weights, for_each_row_dists, sq_dist};
 use rayon::prelude::*;
 
 /// Outcome of one K-Means run from given centers.
@@ -24,10 +33,12 @@ pub(crate) struct Run {
     pub inertia_trace: Vec<f64>,
 }
 
-/// Per-block partial sums: Σ w x per cluster, Σ w per cluster, labels changed.
+/// Per-block partial sums: Σ w x per cluster, Σ w per cluster, labels changed;
+/// Hamerly also Σ w ‖x − c⁰‖² per cluster (c⁰: the initial centers).
 struct Partial {
     sums: Vec<f64>,
     weights: Vec<f64>,
+    origin_ss: Vec<f64>,
     changed: usize,
     inertia: f64,
 }
@@ -42,19 +53,26 @@ struct Bounds {
 #[allow(clippy::too_many_arguments)]
 fn assign_block(
     x: &Rows,
-    w: &[f64],
+    w: Weights<'_>,
     pts: &Points,
     lo: usize,
     labels: &mut [usize],
     bounds: Option<(&mut [f64], &mut [f64])>,
     hamerly: Option<(&[f64], &[f64], bool)>,
+    origin: &[f64],
     want_inertia: bool,
 ) -> Partial {
     let (d, k) = (x.d, pts.len());
     let full_pass = !matches!(hamerly, Some((_, _, true)));
     // one scratch per block: a tile of distances (full passes) or one row's
     let mut buf = vec![0.0; if full_pass { TILE * k } else { k }];
-    let mut p = Partial { sums: vec![0.0; k * d], weights: vec![0.0; k], changed: 0, inertia: 0.0 };
+    let mut p = Partial {
+        sums: vec![0.0; k * d],
+        weights: vec![0.0; k],
+        origin_ss: vec![0.0; if hamerly.is_some() { k } else { 0 }],
+        changed: 0,
+        inertia: 0.0,
+    };
     match (bounds, hamerly) {
         (Some((upper, lower)), Some((half_sep, drift, _))) => {
             let (pmax_idx, pmax, psecond) = top_two(drift);
@@ -68,9 +86,11 @@ fn assign_block(
                     let xi = x.row(i);
                     let old = labels[o];
                     let mut a = old;
+                    let mut nearest = 0.0;
                     if full_pass {
                         let (j, s1, s2) = best_two(&buf[(o - t0) * k..(o - t0 + 1) * k]);
                         a = j;
+                        nearest = s1;
                         upper[o] = s1.sqrt();
                         lower[o] = s2.sqrt();
                     } else {
@@ -90,9 +110,10 @@ fn assign_block(
                     labels[o] = a;
                     let wi = w[i];
                     if full_pass {
-                        // first pass: the block's full sums
+                        // first pass (the centers are the initial ones): the block's full sums
                         p.changed += usize::from(a != old);
                         p.weights[a] += wi;
+                        p.origin_ss[a] += wi * nearest;
                         for (s, v) in p.sums[a * d..(a + 1) * d].iter_mut().zip(xi) {
                             *s += wi * v;
                         }
@@ -101,6 +122,8 @@ fn assign_block(
                         p.changed += 1;
                         p.weights[a] += wi;
                         p.weights[old] -= wi;
+                        p.origin_ss[a] += wi * sq_dist(xi, &origin[a * d..(a + 1) * d]);
+                        p.origin_ss[old] -= wi * sq_dist(xi, &origin[old * d..(old + 1) * d]);
                         for (t, v) in xi.iter().enumerate() {
                             p.sums[a * d + t] += wi * v;
                             p.sums[old * d + t] -= wi * v;
@@ -165,7 +188,7 @@ type HamerlyChunk<'a> = (usize, ((&'a mut [usize], &'a mut [f64]), &'a mut [f64]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     x: &Rows,
-    w: &[f64],
+    w: Weights<'_>,
     init: &[f64],
     k: usize,
     max_iter: usize,
@@ -186,7 +209,9 @@ pub(crate) fn run(
     let mut converged = false;
     let mut n_iter = 0;
     let mut trace = Vec::new();
-    let (mut sums, mut weights) = (vec![0.0; k * d], vec![0.0; k]);
+    let (mut sums, mut weights, mut origin_ss) = (vec![0.0; k * d], vec![0.0; k], vec![0.0; k]);
+    // whether the last iteration moved a row's weight to an empty cluster
+    let mut relocated = false;
     for it in 0..max_iter {
         n_iter = it + 1;
         let half_sep = if hamerly { half_separation(&centers, k, d) } else { Vec::new() };
@@ -200,23 +225,26 @@ pub(crate) fn run(
             hamerly,
             &half_sep,
             &drift,
+            init,
             parallel,
             false,
         );
         let incremental = bounds.valid;
         bounds.valid = hamerly;
-        let (part_sums, part_weights, changed, lloyd_inertia) = merge(parts, k, d);
+        let (part, changed, lloyd_inertia) = merge(parts, k, d);
         if incremental {
-            sums.iter_mut().zip(&part_sums).for_each(|(a, b)| *a += b);
-            weights.iter_mut().zip(&part_weights).for_each(|(a, b)| *a += b);
+            sums.iter_mut().zip(&part.sums).for_each(|(a, b)| *a += b);
+            weights.iter_mut().zip(&part.weights).for_each(|(a, b)| *a += b);
+            origin_ss.iter_mut().zip(&part.origin_ss).for_each(|(a, b)| *a += b);
         } else {
-            (sums, weights) = (part_sums, part_weights);
+            (sums, weights, origin_ss) = (part.sums, part.weights, part.origin_ss);
         }
         if !hamerly {
             trace.push(lloyd_inertia);
         }
         // the empty-cluster move changes this iteration's centers only (labels stay)
         let (mut sums, mut weights) = (sums.clone(), weights.clone());
+        relocated = weights.contains(&0.0);
         relocate_empty(x, w, &centers, &labels, &mut sums, &mut weights, k);
         let mut shift_tot = 0.0;
         for j in 0..k {
@@ -242,12 +270,34 @@ pub(crate) fn run(
             break;
         }
     }
-    let inertia = if hamerly {
+    let inertia = if hamerly && strict && !relocated {
+        // the labels are final and each center is its cluster's weighted mean c_j, so
+        // Σ_{i∈j} w_i ‖x_i − c_j‖² = Σ_{i∈j} w_i ‖x_i − c⁰_j‖² − W_j ‖c_j − c⁰_j‖²: the inertia
+        // without another pass over the data
+        (0..k)
+            .map(|j| {
+                let shift = sq_dist(&centers[j * d..(j + 1) * d], &init[j * d..(j + 1) * d]);
+                if weights[j] > 0.0 { origin_ss[j] - weights[j] * shift } else { 0.0 }
+            })
+            .sum()
+    } else if hamerly {
         // one more bounded pass: re-assigns to the final centers (when stopped on
         // the tolerance; after strict convergence nothing moves) and sums the inertia
         let half_sep = half_separation(&centers, k, d);
-        let parts =
-            assign_pass(x, w, &centers, k, &mut labels, &mut bounds, true, &half_sep, &drift, parallel, true);
+        let parts = assign_pass(
+            x,
+            w,
+            &centers,
+            k,
+            &mut labels,
+            &mut bounds,
+            true,
+            &half_sep,
+            &drift,
+            init,
+            parallel,
+            true,
+        );
         parts.iter().map(|p| p.inertia).sum()
     } else {
         if !strict {
@@ -261,7 +311,7 @@ pub(crate) fn run(
 #[allow(clippy::too_many_arguments)]
 fn assign_pass(
     x: &Rows,
-    w: &[f64],
+    w: Weights<'_>,
     centers: &[f64],
     k: usize,
     labels: &mut [usize],
@@ -269,6 +319,7 @@ fn assign_pass(
     hamerly: bool,
     half_sep: &[f64],
     drift: &[f64],
+    origin: &[f64],
     parallel: bool,
     want_inertia: bool,
 ) -> Vec<Partial> {
@@ -277,7 +328,8 @@ fn assign_pass(
     let pts = &pts;
     if hamerly {
         let work = |(b, ((l, u), lo)): HamerlyChunk<'_>| {
-            assign_block(x, w, pts, b * BLOCK, l, Some((u, lo)), Some((half_sep, drift, valid)), want_inertia)
+            let hamerly = Some((half_sep, drift, valid));
+            assign_block(x, w, pts, b * BLOCK, l, Some((u, lo)), hamerly, origin, want_inertia)
         };
         if parallel && x.n > BLOCK {
             labels
@@ -297,7 +349,8 @@ fn assign_pass(
                 .collect()
         }
     } else {
-        let work = |(b, l): (usize, &mut [usize])| assign_block(x, w, pts, b * BLOCK, l, None, None, false);
+        let work =
+            |(b, l): (usize, &mut [usize])| assign_block(x, w, pts, b * BLOCK, l, None, None, origin, false);
         if parallel && x.n > BLOCK {
             labels.par_chunks_mut(BLOCK).enumerate().map(work).collect()
         } else {
@@ -306,22 +359,32 @@ fn assign_pass(
     }
 }
 
-fn merge(parts: Vec<Partial>, k: usize, d: usize) -> (Vec<f64>, Vec<f64>, usize, f64) {
-    let mut sums = vec![0.0; k * d];
-    let mut weights = vec![0.0; k];
-    let mut changed = 0;
-    let mut inertia = 0.0;
+/// The blocks' partial sums added in block order (the merged `changed` and
+/// `inertia` returned beside).
+fn merge(parts: Vec<Partial>, k: usize, d: usize) -> (Partial, usize, f64) {
+    let n_origin = parts.first().map_or(0, |p| p.origin_ss.len());
+    let mut m = Partial {
+        sums: vec![0.0; k * d],
+        weights: vec![0.0; k],
+        origin_ss: vec![0.0; n_origin],
+        changed: 0,
+        inertia: 0.0,
+    };
     for p in parts {
-        for (a, b) in sums.iter_mut().zip(&p.sums) {
+        for (a, b) in m.sums.iter_mut().zip(&p.sums) {
             *a += b;
         }
-        for (a, b) in weights.iter_mut().zip(&p.weights) {
+        for (a, b) in m.weights.iter_mut().zip(&p.weights) {
             *a += b;
         }
-        changed += p.changed;
-        inertia += p.inertia;
+        for (a, b) in m.origin_ss.iter_mut().zip(&p.origin_ss) {
+            *a += b;
+        }
+        m.changed += p.changed;
+        m.inertia += p.inertia;
     }
-    (sums, weights, changed, inertia)
+    let (changed, inertia) = (m.changed, m.inertia);
+    (m, changed, inertia)
 }
 
 /// scikit-learn's empty-cluster rule: each empty cluster takes, in turn, one of
@@ -329,7 +392,7 @@ fn merge(parts: Vec<Partial>, k: usize, d: usize) -> (Vec<f64>, Vec<f64>, usize,
 /// the next assignment; its weight moves).
 fn relocate_empty(
     x: &Rows,
-    w: &[f64],
+    w: Weights<'_>,
     centers: &[f64],
     labels: &[usize],
     sums: &mut [f64],

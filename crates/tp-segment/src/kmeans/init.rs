@@ -6,8 +6,9 @@
 //!
 //! One pass over the data per center. The pass that scores the candidates
 //! of step s also folds step s − 1's chosen center into D(x)² (its distance
-//! is recomputed there, X being read anyway, rather than stored), so each
-//! step reads X once and writes only D(x)². Distances come from the
+//! is recomputed there, X being read anyway, rather than stored; the first
+//! center is folded by the first pass, so the second has nothing to fold),
+//! so each step reads X once and writes only D(x)². Distances come from the
 //! small-point kernel ([`Points::tile`]); the per-block potentials merge in
 //! block order (thread-count independent) and double as the block totals of
 //! the next draw, which then scans a single block of rows (recomputing its
@@ -15,7 +16,7 @@
 //! [`sq_dist_lanes`], whose result does not depend on the instruction set).
 
 use super::dist::{Points, TILE, sq_dist_lanes};
-use super::rows::{BLOCK, BlockStats, NonFinite, Rows, merge_stats};
+use super::rows::{BLOCK, BlockStats, NonFinite, Rows, Weights, merge_stats};
 use rand::Rng;
 use rayon::prelude::*;
 use tp_core::rng::TpRng;
@@ -25,7 +26,7 @@ use tp_core::rng::TpRng;
 /// reads every row anyway) rather than in a pass of its own.
 pub(crate) fn kmeans_plusplus(
     x: &Rows,
-    w: &[f64],
+    w: Weights<'_>,
     k: usize,
     rng: &mut TpRng,
     parallel: bool,
@@ -43,7 +44,7 @@ pub(crate) fn kmeans_plusplus(
     centers.extend_from_slice(x.row(first));
     // D(x)², lagging one center behind: the newest center is folded in by the next pass
     let mut closest = vec![f64::INFINITY; n];
-    let mut newest = x.row(first).to_vec();
+    let mut newest = Some(x.row(first).to_vec());
     let mut block_pot = Vec::new();
     let mut var = None;
     for step in 0..k {
@@ -53,13 +54,18 @@ pub(crate) fn kmeans_plusplus(
         } else {
             let pot: f64 = block_pot.iter().sum();
             let rs: Vec<f64> = (0..trials).map(|_| rng.random::<f64>() * pot).collect();
-            let (closest, c) = (&closest, &newest);
-            sample(n, BLOCK, &block_pot, |i| w[i] * closest[i].min(sq_dist_lanes(x.row(i), c)), &rs)
+            let closest = &closest;
+            match &newest {
+                Some(c) => {
+                    sample(n, BLOCK, &block_pot, |i| w[i] * closest[i].min(sq_dist_lanes(x.row(i), c)), &rs)
+                }
+                None => sample(n, BLOCK, &block_pot, |i| w[i] * closest[i], &rs),
+            }
         };
         let m = cands.len().max(1);
         let cmat: Vec<f64> = cands.iter().flat_map(|&c| x.row(c).iter().copied()).collect();
         let pts = Points::new(&cmat, cands.len(), d);
-        let newest_ref = &newest[..];
+        let newest_ref = newest.as_deref();
         // per block: D(x)² with the newest center, then each candidate's potential
         // Σ w · min(D², distance) (with no candidates: the potential of D² itself)
         let work = |(b, cl): (usize, &mut [f64])| {
@@ -70,11 +76,13 @@ pub(crate) fn kmeans_plusplus(
                 return (vec![0.0; m], st);
             }
             let mut pots = vec![0.0; m];
-            let (mut near, mut dist) = ([0.0; TILE], vec![0.0; TILE * m]);
+            let (mut near, mut dist) = ([f64::INFINITY; TILE], vec![0.0; TILE * m]);
             for t0 in (0..cl.len()).step_by(TILE) {
                 let t1 = (t0 + TILE).min(cl.len());
-                for (o, v) in near[..t1 - t0].iter_mut().enumerate() {
-                    *v = sq_dist_lanes(x.row(lo + t0 + o), newest_ref);
+                if let Some(c) = newest_ref {
+                    for (o, v) in near[..t1 - t0].iter_mut().enumerate() {
+                        *v = sq_dist_lanes(x.row(lo + t0 + o), c);
+                    }
                 }
                 if !cands.is_empty() {
                     pts.tile(x, lo + t0, lo + t1, &mut dist);
@@ -106,9 +114,10 @@ pub(crate) fn kmeans_plusplus(
         let pots: Vec<f64> = (0..m).map(|t| parts.iter().map(|p| p[t]).sum()).collect();
         let best = (0..m).fold(0, |b, t| if pots[t] < pots[b] { t } else { b });
         block_pot = parts.iter().map(|p| p[best]).collect();
-        if let Some(&c) = cands.get(best) {
-            centers.extend_from_slice(x.row(c));
-            newest = x.row(c).to_vec();
+        // (after the first pass there is no newest center: the first is in D² already)
+        newest = cands.get(best).map(|&c| x.row(c).to_vec());
+        if let Some(c) = &newest {
+            centers.extend_from_slice(c);
         }
     }
     Ok((centers, var))

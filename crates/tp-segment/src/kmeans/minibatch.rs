@@ -7,7 +7,7 @@
 
 use super::dist::Points;
 use super::engine::Run;
-use super::rows::{Rows, assign_all, inertia};
+use super::rows::{Rows, Weights, assign_all, inertia};
 use rand::Rng;
 use tp_core::rng::TpRng;
 
@@ -16,7 +16,7 @@ const MAX_NO_IMPROVEMENT: usize = 10;
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     x: &Rows,
-    w: &[f64],
+    w: Weights<'_>,
     init: &[f64],
     k: usize,
     batch: usize,

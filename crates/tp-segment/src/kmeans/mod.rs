@@ -14,7 +14,7 @@ pub(crate) mod rows;
 use crate::error::{Result, SegmentError, check_finite, param};
 use faer::{Mat, MatRef};
 use rayon::prelude::*;
-use rows::Rows;
+use rows::{Rows, Weights};
 
 /// How K-Means iterates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -236,7 +236,7 @@ impl KMeansParams {
     pub fn fit_weighted(&self, x: MatRef<'_, f64>, weights: Option<&[f64]>) -> Result<KMeans> {
         self.validate(x, weights)?;
         let rows = Rows::from_mat(x);
-        let w = weights.map_or_else(|| vec![1.0; rows.n], <[f64]>::to_vec);
+        let w = Weights::new(weights);
         // mini-batch seeds on a subsample, so it needs the statistics pass of its own; the full
         // k-means++ takes them from its first pass
         let var = match self.algorithm {
@@ -251,18 +251,25 @@ impl KMeansParams {
                     let m = (3 * batch_size).max(self.k).min(rows.n);
                     let idx = sample_without_replacement(rows.n, m, &mut rng);
                     let sub = rows.subset(&idx);
-                    let sw: Vec<f64> = idx.iter().map(|&i| w[i]).collect();
-                    let (init, _) = init::kmeans_plusplus(&sub, &sw, self.k, &mut rng, self.parallel, false)
-                        .map_err(non_finite)?;
+                    let sw: Option<Vec<f64>> = weights.map(|w| idx.iter().map(|&i| w[i]).collect());
+                    let (init, _) = init::kmeans_plusplus(
+                        &sub,
+                        Weights::new(sw.as_deref()),
+                        self.k,
+                        &mut rng,
+                        self.parallel,
+                        false,
+                    )
+                    .map_err(non_finite)?;
                     (init, var)
                 }
                 _ => {
-                    let (init, var) = init::kmeans_plusplus(&rows, &w, self.k, &mut rng, self.parallel, true)
+                    let (init, var) = init::kmeans_plusplus(&rows, w, self.k, &mut rng, self.parallel, true)
                         .map_err(non_finite)?;
                     (init, var.expect("statistics from the first pass"))
                 }
             };
-            Ok(self.run_from(&rows, &w, &init, self.tol * var, &mut rng))
+            Ok(self.run_from(&rows, w, &init, self.tol * var, &mut rng))
         };
         let runs: Vec<engine::Run> = if self.parallel && self.n_init > 1 {
             (0..self.n_init).into_par_iter().map(one).collect::<Result<_>>()?
@@ -291,18 +298,18 @@ impl KMeansParams {
         check_finite("initial centers", centers)?;
         let rows = Rows::from_mat(x);
         let var = input_stats(&rows)?;
-        let w = weights.map_or_else(|| vec![1.0; rows.n], <[f64]>::to_vec);
+        let w = Weights::new(weights);
         let tol = self.tol * var;
         let init = rows::row_major(centers);
         let mut rng = tp_core::rng::stream(self.seed, 0);
-        let run = self.run_from(&rows, &w, &init, tol, &mut rng);
+        let run = self.run_from(&rows, w, &init, tol, &mut rng);
         Ok(self.keep_best(vec![run], rows.d))
     }
 
     fn run_from(
         &self,
         rows: &Rows,
-        w: &[f64],
+        w: Weights<'_>,
         init: &[f64],
         tol: f64,
         rng: &mut tp_core::rng::TpRng,

@@ -114,6 +114,35 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// Sample weights: all 1 (no vector to read: the unweighted fits stream one
+/// array less) or given per row. `w[i]` reads either.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Weights<'a> {
+    /// Every row weighs 1.
+    Unit,
+    /// One weight per row.
+    Given(&'a [f64]),
+}
+
+impl<'a> Weights<'a> {
+    /// `None` = unit weights.
+    pub fn new(w: Option<&'a [f64]>) -> Self {
+        w.map_or(Weights::Unit, Weights::Given)
+    }
+}
+
+impl std::ops::Index<usize> for Weights<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn index(&self, i: usize) -> &f64 {
+        match self {
+            Weights::Unit => &1.0,
+            Weights::Given(w) => &w[i],
+        }
+    }
+}
+
 /// A non-finite input entry: (row, column, value).
 pub(crate) type NonFinite = (usize, usize, f64);
 
@@ -189,7 +218,7 @@ pub(crate) fn assign_all(x: &Rows, centers: &[f64], parallel: bool) -> Vec<usize
 }
 
 /// Σ w_i ‖x_i − c_{label_i}‖², summed per block then in block order.
-pub(crate) fn inertia(x: &Rows, w: &[f64], centers: &[f64], labels: &[usize], parallel: bool) -> f64 {
+pub(crate) fn inertia(x: &Rows, w: Weights<'_>, centers: &[f64], labels: &[usize], parallel: bool) -> f64 {
     let pts = Points::new(centers, centers.len() / x.d, x.d);
     let part = |b: usize| {
         let (lo, hi) = (b * BLOCK, ((b + 1) * BLOCK).min(x.n));
