@@ -78,6 +78,7 @@
 
 mod criterion;
 mod model;
+mod predict;
 mod tune;
 pub(crate) use model::debias;
 pub(crate) mod store;

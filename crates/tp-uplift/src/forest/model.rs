@@ -2,10 +2,10 @@
 //! moments, prediction by the forest-weighted moment, little-bags variance,
 //! binary or multi-arm.
 
-use super::criterion::{MAX_TREATED, solve_in_place};
-use super::store::{FlatForest, binned_code};
+use super::criterion::MAX_TREATED;
+use super::predict::predict;
+use super::store::FlatForest;
 use crate::{Result, UpliftError};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tp_core::faer::{Mat, MatRef};
 use tp_core::stats::{mean_se, normal_cdf, normal_pdf, normal_quantile};
@@ -63,8 +63,6 @@ pub struct CausalForestModel {
     pub(super) tuning: Option<super::TuneReport>,
 }
 
-/// Rows per parallel prediction chunk.
-const CHUNK: usize = 256;
 /// Depths (root = 1) counted by the variable importance.
 const IMPORTANCE_DEPTH: usize = 4;
 /// Propensity clipping of the doubly robust scores.
@@ -95,15 +93,12 @@ impl CausalForestModel {
     pub(crate) fn assemble(f: Fitted<'_>) -> Self {
         let n = f.arms.len();
         let (d, g) = (f.d, f.group_size);
-        let (oob_tau, oob_se) = predict_rows(&f.forest, d, g, n, |i, vote| {
-            for t in 0..f.forest.n_trees() {
-                let bag = &f.bags[f.bag_of_tree[t]];
-                vote(
-                    t,
-                    (bag[i / 64] & (1 << (i % 64)) == 0).then(|| f.forest.leaf(t, binned_code(f.binned, i))),
-                );
-            }
-        });
+        let codes = |rows: std::ops::Range<usize>, out: &mut Vec<u8>| {
+            out.clear();
+            rows.for_each(|i| out.extend_from_slice(f.binned.row(i)));
+        };
+        let in_bag = |t: usize, i: usize| f.bags[f.bag_of_tree[t]][i / 64] & (1 << (i % 64)) != 0;
+        let (oob_tau, oob_se) = predict(&f.forest, d, g, n, codes, in_bag);
         // grf's multi-arm scores: μ̂₀ = m̂ − Σₖ êₖτ̂ₖ, μ̂ₖ = μ̂₀ + τ̂ₖ,
         // Γₖ = τ̂ₖ + 1{W=k}(Y − μ̂ₖ)/êₖ − 1{W=0}(Y − μ̂₀)/ê₀
         let mut scores = vec![f64::NAN; n * d];
@@ -160,8 +155,8 @@ impl CausalForestModel {
     pub fn predict_arms(&self, x: MatRef<'_, f64>) -> Result<ArmEffects> {
         self.check_x(x)?;
         let n = x.nrows();
-        let p = self.forest.n_features();
-        let (tau, se) = predict_rows_binned(&self.forest, self.d, self.group_size, x, p);
+        let codes = |rows, out: &mut Vec<u8>| self.forest.bin_rows(x, rows, out);
+        let (tau, se) = predict(&self.forest, self.d, self.group_size, n, codes, |_, _| false);
         Ok(ArmEffects {
             tau: Mat::from_fn(n, self.d, |i, k| tau[k * n + i]),
             se: Mat::from_fn(n, self.d, |i, k| se[k * n + i]),
@@ -332,201 +327,6 @@ fn intervals(tau: Vec<f64>, tau_se: Vec<f64>, level: f64) -> ForestPrediction {
     ForestPrediction { tau, tau_se, tau_lo, tau_hi }
 }
 
-/// Predictions for new rows: each chunk is binned on the fly.
-fn predict_rows_binned(
-    forest: &FlatForest,
-    d: usize,
-    g: usize,
-    x: MatRef<'_, f64>,
-    p: usize,
-) -> (Vec<f64>, Vec<f64>) {
-    let n = x.nrows();
-    let mut out = vec![[f64::NAN; 2 * MAX_TREATED]; n];
-    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
-        let start = c * CHUNK;
-        let mut codes = Vec::new();
-        forest.bin_rows(x, start..start + chunk.len(), &mut codes);
-        let mut scratch = Scratch::new(forest.n_trees());
-        for (k, o) in chunk.iter_mut().enumerate() {
-            scratch.clear();
-            for t in 0..forest.n_trees() {
-                scratch.vote(forest, t, Some(forest.leaf(t, |f| codes[k * p + f])));
-            }
-            *o = scratch.estimate(d, g);
-        }
-    });
-    columns(out, d)
-}
-
-/// Predictions for rows 0..n where `votes(i, vote)` calls `vote(t, leaf)`
-/// for every tree t (`None`: the tree does not vote for row i).
-fn predict_rows(
-    forest: &FlatForest,
-    d: usize,
-    g: usize,
-    n: usize,
-    votes: impl Fn(usize, &mut dyn FnMut(usize, Option<usize>)) + Sync,
-) -> (Vec<f64>, Vec<f64>) {
-    let mut out = vec![[f64::NAN; 2 * MAX_TREATED]; n];
-    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
-        let mut scratch = Scratch::new(forest.n_trees());
-        for (k, o) in chunk.iter_mut().enumerate() {
-            scratch.clear();
-            votes(c * CHUNK + k, &mut |t, l| scratch.vote(forest, t, l));
-            *o = scratch.estimate(d, g);
-        }
-    });
-    columns(out, d)
-}
-
-fn columns(rows: Vec<[f64; 2 * MAX_TREATED]>, d: usize) -> (Vec<f64>, Vec<f64>) {
-    let n = rows.len();
-    let mut tau = vec![0.0; n * d];
-    let mut se = vec![0.0; n * d];
-    for (i, r) in rows.iter().enumerate() {
-        for k in 0..d {
-            tau[k * n + i] = r[k];
-            se[k * n + i] = r[MAX_TREATED + k];
-        }
-    }
-    (tau, se)
-}
-
-/// Per-row buffer of the trees' leaf payloads (`None` = tree skipped).
-struct Scratch<'f> {
-    votes: Vec<Option<&'f [f64]>>,
-}
-
-impl<'f> Scratch<'f> {
-    fn new(trees: usize) -> Self {
-        Self { votes: Vec::with_capacity(trees) }
-    }
-    fn clear(&mut self) {
-        self.votes.clear();
-    }
-    fn vote(&mut self, forest: &'f FlatForest, t: usize, leaf: Option<usize>) {
-        debug_assert_eq!(self.votes.len(), t);
-        self.votes.push(leaf.map(|l| forest.payload(l)).filter(|m| !m[0].is_nan()));
-    }
-    fn estimate(&self, d: usize, g: usize) -> [f64; 2 * MAX_TREATED] {
-        estimate(&self.votes, d, g)
-    }
-}
-
-/// Reads a leaf payload: (a, b, ab, aaᵀ as a full d × d matrix).
-#[inline]
-fn unpack<'v>(v: &'v [f64], d: usize, aa: &mut [f64; 64]) -> (&'v [f64], f64, &'v [f64]) {
-    let tri = &v[2 * d + 1..];
-    let mut at = 0;
-    for k in 0..d {
-        for j in k..d {
-            aa[k * d + j] = tri[at];
-            aa[j * d + k] = tri[at];
-            at += 1;
-        }
-    }
-    (&v[..d], v[d], &v[d + 1..2 * d + 1])
-}
-
-/// The forest-weighted moment estimate and the little-bags variance per arm
-/// from each tree's leaf moments, trees in groups of `g`: τ̂ in `[..d]`, SE
-/// in `[MAX_TREATED..MAX_TREATED + d]`.
-pub(crate) fn estimate(votes: &[Option<&[f64]>], d: usize, g: usize) -> [f64; 2 * MAX_TREATED] {
-    let mut out = [f64::NAN; 2 * MAX_TREATED];
-    let (mut a, mut b, mut ab, mut aa) = ([0.0; MAX_TREATED], 0.0, [0.0; MAX_TREATED], [0.0; 64]);
-    let mut leaf_aa = [0.0; 64];
-    let mut k_votes = 0usize;
-    for v in votes.iter().flatten() {
-        let (la, lb, lab) = unpack(v, d, &mut leaf_aa);
-        for k in 0..d {
-            a[k] += la[k];
-            ab[k] += lab[k];
-        }
-        for (s, l) in aa[..d * d].iter_mut().zip(&leaf_aa[..d * d]) {
-            *s += l;
-        }
-        b += lb;
-        k_votes += 1;
-    }
-    if k_votes == 0 {
-        return out;
-    }
-    let kf = k_votes as f64;
-    a[..d].iter_mut().chain(ab[..d].iter_mut()).chain(aa[..d * d].iter_mut()).for_each(|v| *v /= kf);
-    b /= kf;
-    // M = AA − AAᵀ, τ̂ = M⁻¹(AB − A·B)
-    let mut m = [0.0; 64];
-    let mut tau = [0.0; MAX_TREATED];
-    for k in 0..d {
-        for j in 0..d {
-            m[k * d + j] = aa[k * d + j] - a[k] * a[j];
-        }
-        tau[k] = ab[k] - a[k] * b;
-    }
-    if (0..d).any(|k| m[k * d + k] <= 0.0) {
-        return out;
-    }
-    let m_copy = m;
-    if solve_in_place(&mut m[..d * d], &mut tau[..d], d).is_none() {
-        return out;
-    }
-    out[..d].copy_from_slice(&tau[..d]);
-    if g < 2 {
-        return out;
-    }
-    // M⁻¹ as columns, to project each tree's ψ
-    let mut m_inv = [0.0; 64];
-    for c in 0..d {
-        let mut mm = m_copy;
-        let mut e = [0.0; MAX_TREATED];
-        e[c] = 1.0;
-        if solve_in_place(&mut mm[..d * d], &mut e[..d], d).is_none() {
-            return out;
-        }
-        for r in 0..d {
-            m_inv[r * d + c] = e[r];
-        }
-    }
-    let mu = b - (0..d).map(|k| a[k] * tau[k]).sum::<f64>();
-    let (mut total, mut between, mut groups) = ([0.0; MAX_TREATED], [0.0; MAX_TREATED], 0usize);
-    for grp in votes.chunks_exact(g) {
-        if grp.iter().any(Option::is_none) {
-            continue;
-        }
-        groups += 1;
-        let mut sum = [0.0; MAX_TREATED];
-        for v in grp.iter().flatten() {
-            let (la, lb, lab) = unpack(v, d, &mut leaf_aa);
-            let at: f64 = (0..d).map(|k| la[k] * tau[k]).sum();
-            let resid = lb - at - mu;
-            let mut psi = [0.0; MAX_TREATED];
-            for k in 0..d {
-                let aat: f64 = (0..d).map(|j| leaf_aa[k * d + j] * tau[j]).sum();
-                psi[k] = (lab[k] - aat - la[k] * mu) - a[k] * resid;
-            }
-            for k in 0..d {
-                let phi: f64 = (0..d).map(|j| m_inv[k * d + j] * psi[j]).sum();
-                total[k] += phi * phi;
-                sum[k] += phi;
-            }
-        }
-        for k in 0..d {
-            let mean = sum[k] / g as f64;
-            between[k] += mean * mean;
-        }
-    }
-    if groups == 0 {
-        return out;
-    }
-    for k in 0..d {
-        let between = between[k] / groups as f64;
-        let total = total[k] / (groups * g) as f64;
-        let noise = (total - between) / (g - 1) as f64;
-        out[MAX_TREATED + k] = debias(between, noise, groups as f64).max(0.0).sqrt();
-    }
-    out
-}
-
 /// grf's objective-Bayes correction of V_between − noise: a uniform prior
 /// on [0, ∞) for the true variance and a Gaussian error of the moment
 /// estimate with scale max(V_between, noise)·√(2/G). The uplift forest's
@@ -573,32 +373,5 @@ mod tests {
     fn debias_keeps_positive_and_is_identity_far_from_zero() {
         assert!((debias(10.0, 1.0, 1e6) - 9.0).abs() < 1e-9);
         assert!(debias(1.0, 2.0, 50.0) > 0.0);
-    }
-
-    #[test]
-    fn estimate_solves_the_moment_equation() {
-        // leaves (a, b, ab, aa); two trees, one group
-        let l1 = [0.1, 0.5, 0.4, 0.3];
-        let l2 = [-0.1, 0.2, 0.2, 0.2];
-        let out = estimate(&[Some(&l1), Some(&l2)], 1, 2);
-        let (a, b, ab, aa) = (0.0, 0.35, 0.3, 0.25);
-        assert!((out[0] - (ab - a * b) / (aa - a * a)).abs() < 1e-12);
-        assert!(out[MAX_TREATED].is_finite() && out[MAX_TREATED] >= 0.0);
-        let one = estimate(&[Some(&l1), None], 1, 2);
-        assert!((one[0] - (0.4 - 0.05) / (0.3 - 0.01)).abs() < 1e-12);
-        assert!(one[MAX_TREATED].is_nan());
-    }
-
-    #[test]
-    fn two_arm_estimate_solves_the_vector_moment_equation() {
-        // one leaf with a = (0.1, −0.2), b = 0.3, ab = (0.2, 0.1), aa = [[0.4, 0.05], [0.05, 0.3]]
-        let l = [0.1, -0.2, 0.3, 0.2, 0.1, 0.4, 0.05, 0.3];
-        assert_eq!(l.len(), leaf_width(2));
-        let out = estimate(&[Some(&l)], 2, 1);
-        let m = [0.4 - 0.01, 0.05 + 0.02, 0.05 + 0.02, 0.3 - 0.04];
-        let r = [0.2 - 0.03, 0.1 + 0.06];
-        let det = m[0] * m[3] - m[1] * m[2];
-        let want = [(m[3] * r[0] - m[1] * r[1]) / det, (m[0] * r[1] - m[2] * r[0]) / det];
-        assert!((out[0] - want[0]).abs() < 1e-12 && (out[1] - want[1]).abs() < 1e-12, "{out:?}");
     }
 }

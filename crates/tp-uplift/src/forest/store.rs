@@ -13,10 +13,13 @@
 
 use serde::{Deserialize, Serialize};
 use tp_core::faer::MatRef;
-use tp_learn::tree::{BinMapper, BinnedMatrix, Tree};
+use tp_learn::tree::{BinMapper, Tree};
 
 /// Marks a leaf in `feature`.
 const LEAF: u32 = u32::MAX;
+
+/// Rows walking a tree together in [`FlatForest::leaves_of`].
+const LANES: usize = 8;
 
 /// Many trees over binned features with `width` f64 per leaf.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,6 +211,47 @@ impl FlatForest {
         self.leaf_start[t] as usize + local
     }
 
+    /// The code of NaN per feature (one past its last finite bin).
+    pub fn nan_codes(&self) -> Vec<u8> {
+        self.cuts.iter().map(|c| c.len() as u8 + 1).collect()
+    }
+
+    /// Global leaf indices in tree `t` of many rows at once: `rows` index
+    /// `codes` (row-major, `p` codes a row); `nan` from
+    /// [`nan_codes`](Self::nan_codes). Rows walk the tree [`LANES`] at a
+    /// time, level by level, so their memory reads overlap instead of
+    /// waiting on one another.
+    pub fn leaves_of(&self, t: usize, rows: &[u32], codes: &[u8], p: usize, nan: &[u8], out: &mut Vec<u32>) {
+        let (a, b) = (self.node_start[t] as usize, self.node_start[t + 1] as usize);
+        let (feature, bin, nan_left, child) =
+            (&self.feature[a..b], &self.bin[a..b], &self.nan_left[a..b], &self.child[a..b]);
+        let first = self.leaf_start[t] as u32;
+        out.clear();
+        for lanes in rows.chunks(LANES) {
+            // a leaf keeps its lanes where they are; missing lanes repeat the first row
+            let at: [usize; LANES] = std::array::from_fn(|l| lanes[l.min(lanes.len() - 1)] as usize * p);
+            let mut k = [0usize; LANES];
+            loop {
+                let mut done = true;
+                for l in 0..LANES {
+                    let kk = k[l];
+                    let leaf = feature[kk] == LEAF;
+                    let f = if leaf { 0 } else { feature[kk] as usize };
+                    let c = codes[at[l] + f];
+                    let is_nan = c == nan[f];
+                    let left = (is_nan & nan_left[kk]) | (!is_nan & (c <= bin[kk]));
+                    let next = if left { kk + 1 } else { child[kk] as usize };
+                    k[l] = if leaf { kk } else { next };
+                    done &= leaf;
+                }
+                if done {
+                    break;
+                }
+            }
+            out.extend(k[..lanes.len()].iter().map(|&k| first + child[k]));
+        }
+    }
+
     /// The payload of global leaf `l`.
     #[inline]
     pub fn payload(&self, l: usize) -> &[f64] {
@@ -256,18 +300,17 @@ impl FlatForest {
     }
 }
 
-/// Code of feature f of training row i.
-#[inline]
-pub(crate) fn binned_code(data: &BinnedMatrix, i: usize) -> impl Fn(usize) -> u8 + '_ {
-    move |f| data.column(f)[i]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use tp_core::faer::Mat;
     use tp_core::rng::stream;
-    use tp_learn::tree::{TreeParams, VarianceCriterion, grow_tree};
+    use tp_learn::tree::{BinnedMatrix, TreeParams, VarianceCriterion, grow_tree};
+
+    /// Code of feature f of training row i.
+    fn binned_code(data: &BinnedMatrix, i: usize) -> impl Fn(usize) -> u8 + '_ {
+        move |f| data.column(f)[i]
+    }
 
     #[test]
     fn flat_trees_route_rows_like_the_engine() {
@@ -304,6 +347,14 @@ mod tests {
                 let l = forest.leaf(t, |f| codes[i * 3 + f]);
                 assert_eq!(forest.payload(l)[0] as usize, want);
                 assert_eq!(forest.leaf(t, binned_code(&data, i)), l);
+            }
+            // many rows at once, in any order, with a partial last group of lanes
+            let rows: Vec<u32> = (0..n as u32).rev().step_by(3).collect();
+            let mut many = Vec::new();
+            forest.leaves_of(t, &rows, &codes, 3, &forest.nan_codes(), &mut many);
+            assert_eq!(many.len(), rows.len());
+            for (&r, &l) in rows.iter().zip(&many) {
+                assert_eq!(l as usize, forest.leaf(t, |f| codes[r as usize * 3 + f]));
             }
         }
         let json = serde_json::to_string(&forest).unwrap();
