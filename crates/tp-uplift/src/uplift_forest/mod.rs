@@ -307,7 +307,7 @@ fn oob_estimates(forest: &FlatForest, binned: &BinnedMatrix, bags: &[Vec<u64>], 
             let code = |f: usize| binned.column(f)[i];
             let out_groups: Vec<usize> =
                 (0..bags.len()).filter(|&j| bags[j][i / 64] & (1 << (i % 64)) == 0).collect();
-            row_estimates(forest, k, g, &out_groups, |t| forest.leaf(t, &code), vals)
+            row_estimates(forest, k, g, &out_groups, |t| forest.leaf(t, code), vals)
         })
         .collect();
     let (tau, se) = estimate_matrices(&per_row, k);
