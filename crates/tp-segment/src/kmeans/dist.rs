@@ -119,6 +119,32 @@ impl Points {
         }
     }
 
+    /// [`Points::tile`] (skipped when there are no points) and, row by row
+    /// in step with it, each row's [`sq_dist_lanes`] to `extra` into
+    /// `near[..hi − lo]` (k-means++: the candidates and the newest center).
+    /// Interleaved, the first touch of a row (a cache miss) overlaps the
+    /// distance work of the rows before it, where two loops would stall then
+    /// compute in turn.
+    pub fn tile_near(
+        &self,
+        x: &Rows,
+        lo: usize,
+        hi: usize,
+        out: &mut [f64],
+        extra: &[f64],
+        near: &mut [f64],
+    ) {
+        let near = &mut near[..hi - lo];
+        if self.gemm {
+            for (o, v) in near.iter_mut().enumerate() {
+                *v = sq_dist_lanes(x.row(lo + o), extra);
+            }
+            self.tile(x, lo, hi, out);
+        } else {
+            faer::traits::pulp::Arch::new().dispatch(DirectTileNear { pts: self, x, lo, out, extra, near });
+        }
+    }
+
     /// Index and squared distance of the nearest point (first on ties).
     #[inline]
     pub fn nearest(&self, x: &[f64], buf: &mut [f64]) -> (usize, f64) {
@@ -159,6 +185,45 @@ impl faer::traits::pulp::WithSimd for DirectTile<'_, '_> {
         for o in quads.into_remainder().chunks_exact_mut(m) {
             direct::<1>(&pts.panel, m, d, [x.row(i)], o);
             i += 1;
+        }
+    }
+}
+
+/// [`DirectTile`] with each row's distance to one extra point beside.
+struct DirectTileNear<'a, 'r> {
+    pts: &'a Points,
+    x: &'a Rows<'r>,
+    lo: usize,
+    out: &'a mut [f64],
+    extra: &'a [f64],
+    near: &'a mut [f64],
+}
+
+impl faer::traits::pulp::WithSimd for DirectTileNear<'_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: faer::traits::pulp::Simd>(self, _simd: S) {
+        let Self { pts, x, lo, out, extra, near } = self;
+        let (m, d, rows) = (pts.m, pts.d, near.len());
+        let mut o = 0;
+        while o + 4 <= rows {
+            let i = lo + o;
+            let xs = [x.row(i), x.row(i + 1), x.row(i + 2), x.row(i + 3)];
+            for (v, xr) in near[o..o + 4].iter_mut().zip(xs) {
+                *v = sq_dist_lanes(xr, extra);
+            }
+            if m > 0 {
+                direct::<4>(&pts.panel, m, d, xs, &mut out[o * m..(o + 4) * m]);
+            }
+            o += 4;
+        }
+        for o in o..rows {
+            let xr = x.row(lo + o);
+            near[o] = sq_dist_lanes(xr, extra);
+            if m > 0 {
+                direct::<1>(&pts.panel, m, d, [xr], &mut out[o * m..(o + 1) * m]);
+            }
         }
     }
 }
@@ -237,7 +302,7 @@ pub(crate) fn labelled_inertia(x: &Rows, w: Weights<'_>, pts: &Points, lo: usize
 /// as (s0 + s1) + (s2 + s3)): vectorizes across features, so it is the
 /// fast form for one point; the same value on every instruction set (the
 /// order is fixed in the code), not bit-equal to `rows::sq_dist`.
-#[inline]
+#[inline(always)]
 pub(crate) fn sq_dist_lanes(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0; 4];
     let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
@@ -300,6 +365,34 @@ mod tests {
                 for j in 0..m {
                     let want = sq_dist(&x[i * d..(i + 1) * d], &c[j * d..(j + 1) * d]);
                     assert_eq!(out[i * m + j].to_bits(), want.to_bits(), "m {m} d {d} row {i} point {j}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tile_near_is_tile_and_four_lane_distance_bit_for_bit() {
+        let (n, d) = (263, 16);
+        let x = data(n, d, 7);
+        let rows = Rows::from_mat(MatRef::from_row_major_slice(&x, n, d));
+        let extra = data(1, d, 9);
+        for (m, gemm) in [(0, false), (3, false), (4, false), (8, false), (5, true)] {
+            let p = Points::with_path(&data(m, d, 3), m, d, gemm);
+            for (lo, hi) in [(0, n), (5, 6), (10, 17)] {
+                let (mut a, mut b) = (vec![0.0; n * m], vec![0.0; n * m]);
+                let mut near = vec![0.0; n];
+                p.tile_near(&rows, lo, hi, &mut a, &extra, &mut near);
+                if m > 0 {
+                    p.tile(&rows, lo, hi, &mut b);
+                }
+                let rows_m = (hi - lo) * m;
+                assert!(
+                    a[..rows_m].iter().zip(&b[..rows_m]).all(|(u, v)| u.to_bits() == v.to_bits()),
+                    "m {m}"
+                );
+                for (o, v) in near[..hi - lo].iter().enumerate() {
+                    let want = sq_dist_lanes(rows.row(lo + o), &extra);
+                    assert_eq!(v.to_bits(), want.to_bits(), "m {m} rows {lo}..{hi} row {o}");
                 }
             }
         }

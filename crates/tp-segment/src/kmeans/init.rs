@@ -9,7 +9,8 @@
 //! is recomputed there, X being read anyway, rather than stored; the first
 //! center is folded by the first pass, so the second has nothing to fold),
 //! so each step reads X once and writes only D(x)². Distances come from the
-//! small-point kernel ([`Points::tile`]); the per-block potentials merge in
+//! small-point kernel ([`Points::tile_near`]: the newest center and the
+//! candidates row by row, in step); the per-block potentials merge in
 //! block order (thread-count independent) and double as the block totals of
 //! the next draw, which then scans a single block of rows (recomputing its
 //! distances to the previous center with the same function,
@@ -79,13 +80,10 @@ pub(crate) fn kmeans_plusplus(
             let (mut near, mut dist) = ([f64::INFINITY; TILE], vec![0.0; TILE * m]);
             for t0 in (0..cl.len()).step_by(TILE) {
                 let t1 = (t0 + TILE).min(cl.len());
-                if let Some(c) = newest_ref {
-                    for (o, v) in near[..t1 - t0].iter_mut().enumerate() {
-                        *v = sq_dist_lanes(x.row(lo + t0 + o), c);
-                    }
-                }
-                if !cands.is_empty() {
-                    pts.tile(x, lo + t0, lo + t1, &mut dist);
+                match newest_ref {
+                    Some(c) => pts.tile_near(x, lo + t0, lo + t1, &mut dist, c, &mut near),
+                    None if !cands.is_empty() => pts.tile(x, lo + t0, lo + t1, &mut dist),
+                    None => {}
                 }
                 for o in t0..t1 {
                     let ci = cl[o].min(near[o - t0]);
