@@ -295,6 +295,7 @@ pub(crate) struct Lu<const D: usize> {
 
 impl<const D: usize> Lu<D> {
     /// `None` when (nearly) singular, as [`solve_in_place`].
+    #[allow(clippy::needless_range_loop)] // index notation of the elimination
     pub fn factor(mut m: [[f64; D]; D]) -> Option<Self> {
         let scale = (0..D).map(|k| m[k][k].abs()).fold(0.0, f64::max);
         if scale.is_nan() || scale <= 0.0 {
@@ -324,6 +325,7 @@ impl<const D: usize> Lu<D> {
 
     /// Overwrites `rhs` with the solution.
     #[inline]
+    #[allow(clippy::needless_range_loop)] // index notation of the elimination
     pub fn solve(&self, rhs: &mut [f64; D]) {
         for c in 0..D {
             rhs.swap(self.pivot[c], c);
@@ -347,6 +349,7 @@ impl<const D: usize> Lu<D> {
 /// Explained sum of squares of the least-squares fit b ≈ μ + aᵀτ over a
 /// set of rows: (Σb)²/n + C_abᵀ C_aa⁻¹ C_ab; `None` when W̃ has (nearly) no
 /// variance in the set.
+#[allow(clippy::needless_range_loop)] // index notation of the formulas
 fn explained<const D: usize>(m: &Moments<D>) -> Option<f64> {
     let mut caa = [[0.0; D]; D];
     let mut cab = [0.0; D];

@@ -138,6 +138,7 @@ struct Spread {
 impl Spread {
     /// Adds one complete group's votes.
     #[inline]
+    #[allow(clippy::needless_range_loop)] // index notation of the formulas
     fn group<'v>(&mut self, votes: impl Iterator<Item = &'v [f64]>, s: &Solved, d: usize, g: usize) {
         self.groups += 1;
         let mut leaf_aa = [0.0; 64];
@@ -309,10 +310,12 @@ mod tests {
         let mapper = BinMapper::fit(x.as_ref(), 255, &mut stream(0, 0));
         let data = mapper.transform(x.as_ref());
         let crit = VarianceCriterion::new(&y, &w);
-        let params = TreeParams { max_depth: 7, min_samples_leaf: 20, mtry: Some(2), ..TreeParams::default() };
+        let params =
+            TreeParams { max_depth: 7, min_samples_leaf: 20, mtry: Some(2), ..TreeParams::default() };
         let flats: Vec<FlatTree> = (0..trees)
             .map(|t: usize| {
-                let rows: Vec<u32> = (0..n as u32).filter(|r| (r * 7 + t as u32) % 3 != 0).collect();
+                let rows: Vec<u32> =
+                    (0..n as u32).filter(|r| !(r * 7 + t as u32).is_multiple_of(3)).collect();
                 let tree = grow_tree(&data, &mapper, &crit, rows, &params, &mut stream(t as u64, 1)).tree;
                 let mut flat = FlatTree::from_tree(&tree);
                 for l in 0..tree.n_leaves() {
@@ -328,7 +331,7 @@ mod tests {
             })
             .collect();
         let forest = FlatForest::new(&mapper, 4, flats);
-        let skip = |t: usize, i: usize| (i * 13 + t / g * 5) % 4 == 0;
+        let skip = |t: usize, i: usize| (i * 13 + t / g * 5).is_multiple_of(4);
         let codes = |rows: Range<usize>, out: &mut Vec<u8>| {
             out.clear();
             rows.for_each(|i| out.extend_from_slice(data.row(i)));
