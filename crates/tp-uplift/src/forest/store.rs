@@ -179,7 +179,14 @@ impl FlatForest {
         if self.width == 0 || !self.leaves.len().is_multiple_of(self.width) {
             return Err("leaf buffer is not a whole number of leaves".into());
         }
+        // a NaN code is one past the last finite bin and must fit in a u8
+        if let Some(f) = self.cuts.iter().position(|c| c.len() > usize::from(u8::MAX) - 1) {
+            return Err(format!("feature {f} has more than {} cut points", u8::MAX - 1));
+        }
         for t in 0..self.n_trees() {
+            if self.leaf_start[t + 1] < self.leaf_start[t] {
+                return Err(format!("tree {t} has bad offsets"));
+            }
             let (a, b) = (self.node_start[t] as usize, self.node_start[t + 1] as usize);
             let leaves = (self.leaf_start[t + 1] - self.leaf_start[t]) as usize;
             if a >= b || b > m || self.leaf_start[t + 1] as usize * self.width > self.leaves.len() {
@@ -360,5 +367,12 @@ mod tests {
         let json = serde_json::to_string(&forest).unwrap();
         let back: FlatForest = serde_json::from_str(&json).unwrap();
         assert_eq!(back, forest);
+        // damage a loaded file could carry is an error, not an overflow
+        let mut bad = forest.clone();
+        bad.leaf_start.swap(1, 2);
+        assert!(bad.check().unwrap_err().contains("offsets"));
+        let mut bad = forest.clone();
+        bad.cuts[0] = (0..255).map(f64::from).collect();
+        assert!(bad.check().unwrap_err().contains("cut points"));
     }
 }
