@@ -167,8 +167,8 @@ fn main() -> Res<()> {
             if let Some(t) = model.tuning() {
                 for c in &t.candidates {
                     eprintln!(
-                        "tune {:?} min_node_size={} loss={:.5} rows={}",
-                        c.split_rule, c.min_node_size, c.loss, c.rows
+                        "tune {:?} min_node_size={} loss={:.5} se={:.5} rows={}",
+                        c.split_rule, c.min_node_size, c.loss, c.se, c.rows
                     );
                 }
             }

@@ -164,7 +164,8 @@ fn tuning_runs_by_default_from_300_trees_and_keeps_what_the_user_set() {
     assert_eq!(report.candidates.len(), 6);
     assert_eq!(report.trees_per_candidate, 52);
     let best = report.best();
-    assert!(report.candidates.iter().all(|c| c.loss >= best.loss && c.rows > 700), "{report:?}");
+    let low = report.candidates.iter().map(|c| c.loss).fold(f64::INFINITY, f64::min);
+    assert!(best.loss <= low + best.se && report.candidates.iter().all(|c| c.rows > 700), "{report:?}");
     assert!(report.candidates.iter().all(|c| [1, 2, 5].contains(&c.min_node_size)));
     assert!(fit(CausalForest::params().n_trees(298)).tuning().is_none());
     assert!(fit(CausalForest::params().n_trees(300).tune(Tuning::Never)).tuning().is_none());
