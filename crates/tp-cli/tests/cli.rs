@@ -543,6 +543,70 @@ fn causal_forest_saves_and_scores_new_customers() {
 }
 
 #[test]
+fn causal_forest_tuning_is_reported_and_can_be_turned_off() {
+    let d = tempdir("forest-tune");
+    let data = d.join("rct.csv");
+    tp_io::write_table(&data, &rct_table(800)).unwrap();
+    let run = |tune: &str, trees: &str| {
+        let out = tp(&[
+            "uplift",
+            "--data",
+            s(&data),
+            "--treatment",
+            "arm",
+            "--outcome",
+            "y",
+            "--covariates",
+            "x1,x2",
+            "--method",
+            "causal-forest",
+            "--trees",
+            trees,
+            "--tune",
+            tune,
+            "--seed",
+            "2",
+            "--out",
+            s(&d.join("cate.csv")),
+            "--json",
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    // always: six candidates (two rules × leaves 1, 2, 5), each with its loss and SE, and the choice
+    let v = run("always", "40");
+    let t = &v["tuning"];
+    let c = t["candidates"].as_array().expect("tuning.candidates");
+    assert_eq!(c.len(), 6, "{t}");
+    let chosen = t["chosen"].as_u64().unwrap() as usize;
+    let low = c.iter().map(|c| c["loss"].as_f64().unwrap()).fold(f64::INFINITY, f64::min);
+    assert!(c[chosen]["loss"].as_f64().unwrap() <= low + c[chosen]["se"].as_f64().unwrap(), "{t}");
+    assert!(c.iter().all(|c| ["gradient", "exact"].contains(&c["split_rule"].as_str().unwrap())));
+    // never (and auto below 300 trees): no tuning in the summary
+    assert!(run("never", "40").get("tuning").is_none());
+    assert!(run("auto", "40").get("tuning").is_none());
+    // a bad value names the choices
+    let out = tp(&[
+        "uplift",
+        "--data",
+        s(&data),
+        "--treatment",
+        "arm",
+        "--outcome",
+        "y",
+        "--method",
+        "causal-forest",
+        "--tune",
+        "sometimes",
+        "--out",
+        s(&d.join("x.csv")),
+    ]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("never"));
+    assert!(!d.join("x.csv").exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn demo_runs_the_pipeline_and_scores_it_against_the_truth() {
     let d = tempdir("demo");
     let out = tp(&["demo", "--out", s(&d), "--customers", "500", "--seed", "3", "--json"]);

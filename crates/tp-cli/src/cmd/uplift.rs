@@ -14,8 +14,8 @@ use tp_core::stats::normal_quantile;
 use tp_core::{Column, Table};
 use tp_io::ReadOptions;
 use tp_uplift::{
-    CateModel, CausalForest, CausalForestModel, Divergence, LearnerKind, Method, UpliftForest, UpliftParams,
-    UpliftSummary,
+    CateModel, CausalForest, CausalForestModel, Divergence, LearnerKind, Method, Tuning, UpliftForest,
+    UpliftParams, UpliftSummary,
 };
 
 /// Meta-learner.
@@ -37,6 +37,27 @@ pub enum MethodArg {
     /// Uplift random forest for a 0/1 outcome (KL, ED, Chi or CTS splits), binary or multi-arm,
     /// with out-of-bag uplift and little-bags intervals.
     UpliftForest,
+}
+
+/// When the causal forest tunes its split rule and leaf size (`tp_uplift::Tuning`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TuneArg {
+    /// When the forest has at least 300 trees.
+    Auto,
+    /// Always.
+    Always,
+    /// Never: grf's gradient rule and 5 rows of every arm per leaf.
+    Never,
+}
+
+impl From<TuneArg> for Tuning {
+    fn from(t: TuneArg) -> Tuning {
+        match t {
+            TuneArg::Auto => Tuning::Auto,
+            TuneArg::Always => Tuning::Always,
+            TuneArg::Never => Tuning::Never,
+        }
+    }
 }
 
 /// Split criterion of the uplift forest.
@@ -163,9 +184,12 @@ pub struct Args {
     /// Forests: number of trees (default 2000 for the causal forest, 100 for the uplift forest).
     #[arg(long)]
     trees: Option<usize>,
-    /// Causal forest: trees of each nuisance forest (E[Y|X], E[W|X]); default 200.
+    /// Causal forest: trees of each nuisance forest (E[Y|X], E[W|X]); default max(50, trees/4) (grf).
     #[arg(long)]
     nuisance_trees: Option<usize>,
+    /// Causal forest: choose the split rule and leaf size by out-of-bag R-loss (auto: from 300 trees).
+    #[arg(long, value_enum, default_value_t = TuneArg::Auto)]
+    tune: TuneArg,
     /// Uplift forest: split criterion.
     #[arg(long, value_enum, default_value_t = CriterionArg::Kl)]
     criterion: CriterionArg,
@@ -345,6 +369,9 @@ struct ForestSummary {
     effects: Vec<ForestEffect>,
     diagnostics: tp_uplift::DiagnosticsSummary,
     variable_importance: Vec<(String, f64)>,
+    /// What tuning tried and chose (absent when the forest did not tune).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tuning: Option<tp_uplift::TuneReport>,
     n: usize,
     trees: usize,
     seconds: f64,
@@ -414,7 +441,8 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
             count[a]
         );
     }
-    let mut params = CausalForest::params().n_trees(args.trees.unwrap_or(2000)).seed(args.seed);
+    let mut params =
+        CausalForest::params().n_trees(args.trees.unwrap_or(2000)).tune(args.tune.into()).seed(args.seed);
     if let Some(m) = args.nuisance_trees {
         params = params.nuisance_trees(m);
     }
@@ -490,6 +518,7 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
             .cloned()
             .zip(model.variable_importance().iter().copied())
             .collect(),
+        tuning: model.tuning().cloned(),
         n,
         trees: model.n_trees(),
         seconds: start.elapsed().as_secs_f64(),
