@@ -371,6 +371,13 @@ fn segment_writes_ids_segments_and_factors() {
 }
 
 /// An RCT table with a known effect τ(x) = 2 + x1 on a continuous outcome.
+/// `tp uplift --data DATA --treatment arm --outcome y REST…` on an [`rct_table`] file.
+fn uplift(data: &Path, rest: &[&str]) -> Output {
+    let mut args = vec!["uplift", "--data", s(data), "--treatment", "arm", "--outcome", "y"];
+    args.extend_from_slice(rest);
+    tp(&args)
+}
+
 fn rct_table(n: usize) -> tp_core::Table {
     use tp_core::{Column, Table};
     let mut x1 = Vec::new();
@@ -407,28 +414,24 @@ fn uplift_score_evaluate_round_trip() {
     let data = d.join("rct.csv");
     tp_io::write_table(&data, &rct_table(2000)).unwrap();
     let (cate, model, scored) = (d.join("cate.csv"), d.join("model.json"), d.join("scored.csv"));
-    let out = tp(&[
-        "uplift",
-        "--data",
-        s(&data),
-        "--treatment",
-        "arm",
-        "--outcome",
-        "y",
-        "--id-col",
-        "id",
-        "--method",
-        "t",
-        "--covariates",
-        "x1,x2,region",
-        "--seed",
-        "3",
-        "--out",
-        s(&cate),
-        "--save-model",
-        s(&model),
-        "--json",
-    ]);
+    let out = uplift(
+        &data,
+        &[
+            "--id-col",
+            "id",
+            "--method",
+            "t",
+            "--covariates",
+            "x1,x2,region",
+            "--seed",
+            "3",
+            "--out",
+            s(&cate),
+            "--save-model",
+            s(&model),
+            "--json",
+        ],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // true ATE = 2 + mean(x1); the AIPW estimate is within 4 SE of the sample truth
@@ -490,29 +493,25 @@ fn causal_forest_saves_and_scores_new_customers() {
     tp_io::write_table(&train, &all.take_rows(&rows[..1200])).unwrap();
     tp_io::write_table(&fresh, &all.take_rows(&rows[1200..])).unwrap();
     let (cate, model, scored) = (d.join("cate.csv"), d.join("forest.json"), d.join("scored.csv"));
-    let out = tp(&[
-        "uplift",
-        "--data",
-        s(&train),
-        "--treatment",
-        "arm",
-        "--outcome",
-        "y",
-        "--id-col",
-        "id",
-        "--covariates",
-        "x1,x2",
-        "--method",
-        "causal-forest",
-        "--trees",
-        "200",
-        "--seed",
-        "4",
-        "--out",
-        s(&cate),
-        "--save-model",
-        s(&model),
-    ]);
+    let out = uplift(
+        &train,
+        &[
+            "--id-col",
+            "id",
+            "--covariates",
+            "x1,x2",
+            "--method",
+            "causal-forest",
+            "--trees",
+            "200",
+            "--seed",
+            "4",
+            "--out",
+            s(&cate),
+            "--save-model",
+            s(&model),
+        ],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let score = |out_path: &std::path::Path| {
         tp(&["score", "--model", s(&model), "--data", s(&fresh), "--id-col", "id", "--out", s(out_path)])
@@ -548,28 +547,24 @@ fn causal_forest_tuning_is_reported_and_can_be_turned_off() {
     let data = d.join("rct.csv");
     tp_io::write_table(&data, &rct_table(800)).unwrap();
     let run = |tune: &str, trees: &str| {
-        let out = tp(&[
-            "uplift",
-            "--data",
-            s(&data),
-            "--treatment",
-            "arm",
-            "--outcome",
-            "y",
-            "--covariates",
-            "x1,x2",
-            "--method",
-            "causal-forest",
-            "--trees",
-            trees,
-            "--tune",
-            tune,
-            "--seed",
-            "2",
-            "--out",
-            s(&d.join("cate.csv")),
-            "--json",
-        ]);
+        let out = uplift(
+            &data,
+            &[
+                "--covariates",
+                "x1,x2",
+                "--method",
+                "causal-forest",
+                "--trees",
+                trees,
+                "--tune",
+                tune,
+                "--seed",
+                "2",
+                "--out",
+                s(&d.join("cate.csv")),
+                "--json",
+            ],
+        );
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
@@ -586,21 +581,8 @@ fn causal_forest_tuning_is_reported_and_can_be_turned_off() {
     assert!(run("never", "40").get("tuning").is_none());
     assert!(run("auto", "40").get("tuning").is_none());
     // a bad value names the choices
-    let out = tp(&[
-        "uplift",
-        "--data",
-        s(&data),
-        "--treatment",
-        "arm",
-        "--outcome",
-        "y",
-        "--method",
-        "causal-forest",
-        "--tune",
-        "sometimes",
-        "--out",
-        s(&d.join("x.csv")),
-    ]);
+    let out =
+        uplift(&data, &["--method", "causal-forest", "--tune", "sometimes", "--out", s(&d.join("x.csv"))]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("never"));
     assert!(!d.join("x.csv").exists());
     std::fs::remove_dir_all(&d).unwrap();
@@ -709,28 +691,24 @@ fn causal_forest_writes_intervals_that_contain_the_estimate() {
     let data = d.join("rct.csv");
     tp_io::write_table(&data, &rct_table(1500)).unwrap();
     let cate = d.join("cate.csv");
-    let out = tp(&[
-        "uplift",
-        "--data",
-        s(&data),
-        "--treatment",
-        "arm",
-        "--outcome",
-        "y",
-        "--id-col",
-        "id",
-        "--method",
-        "causal-forest",
-        "--covariates",
-        "x1,x2",
-        "--trees",
-        "400",
-        "--seed",
-        "2",
-        "--out",
-        s(&cate),
-        "--json",
-    ]);
+    let out = uplift(
+        &data,
+        &[
+            "--id-col",
+            "id",
+            "--method",
+            "causal-forest",
+            "--covariates",
+            "x1,x2",
+            "--trees",
+            "400",
+            "--seed",
+            "2",
+            "--out",
+            s(&cate),
+            "--json",
+        ],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let t = tp_io::read_table(&data, &tp_io::ReadOptions::new()).unwrap();
