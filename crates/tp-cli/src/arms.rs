@@ -74,6 +74,11 @@ impl Arms {
         self.labels.len()
     }
 
+    /// Whether there are no arms (never, once built: a contrast needs two).
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
     /// Index of `label`, if it is an arm.
     pub fn index(&self, label: &str) -> Option<usize> {
         self.labels.iter().position(|l| l == label)

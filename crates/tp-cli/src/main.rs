@@ -5,15 +5,9 @@
 //! machine-readable summary with `--json` (logs go to stderr), and exits with
 //! code 2 and a one-line error on bad input.
 
-mod arms;
-mod causal;
-mod cmd;
-mod html;
-mod pipeline;
-mod report;
-
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+use tp_cli::cmd;
 
 /// Targeting and profiling: from behavior logs to a priced, checked targeting decision.
 #[derive(Debug, Parser)]

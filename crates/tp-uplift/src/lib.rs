@@ -25,6 +25,8 @@
 //!   the rule and leaf size tuned by out-of-bag R-loss ([`Tuning`]), out-of-bag
 //!   τ̂ with little-bags confidence intervals, doubly robust ATE; binary or
 //!   multi-arm (K − 1 effects from one forest), stored compactly, serializable.
+//! - [`forest_run`]: the causal forest as `tp uplift` and Python run it
+//!   (every training row's out-of-bag τ̂ completed, per-arm outcome models).
 //! - [`uplift_forest`]: uplift random forests for binary outcomes (KL, ED,
 //!   Chi, CTS divergences; causalml's conventions), binary or multi-arm,
 //!   with out-of-bag uplift and little-bags standard errors.
@@ -65,6 +67,7 @@ pub mod diagnostics;
 mod error;
 pub mod evaluate;
 pub mod forest;
+pub mod forest_run;
 mod learner;
 pub mod meta;
 pub mod model;

@@ -9,6 +9,8 @@ mod effects;
 mod forest;
 #[path = "uplift/forest_multi.rs"]
 mod forest_multi;
+#[path = "uplift/forest_run.rs"]
+mod forest_run;
 #[path = "uplift/forest_uplift.rs"]
 mod forest_uplift;
 #[path = "uplift/golden.rs"]

@@ -14,8 +14,8 @@ use tp_core::stats::normal_quantile;
 use tp_core::{Column, Table};
 use tp_io::ReadOptions;
 use tp_uplift::{
-    CateModel, CausalForest, CausalForestModel, Divergence, LearnerKind, Method, Tuning, UpliftForest,
-    UpliftParams, UpliftSummary,
+    CateModel, CausalForest, Divergence, LearnerKind, Method, Tuning, UpliftForest, UpliftParams,
+    UpliftSummary,
 };
 
 /// Meta-learner.
@@ -388,38 +388,10 @@ struct ForestEffect {
     ci_high: f64,
 }
 
-/// The per-arm outcome means and propensities (`n × K`) implied by a causal
-/// forest's centering nuisances m̂ = E[Y|X], êₖ = P(W=k|X) and out-of-bag
-/// τ̂ₖ (`tau` column-major `n × (K − 1)`, arm k at `[(k−1)·n, k·n)`):
-/// μ̂₀ = m̂ − Σⱼ êⱼτ̂ⱼ, μ̂ₖ = m̂ + (1 − êₖ)τ̂ₖ − Σ_{j≠k} êⱼτ̂ⱼ (= μ̂₀ + τ̂ₖ);
-/// êₖ and ê₀ = 1 − Σⱼ êⱼ clipped to [0.01, 0.99] as the forest's own doubly
-/// robust scores do. They feed `tp_core::aipw_scores` and serve as the
-/// reward model of off-policy evaluation.
-pub fn forest_arm_models(model: &CausalForestModel, tau: &[f64]) -> (Mat<f64>, Mat<f64>) {
-    let (m_hat, _) = model.nuisances();
-    let (n, d) = (m_hat.len(), model.n_treated());
-    let w: Vec<&[f64]> =
-        (1..=d).map(|a| model.propensity_arm(a).expect("every treated arm has a propensity")).collect();
-    let e = Mat::from_fn(n, d + 1, |i, a| {
-        if a == 0 {
-            (1.0 - w.iter().map(|w| w[i]).sum::<f64>()).clamp(0.01, 0.99)
-        } else {
-            w[a - 1][i].clamp(0.01, 0.99)
-        }
-    });
-    let mu = Mat::from_fn(n, d + 1, |i, a| {
-        let others: f64 = (0..d).filter(|&j| j + 1 != a).map(|j| w[j][i] * tau[j * n + i]).sum();
-        if a == 0 {
-            m_hat[i] - others
-        } else {
-            m_hat[i] + (1.0 - w[a - 1][i]) * tau[(a - 1) * n + i] - others
-        }
-    });
-    (mu, e)
-}
-
-/// Fewest rows of any arm the causal forest accepts (see `run_forest`).
-const MIN_ROWS_PER_ARM: usize = 20;
+use tp_uplift::forest_run::MIN_ROWS_PER_ARM;
+/// The per-arm outcome means and propensities implied by a causal forest (moved to tp-uplift,
+/// shared with the Python package).
+pub use tp_uplift::forest_run::forest_arm_models;
 
 /// `tp uplift --method causal-forest`: out-of-bag τ̂ of every treated arm
 /// with little-bags intervals, the forest's doubly robust ATEs, overlap
@@ -427,18 +399,13 @@ const MIN_ROWS_PER_ARM: usize = 20;
 /// centering nuisances.
 fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start: Instant) -> Result<()> {
     let file = args.data.display().to_string();
-    // each tree estimates on a quarter of the rows (half-sample, then the honest half), and a leaf
-    // needs 5 rows of every arm (grf's min node size): fewer than 4 × 5 rows of an arm leave most
-    // trees without it, and its propensity, effect and standard error are not estimable
-    let mut count = vec![0usize; data.n_arms()];
-    data.arms().iter().for_each(|&a| count[a] += 1);
-    if let Some(a) = count.iter().position(|&c| c < MIN_ROWS_PER_ARM) {
+    // see MIN_ROWS_PER_ARM for why
+    if let Some((a, count)) = tp_uplift::forest_run::sparse_arm(data) {
         bail!(
-            "{file}: arm '{}' of column '{}' has {} rows; --method causal-forest needs at least \
+            "{file}: arm '{}' of column '{}' has {count} rows; --method causal-forest needs at least \
              {MIN_ROWS_PER_ARM} rows of every arm: merge it into another arm or drop its rows",
             arms.labels()[a],
             args.treatment,
-            count[a]
         );
     }
     let mut params =
@@ -446,28 +413,9 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
     if let Some(m) = args.nuisance_trees {
         params = params.nuisance_trees(m);
     }
-    let model = params.fit(data).with_context(|| file.clone())?;
+    let tp_uplift::forest_run::ForestFit { model, oob: pred, mu, e, .. } =
+        tp_uplift::forest_run::fit_forest(&params, data, args.level).with_context(|| file.clone())?;
     let (n, d) = (data.n(), model.n_treated());
-    // per treated arm: out-of-bag τ̂, se, lo, hi
-    let mut pred: Vec<tp_uplift::ForestPrediction> =
-        (1..=d).map(|a| model.oob_interval_arm(a, args.level)).collect::<Result<_, _>>()?;
-    // a row inside every group's half-sample has no out-of-bag tree (likely only with few trees):
-    // its τ̂ and interval come from the whole forest instead
-    let inbag: Vec<usize> = (0..n).filter(|&i| !pred[0].tau[i].is_finite()).collect();
-    if !inbag.is_empty() {
-        let x = data.covariates();
-        let rows = Mat::from_fn(inbag.len(), data.p(), |r, j| x[(inbag[r], j)]);
-        let fill = model.predict_arms(rows.as_ref())?;
-        let z = normal_quantile(0.5 + args.level / 2.0);
-        for (k, p) in pred.iter_mut().enumerate() {
-            for (r, &i) in inbag.iter().enumerate() {
-                let (t, se) = (fill.tau[(r, k)], fill.se[(r, k)]);
-                (p.tau[i], p.tau_se[i], p.tau_lo[i], p.tau_hi[i]) = (t, se, t - z * se, t + z * se);
-            }
-        }
-    }
-    let tau: Vec<f64> = pred.iter().flat_map(|p| p.tau.iter().copied()).collect();
-    let (mu, e) = forest_arm_models(&model, &tau);
     let gamma = tp_core::aipw_scores(data.outcome(), data.arms(), mu.as_ref(), e.as_ref())?;
     let diagnostics = tp_uplift::diagnostics::diagnose(
         data,
