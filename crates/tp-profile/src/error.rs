@@ -94,6 +94,12 @@ pub enum ProfileError {
         /// Why.
         reason: String,
     },
+    /// A saved profile state (`tp profile --state`) is malformed.
+    #[error("the profile state is damaged: {reason}; save it again with tp profile --save-state")]
+    CorruptState {
+        /// What is wrong, naming the customer and field.
+        reason: String,
+    },
     /// The catalog spec is inconsistent with the catalog table.
     #[error("catalog spec: {reason}")]
     Spec {

@@ -262,7 +262,13 @@ impl Diagnostics {
 }
 
 /// The mergeable profile summary of a set of customers.
+///
+/// Deserialization validates the state ([`ProfileState::validate`]): a
+/// damaged file is an error naming the customer and field, never a state
+/// that panics later. Whether it fits a catalog is checked when it is used
+/// with one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StateForm")]
 pub struct ProfileState {
     /// Parameters (with `as_of` resolved).
     pub params: ProfileParams,
@@ -274,7 +280,104 @@ pub struct ProfileState {
     pub diagnostics: Diagnostics,
 }
 
+/// The unchecked on-disk form of a [`ProfileState`].
+#[derive(Deserialize)]
+struct StateForm {
+    params: ProfileParams,
+    layout: Vec<String>,
+    customers: BTreeMap<i64, CustomerAcc>,
+    diagnostics: Diagnostics,
+}
+
+impl TryFrom<StateForm> for ProfileState {
+    type Error = ProfileError;
+
+    fn try_from(f: StateForm) -> Result<Self> {
+        let state = ProfileState {
+            params: f.params,
+            layout: f.layout,
+            customers: f.customers,
+            diagnostics: f.diagnostics,
+        };
+        state.validate()?;
+        Ok(state)
+    }
+}
+
+/// Largest |visit day| a state may hold: gaps between days then fit an i64
+/// and a day converts to f64 exactly.
+const MAX_DAY: i64 = 1 << 52;
+
+impl CustomerAcc {
+    /// What is wrong with this customer's sums, if anything (`width`: the
+    /// layout's length, the bound of slot and numeric indices).
+    fn problem(&self, width: usize) -> Option<String> {
+        let scalars = [
+            ("w", self.w),
+            ("w2", self.w2),
+            ("lines", self.lines),
+            ("promo_lines", self.promo_lines),
+            ("spend", self.spend),
+            ("total_spend", self.total_spend),
+        ];
+        if let Some((name, v)) = scalars.iter().find(|(_, v)| !v.is_finite()) {
+            return Some(format!("{name} is {v}"));
+        }
+        match &self.cat {
+            SlotSums::Dense(v) => {
+                if v.len() > width {
+                    return Some(format!("{} slot sums for a layout of {width}", v.len()));
+                }
+                if let Some(k) = v.iter().position(|x| !x.is_finite()) {
+                    return Some(format!("slot {k} sum is {}", v[k]));
+                }
+            }
+            SlotSums::Sparse(v) => {
+                if let Some(&(k, x)) = v.iter().find(|(k, x)| *k as usize >= width || !x.is_finite()) {
+                    return Some(format!("slot {k} sum {x} (layout has {width} entries)"));
+                }
+                if v.windows(2).any(|w| w[0].0 >= w[1].0) {
+                    return Some("sparse slots are not strictly increasing".into());
+                }
+            }
+        }
+        if self.num.len() > width || self.num.iter().any(|x| !x.is_finite()) {
+            return Some(format!(
+                "{} numeric sums, not all finite (layout has {width} entries)",
+                self.num.len()
+            ));
+        }
+        if let Some(&(d, v)) =
+            self.visits.iter().find(|(d, v)| !(-MAX_DAY..=MAX_DAY).contains(d) || !v.is_finite())
+        {
+            return Some(format!("visit day {d} with spend {v} (days must lie within ±2^52, spend finite)"));
+        }
+        if self.visits.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return Some("visit days are not strictly increasing".into());
+        }
+        None
+    }
+}
+
 impl ProfileState {
+    /// Checks a state read from a file: valid parameters with a finite
+    /// reference day, and per customer finite sums, slot indices inside the
+    /// layout, sparse slots and visit days strictly increasing.
+    pub fn validate(&self) -> Result<()> {
+        let corrupt = |reason: String| ProfileError::CorruptState { reason };
+        self.params.validate().map_err(|e| corrupt(format!("params: {e}")))?;
+        if self.params.as_of.is_none() {
+            return Err(corrupt("params.as_of (the reference day) is missing".into()));
+        }
+        let width = self.layout.len();
+        for (id, c) in &self.customers {
+            if let Some(why) = c.problem(width) {
+                return Err(corrupt(format!("customer {id}: {why}")));
+            }
+        }
+        Ok(())
+    }
+
     /// An empty state for `catalog` at reference day `as_of`.
     pub fn empty(catalog: &Catalog, params: &ProfileParams, as_of: f64) -> Result<Self> {
         params.validate()?;
@@ -391,6 +494,26 @@ impl ProfileState {
             return Err(ProfileError::Incompatible {
                 reason: "the state was built against a different catalog layout".into(),
             });
+        }
+        // the layout lists the slots, then the numerics: indices must stay in their part
+        let (ns, nn) = (catalog.n_slots, catalog.numerics.len());
+        for (id, c) in &self.customers {
+            let mut top = None;
+            c.cat.for_each(|k, x| {
+                if k >= ns && (x != 0.0 || matches!(c.cat, SlotSums::Sparse(_))) {
+                    top.get_or_insert(k);
+                }
+            });
+            if let Some(k) = top {
+                return Err(ProfileError::CorruptState {
+                    reason: format!("customer {id}: slot {k}, but the catalog has {ns} slots"),
+                });
+            }
+            if c.num.len() > nn {
+                return Err(ProfileError::CorruptState {
+                    reason: format!("customer {id}: {} numeric sums, the catalog has {nn}", c.num.len()),
+                });
+            }
         }
         Ok(())
     }

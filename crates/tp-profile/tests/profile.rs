@@ -583,3 +583,54 @@ fn bad_input_errors_name_column_and_row() {
     let err = Catalog::new(&cat_t, &spec).unwrap_err();
     assert!(err.to_string().contains("brand"), "{err}");
 }
+
+/// A saved state (`tp profile --state`) validates when read: damage is an
+/// error naming the customer and field, and a state that loads never makes
+/// updating or finishing panic.
+#[test]
+fn damaged_states_are_errors_naming_the_field() {
+    let (_, cat) = world_catalog();
+    let ev = sample_events();
+    let params = ProfileParams::default().half_life_days(20.0).as_of(100.0);
+    for storage in [Storage::Dense, Storage::Sparse] {
+        let st = ProfileState::build(&events(&ev[..25]), &cat, &params.clone().storage(storage)).unwrap();
+        let good = serde_json::to_value(&st).unwrap();
+        let load = |v: &serde_json::Value| serde_json::from_value::<ProfileState>(v.clone());
+        assert_eq!(load(&good).unwrap(), st);
+        type Damage = fn(&mut serde_json::Value);
+        let cases: [(Damage, &str); 6] = [
+            (|v| v["params"]["half_life_days"] = (-1.0).into(), "half_life_days"),
+            (|v| v["params"]["as_of"] = serde_json::Value::Null, "as_of"),
+            (
+                |v| v["customers"]["1"]["visits"] = serde_json::json!([[5, 1.0], [3, 1.0]]),
+                "customer 1: visit days",
+            ),
+            (
+                |v| v["customers"]["2"]["visits"] = serde_json::json!([[i64::MIN, 1.0], [i64::MAX, 1.0]]),
+                "customer 2: visit day",
+            ),
+            (|v| v["customers"]["0"]["num"] = serde_json::json!(vec![1.0; 40]), "customer 0: 40 numeric"),
+            (|v| v["customers"]["3"]["cat"] = serde_json::json!([[9999, 1.0]]), "customer 3: slot 9999"),
+        ];
+        for (damage, says) in cases {
+            let mut v = good.clone();
+            damage(&mut v);
+            let err = load(&v).unwrap_err().to_string();
+            assert!(err.contains(says), "{storage:?} {says}: {err}");
+        }
+        // slot indices inside the layout but past the catalog's slots (into the numerics)
+        let mut v = good.clone();
+        v["customers"]["1"]["cat"] = serde_json::json!([[cat.n_slots as u32, 1.0]]);
+        let back = load(&v).unwrap();
+        let err = StateBuilder::from_state(back.clone(), &cat).err().unwrap();
+        assert!(
+            matches!(&err, ProfileError::CorruptState { reason } if reason.contains("customer 1: slot")),
+            "{err}"
+        );
+        assert!(back.finish(&cat).is_err());
+        // numbers past the layout in a dense vector
+        let mut v = good.clone();
+        v["customers"]["1"]["cat"] = serde_json::json!(vec![1.0; cat.layout().len() + 1]);
+        assert!(load(&v).unwrap_err().to_string().contains("slot sums for a layout"));
+    }
+}

@@ -23,5 +23,7 @@ mod nhefs;
 mod persist;
 #[path = "uplift/refute.rs"]
 mod refute;
+#[path = "uplift/saved.rs"]
+mod saved;
 #[path = "uplift/sim.rs"]
 mod sim;

@@ -325,6 +325,9 @@ impl<L> Tree<L> {
             ));
         }
         let mut nodes = Vec::with_capacity(m);
+        // each node has at most one parent: a tree, not a graph whose paths
+        // multiply (a walk over it would take exponential time)
+        let mut has_parent = vec![false; m];
         for k in 0..m {
             let (feature, left, right) = (f.feature[k], f.left[k], f.right[k]);
             if feature < 0 {
@@ -343,6 +346,9 @@ impl<L> Tree<L> {
                         "tree: node {k} has child {child}; children must lie in {}..{m}",
                         k + 1
                     ));
+                }
+                if std::mem::replace(&mut has_parent[child as usize], true) {
+                    return Err(format!("tree: node {child} is the child of two nodes"));
                 }
             }
             let threshold = match f.threshold[k] {

@@ -38,8 +38,11 @@ pub struct ArmEffects {
 /// Serializable (serde): the trees are stored compactly (see the module
 /// `store`), with the out-of-bag effects, nuisances and doubly robust
 /// scores of the training rows, so a loaded model answers every query a
-/// fresh one does.
+/// fresh one does. Deserialization validates the model
+/// ([`validate`](Self::validate)): a malformed one is an error naming what is
+/// wrong, never a model whose `predict` could index out of bounds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "CausalForestForm")]
 pub struct CausalForestModel {
     forest: FlatForest,
     /// Treated arms D = K − 1.
@@ -61,6 +64,48 @@ pub struct CausalForestModel {
     /// What tuning tried and chose (module `tune`); None when it did not run.
     #[serde(default)]
     pub(super) tuning: Option<super::TuneReport>,
+}
+
+/// The unchecked on-disk form of a [`CausalForestModel`].
+#[derive(Deserialize)]
+struct CausalForestForm {
+    forest: FlatForest,
+    d: usize,
+    group_size: usize,
+    n: usize,
+    #[serde(deserialize_with = "super::store::nan_for_null")]
+    oob_tau: Vec<f64>,
+    #[serde(deserialize_with = "super::store::nan_for_null")]
+    oob_se: Vec<f64>,
+    y_hat: Vec<f64>,
+    w_hat: Vec<f64>,
+    #[serde(deserialize_with = "super::store::nan_for_null")]
+    scores: Vec<f64>,
+    importance: Vec<f64>,
+    #[serde(default)]
+    tuning: Option<super::TuneReport>,
+}
+
+impl TryFrom<CausalForestForm> for CausalForestModel {
+    type Error = UpliftError;
+
+    fn try_from(f: CausalForestForm) -> Result<Self> {
+        let model = CausalForestModel {
+            forest: f.forest,
+            d: f.d,
+            group_size: f.group_size,
+            n: f.n,
+            oob_tau: f.oob_tau,
+            oob_se: f.oob_se,
+            y_hat: f.y_hat,
+            w_hat: f.w_hat,
+            scores: f.scores,
+            importance: f.importance,
+            tuning: f.tuning,
+        };
+        model.validate()?;
+        Ok(model)
+    }
 }
 
 /// Depths (root = 1) counted by the variable importance.
@@ -289,21 +334,44 @@ impl CausalForestModel {
         self.forest.heap_bytes()
     }
 
-    /// Checks a deserialized model for internal consistency.
+    /// Checks a deserialized model for internal consistency (run by
+    /// deserialization itself; the error names what is wrong).
     pub fn validate(&self) -> Result<()> {
-        let bad = |reason: String| UpliftError::CorruptModel { reason };
-        self.forest.check().map_err(|e| bad(format!("causal forest: {e}")))?;
+        let bad = |reason: String| UpliftError::CorruptModel { reason: format!("causal forest: {reason}") };
+        self.forest.check().map_err(bad)?;
         if self.d == 0 || self.d > MAX_TREATED || self.forest.width() != leaf_width(self.d) {
             return Err(bad(format!(
-                "causal forest: {} treated arms with leaf width {}",
+                "{} treated arms (1..={MAX_TREATED}) with leaf width {} (expected {})",
                 self.d,
-                self.forest.width()
+                self.forest.width(),
+                leaf_width(self.d.min(MAX_TREATED))
             )));
         }
-        let nd = self.n * self.d;
+        let Some(nd) = self.n.checked_mul(self.d) else {
+            return Err(bad(format!("{} training rows is too many", self.n)));
+        };
         let lens = [self.oob_tau.len(), self.oob_se.len(), self.w_hat.len(), self.scores.len()];
-        if lens.iter().any(|&l| l != nd) || self.y_hat.len() != self.n || self.group_size == 0 {
-            return Err(bad("causal forest: training-row vectors have inconsistent lengths".into()));
+        if lens.iter().any(|&l| l != nd) || self.y_hat.len() != self.n {
+            return Err(bad(format!(
+                "training-row vectors have inconsistent lengths (oob_tau, oob_se, w_hat, scores {lens:?}, \
+                 y_hat {}; expected {nd} and {})",
+                self.y_hat.len(),
+                self.n
+            )));
+        }
+        if self.group_size == 0 || !self.forest.n_trees().is_multiple_of(self.group_size) {
+            return Err(bad(format!(
+                "{} trees do not form whole groups of {}",
+                self.forest.n_trees(),
+                self.group_size
+            )));
+        }
+        if self.importance.len() != self.forest.n_features() {
+            return Err(bad(format!(
+                "{} importance values for {} features",
+                self.importance.len(),
+                self.forest.n_features()
+            )));
         }
         Ok(())
     }

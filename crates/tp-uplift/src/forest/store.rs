@@ -22,7 +22,11 @@ const LEAF: u32 = u32::MAX;
 const LANES: usize = 8;
 
 /// Many trees over binned features with `width` f64 per leaf.
+///
+/// Deserialization checks the forest ([`FlatForest::check`]): a loaded
+/// forest is either consistent or an error naming what is wrong.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "FlatForestForm")]
 pub(crate) struct FlatForest {
     /// Cut points (upper bin edges) per feature: value v is in the first
     /// bin b with v ≤ cuts\[b\]; NaN has code `cuts.len() + 1`.
@@ -40,6 +44,41 @@ pub(crate) struct FlatForest {
     /// A leaf without estimation rows holds NaN moments (JSON `null`).
     #[serde(deserialize_with = "nan_for_null")]
     leaves: Vec<f64>,
+}
+
+/// The unchecked on-disk form of a [`FlatForest`].
+#[derive(Deserialize)]
+struct FlatForestForm {
+    cuts: Vec<Vec<f64>>,
+    node_start: Vec<u64>,
+    leaf_start: Vec<u64>,
+    feature: Vec<u32>,
+    bin: Vec<u8>,
+    nan_left: Vec<bool>,
+    child: Vec<u32>,
+    width: usize,
+    #[serde(deserialize_with = "nan_for_null")]
+    leaves: Vec<f64>,
+}
+
+impl TryFrom<FlatForestForm> for FlatForest {
+    type Error = String;
+
+    fn try_from(f: FlatForestForm) -> Result<Self, String> {
+        let forest = FlatForest {
+            cuts: f.cuts,
+            node_start: f.node_start,
+            leaf_start: f.leaf_start,
+            feature: f.feature,
+            bin: f.bin,
+            nan_left: f.nan_left,
+            child: f.child,
+            width: f.width,
+            leaves: f.leaves,
+        };
+        forest.check().map_err(|e| format!("forest trees: {e}"))?;
+        Ok(forest)
+    }
 }
 
 /// Reads a JSON array of numbers in which `null` stands for NaN (serde_json
@@ -167,37 +206,62 @@ impl FlatForest {
         self.width
     }
 
-    /// Checks the internal consistency of a deserialized forest.
+    /// Checks the internal consistency of a deserialized forest: every
+    /// walk from a tree's root ends, in that tree, at a leaf whose payload
+    /// exists, and every bin code fits a u8. The message names the part
+    /// that is wrong.
     pub fn check(&self) -> Result<(), String> {
         let m = self.feature.len();
         if self.bin.len() != m || self.nan_left.len() != m || self.child.len() != m {
-            return Err("node vectors differ in length".into());
+            return Err(format!(
+                "node vectors differ in length (feature {m}, bin {}, nan_left {}, child {})",
+                self.bin.len(),
+                self.nan_left.len(),
+                self.child.len()
+            ));
         }
-        if self.node_start.is_empty() || self.leaf_start.len() != self.node_start.len() {
-            return Err("tree offsets are missing".into());
+        if self.node_start.len() < 2 || self.leaf_start.len() != self.node_start.len() {
+            return Err(format!(
+                "tree offsets are missing (node_start has {} entries, leaf_start {}; need trees + 1 each, at \
+                 least one tree)",
+                self.node_start.len(),
+                self.leaf_start.len()
+            ));
         }
         if self.width == 0 || !self.leaves.len().is_multiple_of(self.width) {
-            return Err("leaf buffer is not a whole number of leaves".into());
+            return Err(format!(
+                "leaf buffer of {} values is not a whole number of leaves of width {}",
+                self.leaves.len(),
+                self.width
+            ));
+        }
+        let n_leaves = self.leaves.len() / self.width;
+        if n_leaves > u32::MAX as usize || m > u32::MAX as usize {
+            return Err(format!("{m} nodes and {n_leaves} leaves: more than a forest can index"));
         }
         // a NaN code is one past the last finite bin and must fit in a u8
-        if let Some(f) = self.cuts.iter().position(|c| c.len() > usize::from(u8::MAX) - 1) {
-            return Err(format!("feature {f} has more than {} cut points", u8::MAX - 1));
+        for (f, c) in self.cuts.iter().enumerate() {
+            if c.len() > usize::from(u8::MAX) - 1 {
+                return Err(format!("feature {f} has more than {} cut points", u8::MAX - 1));
+            }
+            if c.iter().any(|v| !v.is_finite()) || c.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(format!("the cut points of feature {f} are not finite and strictly increasing"));
+            }
         }
         for t in 0..self.n_trees() {
-            if self.leaf_start[t + 1] < self.leaf_start[t] {
-                return Err(format!("tree {t} has bad offsets"));
+            let bad_offsets = || format!("tree {t} has bad offsets");
+            let (a, b) = (self.node_start[t], self.node_start[t + 1]);
+            let (la, lb) = (self.leaf_start[t], self.leaf_start[t + 1]);
+            if a >= b || b > m as u64 || la > lb || lb > n_leaves as u64 {
+                return Err(bad_offsets());
             }
-            let (a, b) = (self.node_start[t] as usize, self.node_start[t + 1] as usize);
-            let leaves = (self.leaf_start[t + 1] - self.leaf_start[t]) as usize;
-            if a >= b || b > m || self.leaf_start[t + 1] as usize * self.width > self.leaves.len() {
-                return Err(format!("tree {t} has bad offsets"));
-            }
+            let (a, b, leaves) = (a as usize, b as usize, (lb - la) as usize);
             for k in a..b {
                 let (f, c) = (self.feature[k], self.child[k] as usize);
                 let ok = if f == LEAF {
                     c < leaves
                 } else {
-                    (f as usize) < self.cuts.len() && c > k - a && c < b - a
+                    (f as usize) < self.cuts.len() && c > k - a + 1 && c < b - a
                 };
                 if !ok {
                     return Err(format!("tree {t} node {} is inconsistent", k - a));

@@ -550,7 +550,10 @@ fn partition(rows: &mut [u32], left: impl Fn(&u32) -> bool) -> usize {
 }
 
 /// A fitted uplift random forest (see [`UpliftForest`]); serializable.
+/// Deserialization validates the model ([`validate`](Self::validate)): a
+/// malformed one is an error naming what is wrong.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "UpliftForestForm")]
 pub struct UpliftForestModel {
     forest: FlatForest,
     n_arms: usize,
@@ -565,6 +568,32 @@ pub struct UpliftForestModel {
 
 fn one() -> usize {
     1
+}
+
+/// The unchecked on-disk form of an [`UpliftForestModel`].
+#[derive(Deserialize)]
+struct UpliftForestForm {
+    forest: FlatForest,
+    n_arms: usize,
+    importance: Vec<f64>,
+    #[serde(default = "one")]
+    group_size: usize,
+}
+
+impl TryFrom<UpliftForestForm> for UpliftForestModel {
+    type Error = UpliftError;
+
+    fn try_from(f: UpliftForestForm) -> Result<Self> {
+        let model = UpliftForestModel {
+            forest: f.forest,
+            n_arms: f.n_arms,
+            importance: f.importance,
+            group_size: f.group_size,
+            oob: None,
+        };
+        model.validate()?;
+        Ok(model)
+    }
 }
 
 impl UpliftForestModel {
@@ -705,26 +734,32 @@ impl UpliftForestModel {
         self.n_arms
     }
 
-    /// Checks a deserialized model for internal consistency.
+    /// Checks a deserialized model for internal consistency (run by
+    /// deserialization itself; the error names what is wrong).
     pub fn validate(&self) -> Result<()> {
-        self.forest
-            .check()
-            .map_err(|e| UpliftError::CorruptModel { reason: format!("uplift forest: {e}") })?;
+        let bad = |reason: String| UpliftError::CorruptModel { reason: format!("uplift forest: {reason}") };
+        self.forest.check().map_err(bad)?;
         if self.group_size == 0 || !self.forest.n_trees().is_multiple_of(self.group_size) {
-            return Err(UpliftError::CorruptModel {
-                reason: "uplift forest: the trees do not form whole groups".into(),
-            });
+            return Err(bad(format!(
+                "{} trees do not form whole groups of {}",
+                self.forest.n_trees(),
+                self.group_size
+            )));
         }
         if !(2..=MAX_ARMS).contains(&self.n_arms) || self.forest.width() != self.n_arms {
-            return Err(UpliftError::CorruptModel {
-                reason: "uplift forest: arm count and leaf width differ".into(),
-            });
+            return Err(bad(format!(
+                "{} arms (2..={MAX_ARMS}) with leaf width {}; they must be equal",
+                self.n_arms,
+                self.forest.width()
+            )));
         }
         if self.importance.len() != self.forest.n_features() || self.importance.iter().any(|v| !v.is_finite())
         {
-            return Err(UpliftError::CorruptModel {
-                reason: "uplift forest: the importance is not one finite value per feature".into(),
-            });
+            return Err(bad(format!(
+                "the importance is not one finite value per feature ({} values, {} features)",
+                self.importance.len(),
+                self.forest.n_features()
+            )));
         }
         Ok(())
     }
