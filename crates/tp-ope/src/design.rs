@@ -3,8 +3,11 @@
 //! Two-sided z-test of a difference in means between a treated and a
 //! control arm, allocation ratio `r = n_control / n_treated`:
 //! `n_treated = (z_{1−α/2} + z_{power})² (σ₁² + σ₀² / r) / MDE²`,
-//! `n_control = r · n_treated`, both rounded up. Binary outcomes use
-//! `σ² = p(1 − p)` at the base rate `p` for both arms.
+//! `n_control = r · n_treated`, both rounded up. Binary outcomes use the
+//! unpooled variances of the two arms: `σ₀² = p₀(1 − p₀)` at the base rate
+//! and `σ₁² = p₁(1 − p₁)` at `p₁ = p₀ + MDE` (the rate the test is designed
+//! to detect). The inverse ([`minimum_detectable_effect`]) then solves
+//! `MDE = z √((p₁(1 − p₁) + p₀(1 − p₀)/r) / n_treated)` for the MDE.
 
 use crate::error::{Result, invalid};
 use serde::{Deserialize, Serialize};
@@ -27,12 +30,34 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// σ₀, the control arm's standard deviation.
     fn sd(self) -> Result<f64> {
         match self {
             Outcome::Continuous { sd } if sd > 0.0 && sd.is_finite() => Ok(sd),
             Outcome::Continuous { sd } => Err(invalid("sd", sd, "a positive, finite standard deviation")),
             Outcome::Binary { base_rate: p } if p > 0.0 && p < 1.0 => Ok((p * (1.0 - p)).sqrt()),
             Outcome::Binary { base_rate: p } => Err(invalid("base_rate", p, "a rate in (0, 1)")),
+        }
+    }
+
+    /// σ₁, the treated arm's standard deviation when the effect is `mde`:
+    /// σ₀ for a continuous outcome, √(p₁(1 − p₁)) at p₁ = p₀ + MDE for a
+    /// binary one (an error when p₁ ≥ 1).
+    fn sd_treated(self, mde: f64) -> Result<f64> {
+        match self {
+            Outcome::Continuous { .. } => self.sd(),
+            Outcome::Binary { base_rate: p } => {
+                self.sd()?;
+                let p1 = p + mde;
+                if p1 >= 1.0 {
+                    return Err(invalid(
+                        "mde",
+                        mde,
+                        &format!("an effect that keeps the treated rate p₀ + MDE below 1 (base rate {p})"),
+                    ));
+                }
+                Ok((p1 * (1.0 - p1)).sqrt())
+            }
         }
     }
 }
@@ -72,8 +97,8 @@ impl DesignParams {
         self
     }
 
-    /// `(z_{1−α/2} + z_power)` and `σ₁² + σ₀²/r`.
-    fn pieces(&self) -> Result<(f64, f64, f64)> {
+    /// `z_{1−α/2} + z_power`, after checking α, power and the ratio.
+    fn z(&self) -> Result<f64> {
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(invalid("alpha", self.alpha, "a level in (0, 1), e.g. 0.05"));
         }
@@ -83,9 +108,13 @@ impl DesignParams {
         if !(self.ratio > 0.0 && self.ratio.is_finite()) {
             return Err(invalid("ratio", self.ratio, "a positive n_control / n_treated ratio"));
         }
-        let sd = self.outcome.sd()?;
-        let z = normal_quantile(1.0 - self.alpha / 2.0) + normal_quantile(self.power);
-        Ok((z, sd * sd * (1.0 + 1.0 / self.ratio), sd))
+        Ok(normal_quantile(1.0 - self.alpha / 2.0) + normal_quantile(self.power))
+    }
+
+    /// `σ₁² + σ₀²/r` at effect `mde`, with σ₀ and σ₁.
+    fn variance(&self, mde: f64) -> Result<(f64, f64, f64)> {
+        let (s0, s1) = (self.outcome.sd()?, self.outcome.sd_treated(mde)?);
+        Ok((s1 * s1 + s0 * s0 / self.ratio, s0, s1))
     }
 }
 
@@ -102,8 +131,12 @@ pub struct Design {
     pub n_total: u64,
     /// The minimum detectable effect designed for.
     pub mde: f64,
-    /// The outcome standard deviation used.
+    /// The control arm's outcome standard deviation σ₀ (√(p₀(1 − p₀)) for
+    /// a binary outcome).
     pub sd: f64,
+    /// The treated arm's σ₁ at the MDE: σ₀ for a continuous outcome,
+    /// √(p₁(1 − p₁)) with p₁ = p₀ + MDE for a binary one.
+    pub sd_treated: f64,
     /// α (two-sided).
     pub alpha: f64,
     /// Power.
@@ -118,7 +151,8 @@ pub fn ab_design(mde: f64, params: &DesignParams) -> Result<Design> {
     if !(mde > 0.0 && mde.is_finite()) {
         return Err(invalid("mde", mde, "a positive effect size in outcome units"));
     }
-    let (z, var_sum, sd) = params.pieces()?;
+    let z = params.z()?;
+    let (var_sum, sd, sd_treated) = params.variance(mde)?;
     let exact = z * z * var_sum / (mde * mde);
     // guard against 1569.9999999 becoming 1570 by rounding noise in the other direction
     let n_treated = (exact - 1e-9).ceil().max(1.0) as u64;
@@ -130,6 +164,7 @@ pub fn ab_design(mde: f64, params: &DesignParams) -> Result<Design> {
         n_total: n_treated + n_control,
         mde,
         sd,
+        sd_treated,
         alpha: params.alpha,
         power: params.power,
         ratio: params.ratio,
@@ -137,13 +172,53 @@ pub fn ab_design(mde: f64, params: &DesignParams) -> Result<Design> {
 }
 
 /// The minimum detectable effect with `n_treated` treated rows (and
-/// `r · n_treated` controls): `(z_{1−α/2} + z_power) √((σ₁² + σ₀²/r) / n_treated)`.
+/// `r · n_treated` controls): the MDE solving
+/// `MDE = (z_{1−α/2} + z_power) √((σ₁² + σ₀²/r) / n_treated)`. For a
+/// continuous outcome σ₁ = σ₀ and this is explicit; for a binary one σ₁²
+/// = p₁(1 − p₁) at p₁ = p₀ + MDE, and the smallest root is found by
+/// bisection on (0, 1 − p₀) (an error when even p₁ → 1 is not detectable).
 pub fn minimum_detectable_effect(n_treated: u64, params: &DesignParams) -> Result<f64> {
     if n_treated == 0 {
         return Err(invalid("n", 0, "at least one row per arm"));
     }
-    let (z, var_sum, _) = params.pieces()?;
-    Ok(z * (var_sum / n_treated as f64).sqrt())
+    let z = params.z()?;
+    let n = n_treated as f64;
+    let Outcome::Binary { base_rate: p0 } = params.outcome else {
+        return Ok(z * (params.variance(0.0)?.0 / n).sqrt());
+    };
+    params.outcome.sd()?;
+    // g(δ) = z √(V(δ)/n) − δ is positive at δ = 0; the MDE is its first zero
+    let g = |d: f64| -> f64 {
+        let p1 = p0 + d;
+        z * ((p1 * (1.0 - p1) + p0 * (1.0 - p0) / params.ratio) / n).sqrt() - d
+    };
+    // scan a fine grid for the first sign change, then bisect inside it
+    let top = 1.0 - p0;
+    let steps = 4096;
+    let mut lo = 0.0;
+    let mut hi = None;
+    for s in 1..=steps {
+        let d = top * f64::from(s) / f64::from(steps) * (1.0 - 1e-12);
+        if g(d) <= 0.0 {
+            hi = Some(d);
+            break;
+        }
+        lo = d;
+    }
+    let Some(mut hi) = hi else {
+        return Err(invalid(
+            "n",
+            n_treated,
+            &format!(
+                "enough rows to detect any effect on a base rate of {p0} (even p₁ → 1 is not detectable)"
+            ),
+        ));
+    };
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if g(mid) > 0.0 { lo = mid } else { hi = mid }
+    }
+    Ok(hi)
 }
 
 #[cfg(test)]
@@ -161,13 +236,24 @@ mod tests {
 
     #[test]
     fn binary_worked_example() {
-        // Base rate 10%, absolute MDE 2 points, α 0.05, power 0.8, equal arms:
-        // σ² = 0.1 · 0.9 = 0.09; n = 2 · 0.09 · (1.959964 + 0.841621)² / 0.02²
-        //   = 0.18 · 7.848879 / 0.0004 = 3531.99 → 3532 per arm.
-        // (The same number as the classic "pooled-variance" textbook formula
-        // n = 2 p̄(1 − p̄)(z_{α/2} + z_β)² / Δ² evaluated at p̄ = p.)
+        // Base rate 10%, absolute MDE 2 points, α 0.05, power 0.8, equal arms,
+        // unpooled variances (Chow, Shao & Wang, Sample Size Calculations in
+        // Clinical Research, §4.2): σ₀² = 0.1 · 0.9 = 0.09, σ₁² = 0.12 · 0.88
+        // = 0.1056; n = (1.959964 + 0.841621)² (0.09 + 0.1056) / 0.02²
+        //   = 7.848879 · 0.1956 / 0.0004 = 3838.1 → 3839 per arm.
         let d = ab_design(0.02, &DesignParams::new(Outcome::Binary { base_rate: 0.1 })).unwrap();
-        assert_eq!(d.n_per_arm, 3532);
+        assert_eq!(d.n_per_arm, 3839);
+        assert!((d.sd_treated - 0.1056f64.sqrt()).abs() < 1e-12);
+        // the inverse gives back the MDE at that n (just under 0.02), and one row less needs more
+        let p = DesignParams::new(Outcome::Binary { base_rate: 0.1 });
+        let m = minimum_detectable_effect(3839, &p).unwrap();
+        assert!(m <= 0.02 && m > 0.0199, "{m}");
+        assert!(minimum_detectable_effect(3838, &p).unwrap() > 0.02);
+        // a rate the treated arm cannot reach
+        assert!(ab_design(0.95, &p).is_err());
+        assert!(
+            minimum_detectable_effect(1, &DesignParams::new(Outcome::Binary { base_rate: 0.5 })).is_err()
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::input::{OpeInput, RowData, SupportGap, TargetPolicy, support_gap};
 use crate::interval::{
     BootstrapTable, HighConfidenceBound, hcope_lower_bound, normal_interval, percentile_interval,
 };
+use crate::tune::tune_lambda;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -18,10 +19,15 @@ pub struct OpeParams {
     pub estimators: Vec<Estimator>,
     /// IPW / DR importance-weight clip λ: `w → min(w, λ)` (default `∞`, no clipping).
     pub clip: f64,
-    /// Switch-DR threshold λ: rows with `w > λ` use the DM term only (default 100).
-    pub switch_lambda: f64,
-    /// DRos shrinkage λ: `w → λw / (w² + λ)` (default 100).
-    pub dros_lambda: f64,
+    /// Switch-DR threshold λ: rows with `w > λ` use the DM term only.
+    /// `None` (default): chosen per policy by SLOPE over `lambda_grid`
+    /// ([`slope`](crate::slope)), as the Open Bandit Pipeline's tuning does.
+    pub switch_lambda: Option<f64>,
+    /// DRos shrinkage λ: `w → λw / (w² + λ)`. `None` (default): chosen by
+    /// SLOPE over `lambda_grid`.
+    pub dros_lambda: Option<f64>,
+    /// The λ candidates SLOPE chooses from (default [`SLOPE_GRID`](crate::SLOPE_GRID)).
+    pub lambda_grid: Vec<f64>,
     /// Bootstrap replicates; `0` (default) reports the normal interval instead.
     pub bootstrap: usize,
     /// Two-sided level: intervals cover `1 − α` (default 0.05). Also the δ of
@@ -38,8 +44,9 @@ impl Default for OpeParams {
         OpeParams {
             estimators: Estimator::ALL.to_vec(),
             clip: f64::INFINITY,
-            switch_lambda: 100.0,
-            dros_lambda: 100.0,
+            switch_lambda: None,
+            dros_lambda: None,
+            lambda_grid: crate::SLOPE_GRID.to_vec(),
             bootstrap: 0,
             alpha: 0.05,
             seed: 0,
@@ -59,14 +66,19 @@ impl OpeParams {
         self.clip = lambda;
         self
     }
-    /// Sets the Switch-DR λ.
+    /// Fixes the Switch-DR λ (no tuning).
     pub fn switch_lambda(mut self, lambda: f64) -> Self {
-        self.switch_lambda = lambda;
+        self.switch_lambda = Some(lambda);
         self
     }
-    /// Sets the DRos λ.
+    /// Fixes the DRos λ (no tuning).
     pub fn dros_lambda(mut self, lambda: f64) -> Self {
-        self.dros_lambda = lambda;
+        self.dros_lambda = Some(lambda);
+        self
+    }
+    /// Sets the λ candidates SLOPE chooses from.
+    pub fn lambda_grid(mut self, grid: &[f64]) -> Self {
+        self.lambda_grid = grid.to_vec();
         self
     }
     /// Sets the number of bootstrap replicates.
@@ -101,11 +113,18 @@ impl OpeParams {
         if self.clip.is_nan() || self.clip <= 0.0 {
             return Err(invalid("clip", self.clip, "a positive weight cap (or infinity for none)"));
         }
-        if self.switch_lambda.is_nan() || self.switch_lambda < 0.0 {
-            return Err(invalid("switch_lambda", self.switch_lambda, ">= 0"));
+        if let Some(l) = self.switch_lambda.filter(|l| l.is_nan() || *l < 0.0) {
+            return Err(invalid("switch_lambda", l, ">= 0"));
         }
-        if self.dros_lambda.is_nan() || self.dros_lambda < 0.0 {
-            return Err(invalid("dros_lambda", self.dros_lambda, ">= 0"));
+        if let Some(l) = self.dros_lambda.filter(|l| l.is_nan() || *l < 0.0) {
+            return Err(invalid("dros_lambda", l, ">= 0"));
+        }
+        if self.lambda_grid.is_empty() || self.lambda_grid.iter().any(|l| l.is_nan() || *l < 0.0) {
+            return Err(invalid(
+                "lambda_grid",
+                format!("{:?}", self.lambda_grid),
+                "at least one λ >= 0 for SLOPE to choose from",
+            ));
         }
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(invalid("alpha", self.alpha, "a level in (0, 1), e.g. 0.05"));
@@ -116,8 +135,21 @@ impl OpeParams {
         Ok(())
     }
 
-    fn knobs(&self) -> Knobs {
-        Knobs { clip: self.clip, switch_lambda: self.switch_lambda, dros_lambda: self.dros_lambda }
+    /// The estimators' knobs on these rows: fixed λs as given, the others
+    /// chosen by SLOPE (only for the estimators asked for).
+    fn knobs(&self, rows: &RowData) -> Knobs {
+        let mut k = Knobs {
+            clip: self.clip,
+            switch_lambda: self.switch_lambda.unwrap_or(f64::INFINITY),
+            dros_lambda: self.dros_lambda.unwrap_or(f64::INFINITY),
+        };
+        if self.switch_lambda.is_none() && self.estimators.contains(&Estimator::SwitchDr) {
+            k.switch_lambda = tune_lambda(Estimator::SwitchDr, rows, &k, &self.lambda_grid);
+        }
+        if self.dros_lambda.is_none() && self.estimators.contains(&Estimator::Dros) {
+            k.dros_lambda = tune_lambda(Estimator::Dros, rows, &k, &self.lambda_grid);
+        }
+        k
     }
 }
 
@@ -176,6 +208,10 @@ pub struct OpeReport {
     pub estimates: BTreeMap<String, Estimate>,
     /// Weight diagnostics.
     pub diagnostics: Diagnostics,
+    /// The λ Switch-DR and DRos used (`switch-dr`, `dros`; only those
+    /// estimated), fixed or chosen by SLOPE; `∞` is written as `null`.
+    #[serde(default)]
+    pub lambdas: BTreeMap<String, Option<f64>>,
     /// Empirical-Bernstein lower bound on the value at confidence `1 − α`
     /// (absent when switched off, when support is missing, or with < 20 rows).
     pub high_confidence: Option<HighConfidenceBound>,
@@ -248,13 +284,13 @@ fn estimator_terms(
     input: &OpeInput,
     target: &TargetPolicy,
     params: &OpeParams,
-) -> Result<(RowData, SupportGap, Vec<Terms>)> {
+) -> Result<(RowData, SupportGap, Vec<Terms>, Knobs)> {
     check_model(input, params)?;
     let gap = check_support(input, target, params)?;
     let rows = RowData::build(input, target);
-    let knobs = params.knobs();
+    let knobs = params.knobs(&rows);
     let all = params.estimators.iter().map(|&e| terms(e, &rows, &knobs)).collect();
-    Ok((rows, gap, all))
+    Ok((rows, gap, all, knobs))
 }
 
 /// Estimates the value of `input.target` with every estimator in `params`.
@@ -266,7 +302,17 @@ fn estimator_terms(
 pub fn evaluate(input: &OpeInput, params: &OpeParams) -> Result<OpeReport> {
     input.validate()?;
     params.validate()?;
-    let (rows, gap, all) = estimator_terms(input, &input.target, params)?;
+    let (rows, gap, all, knobs) = estimator_terms(input, &input.target, params)?;
+    let finite = |l: f64| l.is_finite().then_some(l);
+    let lambdas = params
+        .estimators
+        .iter()
+        .filter_map(|e| match e {
+            Estimator::SwitchDr => Some((e.name().to_string(), finite(knobs.switch_lambda))),
+            Estimator::Dros => Some((e.name().to_string(), finite(knobs.dros_lambda))),
+            _ => None,
+        })
+        .collect();
     let boot = if params.bootstrap > 0 {
         let refs: Vec<&Terms> = all.iter().collect();
         Some(BootstrapTable::new(&refs).replicates(params.bootstrap, params.seed))
@@ -304,6 +350,7 @@ pub fn evaluate(input: &OpeInput, params: &OpeParams) -> Result<OpeReport> {
         alpha: params.alpha,
         estimates,
         diagnostics: diagnostics(&rows, &gap, params),
+        lambdas,
         high_confidence,
     })
 }
@@ -362,7 +409,7 @@ pub struct Comparison {
 pub fn compare(input: &OpeInput, params: &OpeParams, baselines: &[Baseline]) -> Result<Vec<Comparison>> {
     input.validate()?;
     params.validate()?;
-    let (_, _, mine) = estimator_terms(input, &input.target, params)?;
+    let (_, _, mine, _) = estimator_terms(input, &input.target, params)?;
     let mut theirs = Vec::with_capacity(baselines.len());
     for b in baselines {
         let probe = OpeInput { target: b.policy.clone(), ..input.clone() };

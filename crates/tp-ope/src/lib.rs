@@ -13,7 +13,8 @@
 //! - [`evaluate`] → [`OpeReport`]: DM, IPW, SNIPW, DR, SNDR, Switch-DR and DRos
 //!   ([`Estimator`], Open Bandit Pipeline's definitions and edge cases:
 //!   IPW/DR clip `w → min(w, λ)`, SNIPW/SNDR are never clipped, Switch-DR
-//!   keeps the correction where `w ≤ λ`, DRos shrinks `w → λw/(w² + λ)`),
+//!   keeps the correction where `w ≤ λ`, DRos shrinks `w → λw/(w² + λ)`;
+//!   their λ is chosen by [`slope`] over [`SLOPE_GRID`] unless fixed),
 //!   each with an SE and a normal or percentile-bootstrap interval; weight
 //!   [`Diagnostics`] (ESS, max weight, share of rows without logged support);
 //!   an empirical-Bernstein [`HighConfidenceBound`].
@@ -65,6 +66,7 @@ mod evaluate;
 mod input;
 mod interval;
 mod reward;
+mod tune;
 
 pub use design::{Design, DesignParams, Outcome, ab_design, minimum_detectable_effect};
 pub use error::{OpeError, Result};
@@ -75,3 +77,4 @@ pub use evaluate::{
 pub use input::{LoggingPropensity, OpeInput, TargetPolicy};
 pub use interval::HighConfidenceBound;
 pub use reward::{RewardFeatures, RewardLearner, cross_fit_q_hat};
+pub use tune::{SLOPE_GRID, slope};

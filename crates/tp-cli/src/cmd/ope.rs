@@ -55,12 +55,12 @@ pub struct Args {
     /// Importance-weight clip for ipw and dr.
     #[arg(long)]
     clip: Option<f64>,
-    /// Switch-DR threshold λ.
-    #[arg(long, default_value_t = 100.0)]
-    switch_lambda: f64,
-    /// DRos shrinkage λ.
-    #[arg(long, default_value_t = 100.0)]
-    dros_lambda: f64,
+    /// Switch-DR threshold λ (default: chosen by SLOPE over 10, 50, …, 10000, ∞).
+    #[arg(long)]
+    switch_lambda: Option<f64>,
+    /// DRos shrinkage λ (default: chosen by SLOPE over 10, 50, …, 10000, ∞).
+    #[arg(long)]
+    dros_lambda: Option<f64>,
     /// Bootstrap replicates for percentile intervals (0 = normal intervals).
     #[arg(long, default_value_t = 0)]
     bootstrap: usize,
@@ -175,13 +175,17 @@ pub fn run(args: Args) -> Result<()> {
     };
     let mut params = OpeParams::default()
         .estimators(&estimators)
-        .switch_lambda(args.switch_lambda)
-        .dros_lambda(args.dros_lambda)
         .bootstrap(args.bootstrap)
         .alpha(args.alpha)
         .seed(args.seed);
     if let Some(c) = args.clip {
         params = params.clip(c);
+    }
+    if let Some(l) = args.switch_lambda {
+        params = params.switch_lambda(l);
+    }
+    if let Some(l) = args.dros_lambda {
+        params = params.dros_lambda(l);
     }
     let report = tp_ope::evaluate(&input, &params)?;
 

@@ -21,7 +21,8 @@
 //! position (λ = 1/C = 0.01) on the user features (one-hot, first level
 //! dropped) joined with the item features, cross-fitted over 3 folds.
 //! Switch-DR and DRos pick λ from obp's grid with SLOPE (Tucker & Lee 2021),
-//! computed from each candidate's value and standard error.
+//! computed from each candidate's value and standard error (`tp_ope::slope`,
+//! the default of `OpeParams`).
 
 use anyhow::{Context, Result};
 use rand_distr::{Beta, Distribution};
@@ -30,7 +31,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use tp_core::faer::Mat;
 use tp_core::rng::stream;
-use tp_core::stats::normal_quantile;
 use tp_learn::LogisticRegression;
 use tp_ope::*;
 
@@ -177,28 +177,6 @@ fn user_matrix(users: &[[String; 4]], levels: &[Vec<String>]) -> Mat<f64> {
     m
 }
 
-/// SLOPE (Tucker & Lee's SLOPE++ as in obp): candidates `(λ, value, se)`
-/// sorted by confidence width (widest first); keep going while each new
-/// estimate is within `cnf_i + C·cnf_j` of every kept one; return the index
-/// of the last kept candidate.
-fn slope(candidates: &[(f64, f64, f64)]) -> usize {
-    let c = 6f64.sqrt() - 1.0;
-    let z = normal_quantile(0.95);
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    order.sort_by(|&a, &b| candidates[b].2.total_cmp(&candidates[a].2));
-    let mut kept: Vec<(f64, f64)> = Vec::new();
-    for (pos, &i) in order.iter().enumerate() {
-        let (_, theta, se) = candidates[i];
-        let cnf = z * se;
-        if kept.iter().all(|&(t, cj)| (t - theta).abs() <= cnf + c * cj) {
-            kept.push((theta, cnf));
-        } else {
-            return order[pos - 1];
-        }
-    }
-    *order.last().unwrap()
-}
-
 /// One estimator's result on one (re)sample: value and influence-function SE.
 #[derive(Debug, Clone, Copy)]
 pub struct Est {
@@ -259,19 +237,11 @@ fn estimate_all(s: &Setup, rows: &[usize], seed: u64) -> Result<BTreeMap<&'stati
         let est = &rep.estimates[e.name()];
         out.insert(e.name(), Est { value: est.value, se: est.se });
     }
-    let grid = [10.0, 50.0, 100.0, 500.0, 1000.0, 5000.0, 10000.0, f64::INFINITY];
-    for (e, set) in [
-        (Estimator::SwitchDr, OpeParams::switch_lambda as fn(OpeParams, f64) -> OpeParams),
-        (Estimator::Dros, OpeParams::dros_lambda),
-    ] {
-        let mut cands = Vec::with_capacity(grid.len());
-        for &l in &grid {
-            let r = evaluate(&input, &set(base.clone(), l).estimators(&[e]))?;
-            let est = &r.estimates[e.name()];
-            cands.push((l, est.value, est.se));
-        }
-        let (_, value, se) = cands[slope(&cands)];
-        out.insert(e.name(), Est { value, se });
+    // Switch-DR and DRos: λ chosen by SLOPE over obp's grid (the library's default)
+    let tuned = evaluate(&input, &base.estimators(&[Estimator::SwitchDr, Estimator::Dros]))?;
+    for e in [Estimator::SwitchDr, Estimator::Dros] {
+        let est = &tuned.estimates[e.name()];
+        out.insert(e.name(), Est { value: est.value, se: est.se });
     }
     Ok(out)
 }
