@@ -47,7 +47,7 @@ fn main() {
     print!("{tree}");
     println!(
         "{{\"rows\": {n}, \"features\": {p}, \"arms\": {k}, \"bins\": {bins}, \"threads\": {threads}, \
-         \"fit_seconds\": {secs:.3}, \"value\": {value}, \"leaves\": {}, \"exact\": {}, \"work\": {:.3e}}}",
-        d.leaves, d.exact, d.estimated_work
+         \"fit_seconds\": {secs:.3}, \"value\": {value}, \"leaves\": {}, \"search\": \"{}\", \"work\": {:.3e}}}",
+        d.leaves, d.search, d.estimated_work
     );
 }

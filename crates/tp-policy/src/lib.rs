@@ -86,6 +86,6 @@ pub use report::{
 };
 pub use rules::{current_practice, risk_adjusted, threshold, top_share};
 pub use tree::{
-    Node, PolicyTree, PolicyTreeParams, Search, TreeCandidate, TreeDiagnostics, TreeGrid, TreeSelection,
-    policy_rewards, select_tree,
+    Node, PolicyTree, PolicyTreeParams, Search, TreeCandidate, TreeDiagnostics, TreeGrid, TreeSearch,
+    TreeSelection, policy_rewards, select_tree,
 };

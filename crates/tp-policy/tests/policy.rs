@@ -276,7 +276,7 @@ fn tree_does_not_depend_on_thread_count() {
     // depth 3: greedy root, exact below; at least as good as the best stump
     let d1 = PolicyTreeParams::new(1).max_bins(32).fit(x.as_ref(), r.as_ref()).unwrap();
     assert!(a.diagnostics().value >= d1.diagnostics().value - 1e-9);
-    assert!(a.diagnostics().exact);
+    assert_eq!(a.diagnostics().search, TreeSearch::GreedyRoot);
     println!("{a}");
 }
 
@@ -284,11 +284,11 @@ fn tree_does_not_depend_on_thread_count() {
 fn auto_search_falls_back_to_greedy_when_too_long() {
     let (x, r) = random_problem(300, 4, 3, 5);
     let t = PolicyTreeParams::new(2).max_exact_work(1.0).fit(x.as_ref(), r.as_ref()).unwrap();
-    assert!(!t.diagnostics().exact);
+    assert_eq!(t.diagnostics().search, TreeSearch::GreedyRoot);
     let g = PolicyTreeParams::new(2).search(Search::Greedy).fit(x.as_ref(), r.as_ref()).unwrap();
     assert_eq!(t.root(), g.root());
     let e = PolicyTreeParams::new(2).fit(x.as_ref(), r.as_ref()).unwrap();
-    assert!(e.diagnostics().exact);
+    assert_eq!(e.diagnostics().search, TreeSearch::ExactOverBins); // 300 distinct values, 64 bins
     assert!(e.diagnostics().value >= g.diagnostics().value - 1e-9);
 }
 
@@ -420,7 +420,7 @@ fn plan_reports_the_contract_fields() {
         "{}tree profit {:.1} ± {:.1}, threshold {:.1}",
         t.text, t.profit, t.profit_se, t.threshold_profit
     );
-    assert!(t.profit > 0.0 && t.diagnostics.exact);
+    assert!(t.profit > 0.0 && t.diagnostics.search != TreeSearch::GreedyRoot);
     // out of fold the tree earns less than in sample (optimism), but still
     // more than nobody treated: the effect's sign changes along x0
     let cf = t.cross_fit_profit.unwrap();

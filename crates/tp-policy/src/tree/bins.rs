@@ -16,6 +16,10 @@ pub(crate) struct Binned {
     pub bins: Vec<Vec<u8>>,
     /// `edges[j]`: ascending cut points; feature `j` has `edges[j].len() + 1` bins.
     pub edges: Vec<Vec<f64>>,
+    /// Every feature has at most `max_bins` distinct values, so every
+    /// distinct value is its own bin and a search over the bins is a search
+    /// over every possible threshold.
+    pub lossless: bool,
 }
 
 impl Binned {
@@ -24,6 +28,7 @@ impl Binned {
         let mut bins = Vec::with_capacity(p);
         let mut edges = Vec::with_capacity(p);
         let mut sorted = Vec::with_capacity(n);
+        let mut lossless = true;
         for j in 0..p {
             sorted.clear();
             for i in 0..n {
@@ -39,11 +44,12 @@ impl Binned {
                 sorted.push(v);
             }
             sorted.sort_by(f64::total_cmp);
+            lossless &= sorted.chunk_by(|a, b| a == b).count() <= max_bins;
             let e = cut_points(&sorted, max_bins);
             bins.push((0..n).map(|i| bin_of(&e, x[(i, j)]) as u8).collect());
             edges.push(e);
         }
-        Ok(Binned { bins, edges })
+        Ok(Binned { bins, edges, lossless })
     }
 
     /// Number of bins of feature `j`.

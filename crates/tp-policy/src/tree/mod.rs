@@ -10,7 +10,12 @@
 //! above that are chosen greedily (the best single split, then recurse). With
 //! [`Search::Auto`] a node whose exact depth-2 search is estimated to take
 //! more than [`PolicyTreeParams::max_exact_work`] work units falls back to
-//! greedy splits. One work unit is about one reward addition; the estimate is
+//! greedy splits. The fit reports which guarantee holds
+//! ([`TreeDiagnostics::search`], [`TreeSearch`]): `exact` (the best tree of
+//! its depth over every threshold), `exact_over_bins` (the best tree whose
+//! thresholds are bin edges: some feature had more distinct values than
+//! bins) or `greedy_root` (a greedy split above the exact levels — always
+//! for depth ≥ 3 — so no optimality is claimed). One work unit is about one reward addition; the estimate is
 //! `K·(p²·n + 3·(Σ_j B_j)²)` (row passes plus bin-pair scans, see `search.rs`).
 //! Measured with `cargo bench -p tp-policy --bench policy` on the 2-core
 //! development machine while other builds ran (load ≈ 7): n = 10,000, p = 30,
@@ -79,12 +84,39 @@ pub enum Node {
     },
 }
 
+/// Which optimality a fitted tree has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TreeSearch {
+    /// The best tree of its depth over every threshold: the whole tree was
+    /// searched exactly (depth ≤ 2) and every feature has at most `max_bins`
+    /// distinct values, so each is its own bin.
+    Exact,
+    /// The whole tree was searched exactly (depth ≤ 2), but over the bin
+    /// edges: some feature has more distinct values than bins, and a
+    /// threshold between two edges was never tried.
+    ExactOverBins,
+    /// At least one split with two or more levels below it was chosen
+    /// greedily (depth ≥ 3, [`Search::Greedy`], or the work limit of
+    /// [`Search::Auto`]): the levels below may be exact, the tree is not.
+    GreedyRoot,
+}
+
+impl fmt::Display for TreeSearch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TreeSearch::Exact => "exact",
+            TreeSearch::ExactOverBins => "exact_over_bins",
+            TreeSearch::GreedyRoot => "greedy_root",
+        })
+    }
+}
+
 /// What the fit did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TreeDiagnostics {
-    /// Whether the bottom two levels were searched exactly at every node
-    /// (false after a greedy fallback or with [`Search::Greedy`] at depth ≥ 2).
-    pub exact: bool,
+    /// Which optimality the tree has (see [`TreeSearch`]).
+    pub search: TreeSearch,
     /// Estimated work units of the root's exact depth-2 search.
     pub estimated_work: f64,
     /// Sum of the training rewards under the tree.
@@ -187,9 +219,16 @@ impl PolicyTreeParams {
         }
         let problem = Problem { binned: &binned, rewards: &flat, k, min_node_size: self.min_node_size };
         let rows: Vec<usize> = (0..n).collect();
-        let mut exact = true;
-        let root = self.grow(&problem, &rows, self.depth, &mut exact);
+        let mut greedy = false;
+        let root = self.grow(&problem, &rows, self.depth, &mut greedy);
         let (value, leaves) = stats(&root);
+        let search = if greedy {
+            TreeSearch::GreedyRoot
+        } else if binned.lossless {
+            TreeSearch::Exact
+        } else {
+            TreeSearch::ExactOverBins
+        };
         Ok(PolicyTree {
             root,
             n_features: p,
@@ -197,7 +236,7 @@ impl PolicyTreeParams {
             feature_names: (0..p).map(|j| format!("x{j}")).collect(),
             arm_labels: (0..k).map(|a| a.to_string()).collect(),
             params: self.clone(),
-            diagnostics: TreeDiagnostics { exact, estimated_work: problem.exact_work(n), value, leaves },
+            diagnostics: TreeDiagnostics { search, estimated_work: problem.exact_work(n), value, leaves },
         })
     }
 
@@ -247,7 +286,9 @@ impl PolicyTreeParams {
         Ok(out)
     }
 
-    fn grow(&self, problem: &Problem<'_>, rows: &[usize], depth: usize, exact: &mut bool) -> Node {
+    /// Grows the tree; sets `greedy` when a split with two or more levels
+    /// below it is chosen greedily (the tree is then not optimal).
+    fn grow(&self, problem: &Problem<'_>, rows: &[usize], depth: usize, greedy: &mut bool) -> Node {
         if depth == 0 {
             return leaf_node(problem, rows);
         }
@@ -271,16 +312,16 @@ impl PolicyTreeParams {
                 }
             };
         }
-        if depth == 2 {
-            *exact = false; // a greedy split where the exact search would have run
+        if depth >= 2 {
+            *greedy = true; // a greedy split above levels it cannot see (a greedy stump is exact)
         }
         let s = problem.best_stump(rows);
         match s.split {
             None => leaf_node(problem, rows),
             Some((j, t)) => {
                 let (l, r) = partition(problem, rows, j, t);
-                let left = self.grow(problem, &l, depth - 1, exact);
-                let right = self.grow(problem, &r, depth - 1, exact);
+                let left = self.grow(problem, &l, depth - 1, greedy);
+                let right = self.grow(problem, &r, depth - 1, greedy);
                 split_node(problem, j, t, left, right)
             }
         }
@@ -417,5 +458,103 @@ impl PolicyTree {
 impl fmt::Display for PolicyTree {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write_node(f, &self.root, 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The best total reward of any tree of depth ≤ 2 (thresholds at every
+    /// distinct value, any arm per leaf), by enumeration.
+    fn brute_depth2(x: &Mat<f64>, r: &Mat<f64>) -> f64 {
+        let (n, p, k) = (x.nrows(), x.ncols(), r.ncols());
+        let best_arm = |rows: &[usize]| {
+            (0..k).map(|a| rows.iter().map(|&i| r[(i, a)]).sum::<f64>()).fold(f64::NEG_INFINITY, f64::max)
+        };
+        let split = |rows: &[usize], j: usize, t: f64| -> (Vec<usize>, Vec<usize>) {
+            rows.iter().partition(|&&i| x[(i, j)] <= t)
+        };
+        let stump = |rows: &[usize]| {
+            let mut best = best_arm(rows);
+            for j in 0..p {
+                for &i in rows {
+                    let (l, rr) = split(rows, j, x[(i, j)]);
+                    best = best.max(best_arm(&l) + best_arm(&rr));
+                }
+            }
+            best
+        };
+        let all: Vec<usize> = (0..n).collect();
+        let mut best = stump(&all);
+        for j in 0..p {
+            for i in 0..n {
+                let (l, rr) = split(&all, j, x[(i, j)]);
+                best = best.max(stump(&l) + stump(&rr));
+            }
+        }
+        best
+    }
+
+    fn problem(n: usize, levels: Option<usize>, seed: u64) -> (Mat<f64>, Mat<f64>) {
+        // a small LCG: the test needs no RNG crate
+        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut u = move || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let x = Mat::from_fn(n, 2, |_, _| match levels {
+            Some(m) => (u() * m as f64).floor(),
+            None => u(),
+        });
+        let r = Mat::from_fn(n, 3, |i, a| {
+            let signal = if a == 1 {
+                x[(i, 0)] - x[(i, 1)]
+            } else if a == 2 {
+                x[(i, 1)]
+            } else {
+                0.0
+            };
+            signal + u() - 0.5
+        });
+        (x, r)
+    }
+
+    #[test]
+    fn search_says_exact_only_when_every_threshold_was_tried() {
+        for seed in 0..4 {
+            // 5 distinct values per feature, 8 bins: exact over every threshold
+            let (x, r) = problem(60, Some(5), seed);
+            let t = PolicyTreeParams::new(2).max_bins(8).fit(x.as_ref(), r.as_ref()).unwrap();
+            assert_eq!(t.diagnostics().search, TreeSearch::Exact);
+            assert!((t.diagnostics().value - brute_depth2(&x, &r)).abs() < 1e-9, "seed {seed}");
+            // a stump is exact even when found greedily
+            let g = PolicyTreeParams::new(1).search(Search::Greedy).max_bins(8).fit(x.as_ref(), r.as_ref());
+            assert_eq!(g.unwrap().diagnostics().search, TreeSearch::Exact);
+        }
+        // continuous features in 4 bins: optimal over the bin edges only, and
+        // the brute force over every threshold does better on some draw
+        let mut strictly_worse = 0;
+        for seed in 0..6 {
+            let (x, r) = problem(60, None, seed);
+            let t = PolicyTreeParams::new(2).max_bins(4).fit(x.as_ref(), r.as_ref()).unwrap();
+            assert_eq!(t.diagnostics().search, TreeSearch::ExactOverBins);
+            let brute = brute_depth2(&x, &r);
+            assert!(t.diagnostics().value <= brute + 1e-9);
+            strictly_worse += usize::from(t.diagnostics().value < brute - 1e-9);
+        }
+        assert!(strictly_worse > 0, "binning never cost anything: the test does not separate the labels");
+        // depth 3 (greedy root), the greedy search at depth 2, the work-limit fallback
+        let (x, r) = problem(60, Some(5), 9);
+        for params in [
+            PolicyTreeParams::new(3).max_bins(8),
+            PolicyTreeParams::new(2).max_bins(8).search(Search::Greedy),
+            PolicyTreeParams::new(2).max_bins(8).max_exact_work(1.0),
+        ] {
+            let t = params.fit(x.as_ref(), r.as_ref()).unwrap();
+            assert_eq!(t.diagnostics().search, TreeSearch::GreedyRoot, "{params:?}");
+        }
+        let json = serde_json::to_string(&TreeSearch::ExactOverBins).unwrap();
+        assert_eq!(json, "\"exact_over_bins\"");
     }
 }
