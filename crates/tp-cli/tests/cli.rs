@@ -105,10 +105,20 @@ fn design_matches_the_textbook_formula() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["n_per_arm"], 1570);
-    // binary: p = 0.1, MDE = 0.02 ⇒ 2·0.09·7.8489/0.0004 = 3532.0 ⇒ 3532 per arm
+    // binary, unpooled (Chow, Shao & Wang §4.2): p₀ = 0.1, p₁ = p₀ + MDE = 0.12,
+    // n = (z₀.₉₇₅ + z₀.₈)² (p₀(1 − p₀) + p₁(1 − p₁)) / MDE², the quantiles to 16 digits
+    let (z_a, z_b) = (1.959963984540054, 0.8416212335729143);
+    let (p0, p1, mde) = (0.1f64, 0.12f64, 0.02f64);
+    let textbook = ((z_a + z_b) * (z_a + z_b) * (p0 * (1.0 - p0) + p1 * (1.0 - p1)) / (mde * mde)).ceil();
+    assert_eq!(textbook, 3839.0); // 3838.1 rounded up; the pooled p₀(1 − p₀) twice gave 3532
     let out = tp(&["design", "--base-rate", "0.1", "--mde", "0.02", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["n_per_arm"], 3532);
+    assert_eq!(v["n_per_arm"].as_f64(), Some(textbook));
+    // and the inverse at that n is just under the MDE
+    let out = tp(&["design", "--base-rate", "0.1", "--n", "3839", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = v["mde"].as_f64().unwrap();
+    assert!(m <= 0.02 && m > 0.0199, "{m}");
     // inverse: the MDE at n = 1570 is just under 0.1
     let out = tp(&["design", "--sd", "1", "--n", "1570", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
