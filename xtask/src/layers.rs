@@ -49,6 +49,22 @@ pub const LAYERS: &[Layer] = &[
     only("tp-sim", &["tp-core"]),
     only("tp-io", &["tp-core"]),
     Layer { name: "tp-cli", allowed: Allowed::Any, dev_exempt: false },
+    // the stages, plus tp-cli's library target as the pipeline until tp-pipeline exists (#17)
+    only(
+        "tp-python",
+        &[
+            "tp-core",
+            "tp-learn",
+            "tp-profile",
+            "tp-segment",
+            "tp-uplift",
+            "tp-policy",
+            "tp-ope",
+            "tp-sim",
+            "tp-io",
+            "tp-cli",
+        ],
+    ),
     Layer { name: "tp-benches", allowed: Allowed::Any, dev_exempt: true },
     Layer { name: "xtask", allowed: Allowed::Only(&[]), dev_exempt: true },
 ];

@@ -1,0 +1,99 @@
+"""Type stubs of the compiled module ``tp._native`` (see ``crates/tp-python/src``)."""
+
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import numpy as np
+from numpy.typing import NDArray
+
+Column = Union[NDArray[np.float64], NDArray[np.int64], List[str]]
+Columns = List[Tuple[str, Column]]
+
+class Model:
+    """A fitted CATE model in tp's model file format."""
+
+    @staticmethod
+    def from_json(text: str) -> "Model": ...
+    def to_json(self) -> str: ...
+    @property
+    def features(self) -> List[str]: ...
+    @property
+    def arms(self) -> List[str]: ...
+    def predict(
+        self, cols: Columns, with_se: bool
+    ) -> Tuple[NDArray[np.float64], Optional[NDArray[np.float64]]]: ...
+
+def causal_forest_fit(
+    cols: Columns,
+    covariates: List[str],
+    treatment: str,
+    outcome: str,
+    control: Optional[str],
+    n_trees: int,
+    nuisance_trees: Optional[int],
+    tune: str,
+    level: float,
+    seed: int,
+) -> Tuple[Model, Dict[str, Any]]: ...
+
+def meta_fit(
+    cols: Columns,
+    covariates: List[str],
+    treatment: str,
+    outcome: str,
+    control: Optional[str],
+    method_name: str,
+    learner_name: str,
+    folds: int,
+    bootstrap: int,
+    seed: int,
+) -> Tuple[Model, Dict[str, Any]]: ...
+def evaluate(
+    cols: Columns,
+    treatment: str,
+    outcome: str,
+    score: str,
+    dr_score: Optional[str],
+    control: Optional[str],
+    k: float,
+    seed: int,
+) -> Dict[str, Any]: ...
+def ope_evaluate(
+    cols: Columns,
+    policy_probs: Optional[NDArray[np.float64]],
+    q_hat: Optional[NDArray[np.float64]],
+    control: Optional[str],
+    estimators: Optional[str],
+    clip: Optional[float],
+    switch_lambda: float,
+    dros_lambda: float,
+    bootstrap: int,
+    alpha: float,
+    seed: int,
+) -> str: ...
+def design(
+    sd: Optional[float],
+    base_rate: Optional[float],
+    mde: Optional[float],
+    n: Optional[int],
+    power: float,
+    alpha: float,
+    ratio: float,
+) -> str: ...
+
+class Tree:
+    """A fitted policy tree."""
+
+    @staticmethod
+    def from_json(text: str) -> "Tree": ...
+    def to_json(self) -> str: ...
+    def predict(self, x: NDArray[np.float64]) -> NDArray[np.int64]: ...
+
+def policy_tree_fit(
+    x: NDArray[np.float64],
+    rewards: NDArray[np.float64],
+    feature_names: List[str],
+    arm_labels: List[str],
+    depth: int,
+    min_node_size: int,
+    max_bins: int,
+) -> Tree: ...
