@@ -6,11 +6,14 @@
 //!   ([`golden::GENERATORS`]); not part of `ci`.
 //! - `bench [TASK] [--quick]`: our binary against the Python peers, each in a fresh process;
 //!   prints a table and appends it to `docs/benchmarks.md`.
+//! - `fuzz [--secs N] [TARGET...]`: the cargo-fuzz targets of `fuzz/`, N seconds each (not part of
+//!   `ci`; see `docs/reliability.md`).
 //!
 //! xtask depends on no tp crate: it drives them through `cargo` and the `tp` binary.
 
 mod bench;
 mod ci;
+mod fuzz;
 mod golden;
 mod layers;
 mod venv;
@@ -28,7 +31,9 @@ commands:
                          regenerate golden test files from the pinned Python peers (never run by CI)
   bench [TASK...] [--quick] [--list] [--no-append]
                          run benchmarks against the Python peers and append to docs/benchmarks.md
-                         (tasks: see `cargo xtask bench --list`)";
+                         (tasks: see `cargo xtask bench --list`)
+  fuzz [--secs N] [TARGET...] [--list]
+                         run the cargo-fuzz targets in fuzz/ for N seconds each (default 60)";
 
 /// The workspace root (the parent of this crate's directory).
 fn workspace_root() -> PathBuf {
@@ -50,6 +55,7 @@ fn run() -> Result<()> {
         Some("ci") => ci::run(&root),
         Some("bench") => bench::run(&root, &args[1..]),
         Some("golden") => golden::run(&root, &args[1..]),
+        Some("fuzz") => fuzz::run(&root, &args[1..]),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())
