@@ -24,6 +24,7 @@ mod meta;
 mod metrics;
 mod ope;
 mod policy;
+mod run;
 
 /// The name inputs go by in error messages (the CLI names the file).
 pub(crate) const SOURCE: &str = "data";
@@ -282,5 +283,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     metrics::register(m)?;
     ope::register(m)?;
     policy::register(m)?;
+    run::register(m)?;
     Ok(())
 }

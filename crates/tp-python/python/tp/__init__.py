@@ -17,6 +17,7 @@ from ._base import NotFittedError
 from ._forest import CausalForest
 from ._meta import DRLearner, RLearner, SLearner, TLearner, XLearner
 from ._policy import PolicyTree
+from ._run import run
 
 __all__ = [
     "CausalForest",
@@ -28,5 +29,6 @@ __all__ = [
     "TLearner",
     "XLearner",
     "metrics",
+    "run",
     "ope",
 ]
