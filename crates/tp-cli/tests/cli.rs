@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 mod forests;
 #[path = "cli/run.rs"]
 mod run;
+#[path = "cli/trust.rs"]
+mod trust;
 
 fn tp(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tp")).args(args).output().expect("failed to start tp")

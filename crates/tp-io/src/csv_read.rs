@@ -394,7 +394,8 @@ struct Inference {
 
 /// The inference pass: classifies every field of the inferred columns, and
 /// with `collect` also gathers every kept column. Columns that must be
-/// numeric get an error at the first other value.
+/// numeric get an error at the first other value; a column inferred as text
+/// whose non-empty values are mostly numbers is [`IoError::MixedColumn`].
 fn infer(
     path: &Path,
     n_fields: usize,
@@ -412,7 +413,8 @@ fn infer(
             _ => Spec::Start,
         })
         .collect();
-    let any_numeric = cols.iter().any(|c| matches!(c.mode, Mode::Infer { numeric: true }));
+    // per inferred column: numbers seen, other non-empty values seen, and the first of those
+    let mut mixed: Vec<(u64, u64, Option<(u64, String)>)> = vec![(0, 0, None); cols.len()];
     let mut record = ByteRecord::new();
     let csv_err = |source| IoError::Csv { path: path.to_path_buf(), source };
     reader.byte_headers().map_err(csv_err)?;
@@ -438,13 +440,24 @@ fn infer(
                 }
                 Mode::Infer { numeric } => numeric,
             };
+            let class = classify(raw);
+            let m = &mut mixed[k];
+            match class {
+                Class::Empty => {}
+                Class::Int(_) | Class::Float(_) => m.0 += 1,
+                Class::Bool(_) | Class::Other => {
+                    m.1 += 1;
+                    if m.2.is_none() {
+                        m.2 = Some((line_of(&record), String::from_utf8_lossy(raw).into_owned()));
+                    }
+                }
+            }
             if kinds[k] == Inferred::Str {
                 if collect {
                     specs[k].push(raw, Class::Other);
                 }
                 continue;
             }
-            let class = classify(raw);
             if numeric && matches!(class, Class::Bool(_) | Class::Other) {
                 return Err(IoError::TypeMismatch {
                     path: path.to_path_buf(),
@@ -460,11 +473,21 @@ fn infer(
             }
         }
         rows += 1;
-        // nothing left to learn (ragged rows are caught by the reading pass)
-        let settled =
-            cols.iter().zip(&kinds).all(|(c, &s)| matches!(c.mode, Mode::Fixed(_)) || s == Inferred::Str);
-        if !collect && !any_numeric && settled {
-            return Ok(Inference { kinds, rows: None, specs: None });
+    }
+    // a column of numbers with a few other values would silently become a text column (and
+    // drop out of every numeric analysis): that is an error naming the first odd value
+    for (k, c) in cols.iter().enumerate() {
+        if let (Inferred::Str, (numbers, others, Some((line, value)))) = (kinds[k], &mixed[k])
+            && numbers > others
+        {
+            return Err(IoError::MixedColumn {
+                path: path.to_path_buf(),
+                column: c.name.to_string(),
+                at: Location::Line(*line),
+                value: value.clone(),
+                others: *others,
+                values: numbers + others,
+            });
         }
     }
     Ok(Inference { kinds, rows: Some(rows), specs: collect.then_some(specs) })

@@ -62,7 +62,7 @@ pub enum IoError {
     },
     /// The file has a header (schema) but no data rows, and rows are required.
     #[error(
-        "{}: the file has a header but no data rows: add rows, or allow this with ReadOptions::allow_no_rows",
+        "{}: the file has a header but no data rows: add data rows below the header",
         path.display()
     )]
     NoRows {
@@ -123,6 +123,28 @@ pub enum IoError {
         /// What the column requires.
         expected: Kind,
     },
+    /// A column whose non-empty values are mostly numbers also holds a few
+    /// other values: read as text it would drop out of every numeric
+    /// analysis, so it is an error instead of a silent change of kind.
+    #[error(
+        "{}: column '{column}' holds numbers except {others} of its {values} values, the first \"{value}\" at {at}: \
+         fix or drop those values (or their rows), or leave the column out",
+        path.display()
+    )]
+    MixedColumn {
+        /// The file concerned.
+        path: PathBuf,
+        /// The column.
+        column: String,
+        /// Where the first value that is not a number is.
+        at: Location,
+        /// That value.
+        value: String,
+        /// How many non-empty values are not numbers.
+        others: u64,
+        /// How many non-empty values the column has.
+        values: u64,
+    },
     /// A Parquet column's stored type cannot serve the required kind.
     #[error("{}: column '{column}' is stored as {found}, expected {expected}: convert it or drop the requirement", path.display())]
     ColumnType {
@@ -150,7 +172,7 @@ pub enum IoError {
     },
     /// NaN or ±infinity in a numeric column, rejected by default.
     #[error(
-        "{}: column '{column}' at {at} is {value}: impute or drop it, or allow it with ReadOptions::allow_non_finite",
+        "{}: column '{column}' at {at} is {value}: NaN and infinite values are not accepted; impute or drop that value (or its row)",
         path.display()
     )]
     NonFinite {

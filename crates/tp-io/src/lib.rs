@@ -33,6 +33,11 @@
 //!   [`IoError::MissingValue`]: impute or drop it before tp sees it;
 //! - NaN and ±inf in numeric columns are [`IoError::NonFinite`] unless
 //!   [`ReadOptions::allow_non_finite`];
+//! - a CSV column whose kind is inferred and whose non-empty values are
+//!   mostly numbers, but not all, is [`IoError::MixedColumn`] (naming the
+//!   first other value and its line) rather than a string column: a stray
+//!   `oops` never makes a numeric column silently drop out of an analysis.
+//!   Require the column as [`Kind::Str`] to read it as text;
 //! - numbers and booleans are trimmed of ASCII blanks before parsing,
 //!   strings are kept verbatim.
 //!

@@ -214,10 +214,40 @@ fn text_in_required_numeric_column() {
     assert!(
         msg.contains("ages.csv") && msg.contains("'age'") && msg.contains("line 7") && msg.contains("abc")
     );
-    // without a requirement the column is inferred as a string column
-    let t = read_table(&p, &opts()).unwrap();
+    // without a requirement, a column of numbers but for one value is an error, not a text column
+    for chunked in [false, true] {
+        let got = if chunked {
+            read_table_chunks(&p, &opts(), 3).map(|mut it| it.next().unwrap().unwrap())
+        } else {
+            read_table(&p, &opts())
+        };
+        match got {
+            Err(IoError::MixedColumn { path, column, at, value, others, values }) => {
+                assert_eq!((path, column.as_str(), at), (p.clone(), "age", Location::Line(7)));
+                assert_eq!((value.as_str(), others, values), ("abc", 1, 7));
+            }
+            other => panic!("chunked {chunked}: {other:?}"),
+        }
+    }
+    let msg = read_table(&p, &opts()).unwrap_err().to_string();
+    assert!(msg.contains("'age'") && msg.contains("line 7") && msg.contains("\"abc\""), "{msg}");
+    // asked for as text, it is text
+    let t = read_table(&p, &opts().require("age", Kind::Str)).unwrap();
     assert_eq!(t.column("age").unwrap().data.type_name(), "string");
     assert_eq!(t.column("id").unwrap().data.type_name(), "int");
+    // a text column with a few numbers stays text (numbers are not the majority)
+    let q = d.write("names.csv", "id,name\n1,ann\n2,bob\n3,7up\n4,42\n");
+    let t = read_table(&q, &opts()).unwrap();
+    assert_eq!(&*t.string_values("name").unwrap(), &["ann", "bob", "7up", "42"]);
+}
+
+#[test]
+fn error_messages_name_no_rust_api() {
+    let d = TempDir::new("no-api-names");
+    for (name, text) in [("nan.csv", "x\n1\nNaN\n"), ("header.csv", "x,y\n")] {
+        let msg = read_table(d.write(name, text), &opts()).unwrap_err().to_string();
+        assert!(!msg.contains("ReadOptions") && !msg.contains("::"), "{msg}");
+    }
 }
 
 #[test]

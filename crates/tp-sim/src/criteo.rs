@@ -14,6 +14,11 @@ use crate::error::{Result, check_f64, check_usize};
 /// Number of features (`f0..f11`).
 pub const CRITEO_FEATURES: usize = 12;
 
+/// The truth columns of a criteo table (potential-outcome probabilities and
+/// effects): not observable, so `tp simulate` writes them to their own file
+/// and they never reach a model's default covariates.
+pub const CRITEO_TRUTH_COLUMNS: [&str; 4] = ["mu0", "mu1", "tau", "tau_visit"];
+
 /// Parameters of the criteo-like preset (a consuming builder).
 ///
 /// Defaults: 1,000,000 rows, chunks of 262,144 rows, 85% treated, seed 0.

@@ -115,7 +115,9 @@
 //! - `campaign`: `customer_id`, `arm` (label), `treatment` (arm index, 0 =
 //!   control), `outcome` (total `value` of the household's events in the
 //!   outcome window), `propensity` (logging probability of the arm received),
-//!   `p_<arm>` per arm.
+//!   `p_<arm>` per arm, `campaign_start_day` (the first day of the outcome
+//!   window, `7·mailing_week + 1`, the same for every household: profiles built
+//!   from `events` for modeling must stop the day before).
 //! - `truth`: `customer_id`, `archetype`, `e_<arm>` (true propensities),
 //!   `mu_<arm>` (expected window spend under each arm, computed analytically
 //!   from the household's parameters, not from the realized draw),
@@ -158,7 +160,11 @@
 //! `visit` (0/1, ~5%), `conversion` (0/1, only after a visit, ~0.6%),
 //! `propensity` (0.85), and truth: `mu0`, `mu1` (P(conversion) without and with
 //! treatment), `tau` = `mu1 − mu0` (heterogeneous, negative for ~30% of rows),
-//! `tau_visit`. Drop the truth columns before modeling. Row `i` is drawn from
+//! `tau_visit` ([`CRITEO_TRUTH_COLUMNS`]). `tp simulate --preset criteo`
+//! writes the truth columns to their own file (`criteo_truth`, row `i` of it
+//! is row `i` of `criteo`), so the data file holds only what is observed;
+//! `visit` and `conversion` are both outcomes (with `--outcome conversion`,
+//! `visit` is post-treatment: leave it out of the covariates). Row `i` is drawn from
 //! its own stream `stream(derive_seed_str(seed, "criteo"), i)`, so the rows do
 //! not depend on the chunk size, and memory is bounded by `chunk_rows`.
 //!
@@ -180,7 +186,9 @@ mod world;
 
 pub use assign::Assignment;
 pub use catalog::{DEPARTMENTS, PRICE_TIERS, TAGS};
-pub use criteo::{CRITEO_FEATURES, CriteoChunks, CriteoParams, MAX_CHUNK_ROWS, MAX_CRITEO_ROWS};
+pub use criteo::{
+    CRITEO_FEATURES, CRITEO_TRUTH_COLUMNS, CriteoChunks, CriteoParams, MAX_CHUNK_ROWS, MAX_CRITEO_ROWS,
+};
 pub use error::{Result, SimError};
 pub use retail::{ARM_LABELS, MAX_CUSTOMERS, MIN_CUSTOMERS, MIN_PRE_WEEKS, RetailParams};
 pub use world::{Calibration, Economics, RetailWorld};

@@ -293,6 +293,10 @@ pub(crate) fn assemble(
     for (k, l) in labels.iter().enumerate() {
         cols.push(Column::f64(format!("p_{l}"), hh.iter().map(|o| o.propensity[k]).collect()));
     }
+    // the first day of the outcome window (the day after the mailing week): profiles of the
+    // events must stop before it, or they carry the outcome
+    let start_day = (7 * params.mailing_week() + 1) as i64;
+    cols.push(Column::i64("campaign_start_day", vec![start_day; hh.len()]));
     let campaign = Table::new(cols)?;
 
     // truth

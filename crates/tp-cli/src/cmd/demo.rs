@@ -14,7 +14,8 @@ use tp_sim::RetailParams;
 #[derive(Debug, ClapArgs)]
 #[command(after_help = "\
 Writes to DIR: world/ (the simulated data), profiles.csv, segments.csv, cate.csv, policy.csv,
-ope.json, summary.json and report.html. summary.json's `truth` block compares the learned
+ope.json, summary.json and report.html, through a hidden temporary folder next to DIR that
+replaces DIR only when the demo succeeds (DIR must be new, empty or an earlier output folder). summary.json's `truth` block compares the learned
 policy's true profit with the oracle's (treat iff the true effect exceeds break-even),
 treat-all and current practice.
 
@@ -76,7 +77,10 @@ fn demo_config(args: &Args, margin: f64, cost: Vec<f64>) -> Result<Config> {
 
 /// Runs `tp demo`.
 pub fn run(args: Args) -> Result<()> {
-    let dir = &args.out;
+    // everything is written into a temporary sibling of --out, renamed into place at the end:
+    // a failed or killed run leaves the previous results as they were
+    let staging = pipeline::Staging::new(&args.out)?;
+    let dir = staging.path();
     let world_dir = dir.join("world");
     std::fs::create_dir_all(&world_dir).with_context(|| format!("cannot create {}", world_dir.display()))?;
     let mut progress = Progress::new(args.json);
@@ -115,6 +119,7 @@ pub fn run(args: Args) -> Result<()> {
         "tp demo: whom to send the coupon to",
         &context,
     )?;
+    staging.commit()?;
     progress.done();
-    crate::report::emit(args.json, &summary, || pipeline::human(&outcome, dir))
+    crate::report::emit(args.json, &summary, || pipeline::human(&outcome, &args.out))
 }

@@ -13,7 +13,9 @@ every key with its default and unit, and examples/retail.toml runs on the files 
 `tp simulate --preset retail --out world` writes. Unknown keys are errors.
 
 Writes to DIR: profiles.csv (with events and catalog), segments.csv, cate.csv, policy.csv,
-ope.json, summary.json and report.html (one self-contained page).
+ope.json, summary.json and report.html (one self-contained page). The files are written into a
+hidden temporary folder next to DIR, which replaces DIR only when the run succeeds: a failed or
+interrupted run leaves DIR as it was. DIR must be new, empty, or an earlier output folder.
 
 Examples:
   tp simulate --preset retail --out examples/world && tp run examples/retail.toml --out retail
@@ -49,7 +51,10 @@ pub fn run(args: Args) -> Result<()> {
     let mut progress = Progress::new(args.json);
     progress.step("reading the input files");
     let inputs = Inputs::read(&config)?;
-    let outcome = pipeline::run(&config, &inputs, &args.out, &mut progress)?;
+    // everything is written into a temporary sibling of --out, renamed into place at the end:
+    // a failed or killed run leaves the previous results as they were
+    let staging = pipeline::Staging::new(&args.out)?;
+    let outcome = pipeline::run(&config, &inputs, staging.path(), &mut progress)?;
     progress.step("writing summary.json and report.html");
     let context = format!(
         "{} campaign customers from {}; config {}",
@@ -58,7 +63,8 @@ pub fn run(args: Args) -> Result<()> {
         args.config.display()
     );
     let summary =
-        pipeline::write_outputs(&outcome, &config, &args.out, vec![], "Targeting report", &context)?;
+        pipeline::write_outputs(&outcome, &config, staging.path(), vec![], "Targeting report", &context)?;
+    staging.commit()?;
     progress.done();
     crate::report::emit(args.json, &summary, || pipeline::human(&outcome, &args.out))
 }

@@ -84,7 +84,26 @@ fn choice(flag: &str, v: &str) -> Result<Choice> {
 /// Runs `tp segment`.
 pub fn run(args: Args) -> Result<()> {
     let file = args.input.display().to_string();
-    let table = tp_io::read_table(&args.input, &ReadOptions::new())?;
+    // with --columns, only the columns used are read; without it every column is, and a column of
+    // numbers with a stray value is an error (it would otherwise drop out of the features)
+    let options = match &args.columns {
+        Some(c) => {
+            let mut keep: Vec<&str> = vec![args.id_col.as_str()];
+            for k in c.iter().map(String::as_str).chain(args.value_col.as_deref()) {
+                if !keep.contains(&k) {
+                    keep.push(k);
+                }
+            }
+            ReadOptions::new().columns(keep)
+        }
+        None => ReadOptions::new(),
+    };
+    let table = tp_io::read_table(&args.input, &options).map_err(|e| match e {
+        tp_io::IoError::MixedColumn { .. } => {
+            anyhow::anyhow!("{e} (tp segment uses every numeric column unless --columns lists the features)")
+        }
+        e => e.into(),
+    })?;
     table.column(&args.id_col).with_context(|| file.clone())?;
     let columns: Vec<String> = match &args.columns {
         Some(c) => c.clone(),

@@ -214,12 +214,30 @@ fn criteo(args: &Args) -> Result<(Vec<FileSummary>, Option<serde_json::Value>)> 
     }
     let ext = args.format.unwrap_or(FileFormat::Parquet).ext();
     let path = args.out.join(format!("criteo.{ext}"));
+    let truth_path = args.out.join(format!("criteo_truth.{ext}"));
+    // the observed columns and the truth go to separate files (row i of one is row i of the
+    // other), so the truth never reaches a model's default covariates
     let mut writer = tp_io::TableWriter::create(&path)?;
+    let mut truth_writer = tp_io::TableWriter::create(&truth_path)?;
     for chunk in params.chunks().context("invalid simulation parameters")? {
-        writer.write(&chunk?)?;
+        let chunk = chunk?;
+        let (truth, data): (Vec<_>, Vec<_>) = chunk
+            .columns()
+            .iter()
+            .cloned()
+            .partition(|c| tp_sim::CRITEO_TRUTH_COLUMNS.contains(&c.name.as_str()));
+        writer.write(&tp_core::Table::new(data)?)?;
+        truth_writer.write(&tp_core::Table::new(truth)?)?;
     }
     let rows = writer.finish()?;
-    Ok((vec![FileSummary { name: "criteo".into(), path: display(&path), rows }], None))
+    let truth_rows = truth_writer.finish()?;
+    Ok((
+        vec![
+            FileSummary { name: "criteo".into(), path: display(&path), rows },
+            FileSummary { name: "criteo_truth".into(), path: display(&truth_path), rows: truth_rows },
+        ],
+        None,
+    ))
 }
 
 fn display(p: &Path) -> String {

@@ -248,7 +248,12 @@ pub fn run(args: Args) -> Result<()> {
         }
         options = options.columns(keep);
     }
-    let table = tp_io::read_table(&args.data, &options)?;
+    let table = tp_io::read_table(&args.data, &options).map_err(|e| match e {
+        tp_io::IoError::MixedColumn { .. } => {
+            anyhow::anyhow!("{e} (tp uplift reads every column unless --covariates lists the covariates)")
+        }
+        e => e.into(),
+    })?;
     let mut exclude: Vec<&str> = args.exclude.iter().map(String::as_str).collect();
     if let Some(id) = &args.id_col {
         table.column(id).with_context(|| file.clone())?;
@@ -368,6 +373,8 @@ struct ForestSummary {
     /// Doubly robust ATE of every treated arm against control.
     effects: Vec<ForestEffect>,
     diagnostics: tp_uplift::DiagnosticsSummary,
+    /// The covariates the forest was fit on (string columns one-hot encoded).
+    covariates: Vec<String>,
     variable_importance: Vec<(String, f64)>,
     /// What tuning tried and chose (absent when the forest did not tune).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -460,6 +467,7 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
         arms: labels.to_vec(),
         effects,
         diagnostics: diagnostics_summary(&diagnostics),
+        covariates: data.feature_names().to_vec(),
         variable_importance: data
             .feature_names()
             .iter()
@@ -504,6 +512,8 @@ struct UpliftForestSummary {
     mean_uplift: Vec<f64>,
     /// Observed positive rate of each arm (control first).
     observed_rate: Vec<f64>,
+    /// The covariates the forest was fit on (string columns one-hot encoded).
+    covariates: Vec<String>,
     variable_importance: Vec<(String, f64)>,
     n: usize,
     trees: usize,
@@ -583,6 +593,7 @@ fn run_uplift_forest(
         arms: labels.to_vec(),
         mean_uplift: (0..labels.len() - 1).map(|k| tp_core::stats::mean(&col(&pred.tau, k))).collect(),
         observed_rate: observed.iter().map(|(s, n)| if *n > 0.0 { s / n } else { f64::NAN }).collect(),
+        covariates: data.feature_names().to_vec(),
         variable_importance: data
             .feature_names()
             .iter()

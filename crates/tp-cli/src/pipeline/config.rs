@@ -66,8 +66,16 @@ pub struct CampaignConfig {
     pub control: Option<String>,
     /// Logged propensities in columns `<prefix><arm>` (default `p_`; empty = estimate them).
     pub propensity_prefix: String,
-    /// Campaign columns never used as covariates (default `["treatment", "propensity"]`).
+    /// Columns never used as default covariates, on top of the ones always left out: the
+    /// treatment and outcome, logged propensities (`propensity`, `p_<arm>`, `<propensity_prefix>*`),
+    /// numeric copies of the treatment and the campaign start column (default none).
     pub exclude: Vec<String>,
+    /// First day of the outcome window, in the events' `day` unit (default: the minimum of the
+    /// campaign log's `start_day_column`, when it has one).
+    pub start_day: Option<f64>,
+    /// Campaign-log column holding the first day of the outcome window, per customer (default
+    /// `campaign_start_day`, written by `tp simulate --preset retail`).
+    pub start_day_column: String,
 }
 
 /// How profiles are built (only when `data.events` and `data.catalog` are given).
@@ -82,8 +90,12 @@ pub struct ProfileConfig {
     pub shrinkage: f64,
     /// `spend` or `count`: what weights an event (default `spend`).
     pub weight: String,
-    /// Day the profiles describe (default: the last event day).
+    /// Day the profiles describe: events after it are left out (default: the day before the
+    /// campaign starts, see `campaign.start_day`; the last event day when the start is unknown).
     pub as_of: Option<f64>,
+    /// Allow `as_of` on or after the campaign start, so that profiles include the outcome window
+    /// (default false: that is an error, since profile columns would then carry the outcome).
+    pub allow_outcome_overlap: bool,
 }
 
 /// NMF → K-Means segmentation.
@@ -233,7 +245,9 @@ impl Default for CampaignConfig {
             outcome: "outcome".into(),
             control: None,
             propensity_prefix: "p_".into(),
-            exclude: vec!["treatment".into(), "propensity".into()],
+            exclude: Vec::new(),
+            start_day: None,
+            start_day_column: crate::causal::CAMPAIGN_START_COLUMN.into(),
         }
     }
 }
@@ -246,6 +260,7 @@ impl Default for ProfileConfig {
             shrinkage: 5.0,
             weight: "spend".into(),
             as_of: None,
+            allow_outcome_overlap: false,
         }
     }
 }

@@ -40,7 +40,10 @@ pub fn plan(config: &Config, out: &Path) -> Vec<PlanStep> {
                 format!("half_life_days = {}", p.half_life_days),
                 format!("shrinkage = {}", p.shrinkage),
                 format!("weight = {}", p.weight),
-                format!("as_of = {}", p.as_of.map_or("last event day".into(), |d| d.to_string())),
+                format!(
+                    "as_of = {}",
+                    p.as_of.map_or("the day before the campaign start".into(), |d| d.to_string())
+                ),
             ],
         });
     }

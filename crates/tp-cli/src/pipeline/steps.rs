@@ -31,6 +31,12 @@ pub struct ProfileSummary {
     pub columns: usize,
     /// Campaign customers without any event (profile features 0).
     pub campaign_customers_without_events: usize,
+    /// Day the profiles describe (events after it are left out).
+    pub as_of: f64,
+    /// Where `as_of` came from: `profile.as_of`, `campaign start - 1` or `last event day`.
+    pub as_of_source: &'static str,
+    /// First day of the outcome window, when known (`campaign.start_day` or its column).
+    pub campaign_start_day: Option<f64>,
 }
 
 /// The effect estimates.
@@ -240,11 +246,17 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut Progress
             } else {
                 tp_profile::Weight::Spend
             });
-        if let Some(d) = config.profile.as_of {
+        let start = super::campaign_start(config, campaign)?;
+        let as_of = super::profile_as_of(config, start.as_ref())?;
+        if let Some(d) = as_of {
             params = params.as_of(d);
         }
-        let (_, _, profiles) = tp_profile::profile(&events.table, &catalog.table, &params)
+        let (_, state, profiles) = tp_profile::profile(&events.table, &catalog.table, &params)
             .with_context(|| format!("profiling {} with {}", events.name, catalog.name))?;
+        if start.is_none() {
+            let names: Vec<String> = profiles.table().names().iter().map(|s| s.to_string()).collect();
+            super::check_unknown_start(config, &names)?;
+        }
         write(out, "profiles.csv", profiles.table())?;
         let named = Named { table: profiles.table().clone(), name: "profiles (from data.events)".into() };
         let rows = join_rows(campaign, &named, id, false)?;
@@ -261,6 +273,13 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut Progress
             customers: profiles.len(),
             columns: profiles.table().n_cols() - 1,
             campaign_customers_without_events: missing,
+            as_of: state.as_of(),
+            as_of_source: match (config.profile.as_of, &start) {
+                (Some(_), _) => "profile.as_of",
+                (None, Some(_)) => "campaign start - 1",
+                (None, None) => "last event day",
+            },
+            campaign_start_day: start.map(|s| s.day),
         });
     }
     let feature_names: Vec<&str> = features.names();
@@ -567,7 +586,7 @@ fn uplift_step(
             campaign.name
         );
     }
-    let mut exclude: Vec<&str> = vec![id];
+    let mut exclude: Vec<&str> = vec![id, c.start_day_column.as_str()];
     exclude.extend(c.exclude.iter().map(String::as_str));
     let roles = Roles {
         treatment: &c.treatment,

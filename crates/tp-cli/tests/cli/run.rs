@@ -188,6 +188,12 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
 #[test]
 fn report_renders_in_headless_chromium() {
     if std::env::var("TP_BROWSER_TESTS").as_deref() != Ok("1") {
+        // CI installs chromium and sets TP_BROWSER_TESTS=1: there a skip would hide a broken install
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "CI=true but TP_BROWSER_TESTS is not 1: chromium could not be installed, so the report is not rendered"
+        );
         eprintln!("skipped: set TP_BROWSER_TESTS=1 (and install chromium) to render report.html");
         return;
     }
