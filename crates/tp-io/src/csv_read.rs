@@ -382,6 +382,15 @@ impl Spec {
     }
 }
 
+/// Per inferred column: numbers seen, other non-empty values seen, and the
+/// first of those (line, text).
+#[derive(Debug, Clone, Default)]
+struct Tally {
+    numbers: u64,
+    others: u64,
+    first_other: Option<(u64, String)>,
+}
+
 /// What the inference pass learned.
 struct Inference {
     /// Per kept column (`Nothing` for required ones).
@@ -413,8 +422,7 @@ fn infer(
             _ => Spec::Start,
         })
         .collect();
-    // per inferred column: numbers seen, other non-empty values seen, and the first of those
-    let mut mixed: Vec<(u64, u64, Option<(u64, String)>)> = vec![(0, 0, None); cols.len()];
+    let mut mixed: Vec<Tally> = vec![Tally::default(); cols.len()];
     let mut record = ByteRecord::new();
     let csv_err = |source| IoError::Csv { path: path.to_path_buf(), source };
     reader.byte_headers().map_err(csv_err)?;
@@ -444,11 +452,11 @@ fn infer(
             let m = &mut mixed[k];
             match class {
                 Class::Empty => {}
-                Class::Int(_) | Class::Float(_) => m.0 += 1,
+                Class::Int(_) | Class::Float(_) => m.numbers += 1,
                 Class::Bool(_) | Class::Other => {
-                    m.1 += 1;
-                    if m.2.is_none() {
-                        m.2 = Some((line_of(&record), String::from_utf8_lossy(raw).into_owned()));
+                    m.others += 1;
+                    if m.first_other.is_none() {
+                        m.first_other = Some((line_of(&record), String::from_utf8_lossy(raw).into_owned()));
                     }
                 }
             }
@@ -477,16 +485,17 @@ fn infer(
     // a column of numbers with a few other values would silently become a text column (and
     // drop out of every numeric analysis): that is an error naming the first odd value
     for (k, c) in cols.iter().enumerate() {
-        if let (Inferred::Str, (numbers, others, Some((line, value)))) = (kinds[k], &mixed[k])
-            && numbers > others
+        let m = &mixed[k];
+        if let (Inferred::Str, Some((line, value))) = (kinds[k], &m.first_other)
+            && m.numbers > m.others
         {
             return Err(IoError::MixedColumn {
                 path: path.to_path_buf(),
                 column: c.name.to_string(),
                 at: Location::Line(*line),
                 value: value.clone(),
-                others: *others,
-                values: numbers + others,
+                others: m.others,
+                values: m.numbers + m.others,
             });
         }
     }
