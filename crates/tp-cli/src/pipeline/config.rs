@@ -247,7 +247,7 @@ impl Default for CampaignConfig {
             propensity_prefix: "p_".into(),
             exclude: Vec::new(),
             start_day: None,
-            start_day_column: crate::causal::CAMPAIGN_START_COLUMN.into(),
+            start_day_column: "campaign_start_day".into(), // causal::CAMPAIGN_START_COLUMN (literal: fuzz/ compiles this file alone),
         }
     }
 }
