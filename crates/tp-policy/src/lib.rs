@@ -42,6 +42,11 @@
 //!   trees can be fit on scores with capped weights
 //!   ([`clipped_aipw_scores`], `PolicyInputs::tree_gamma`) while profits and
 //!   the choice use the unbiased ones.
+//! - [`learn_policy`]: the policy to ship, chosen among candidates (treat-none,
+//!   the risk-adjusted and plain break-even rules, a ranking with a
+//!   cross-fitted share, depth-1/2 trees, treat-all) by their out-of-fold DR
+//!   profit with the one-SE rule, refit on all rows, and priced by nested
+//!   cross-fitting ([`Selection::profit_oof`]).
 //! - [`plan`]: everything above in one call, returning a serde
 //!   [`PolicyReport`] (what `tp policy --json` prints) and the assignment.
 //!
@@ -70,6 +75,7 @@ mod budget;
 mod curve;
 mod economics;
 mod error;
+mod learn;
 mod report;
 mod rules;
 mod tree;
@@ -81,6 +87,10 @@ pub use curve::{
 };
 pub use economics::Economics;
 pub use error::{PolicyError, Result};
+pub use learn::{
+    Candidate, CandidateReport, LearnInputs, LearnParams, PolicyLearner, ProfitInterval, Selection,
+    learn_policy, refit_all,
+};
 pub use report::{
     Breakeven, BudgetReport, Plan, PolicyInputs, PolicyParams, PolicyReport, Rule, TreeReport, plan,
 };

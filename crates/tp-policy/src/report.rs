@@ -49,6 +49,10 @@ pub struct PolicyInputs<'a> {
     pub current: Option<&'a [usize]>,
     /// Segment label of each row, for the per-segment view.
     pub segments: Option<&'a [String]>,
+    /// An assignment chosen elsewhere (e.g. by [`crate::learn_policy`]) with
+    /// the name of its rule: when set it is the plan's assignment, and the
+    /// report prices and describes it; `rule` and `tree` are not applied.
+    pub assignment: Option<(&'a [usize], &'a str)>,
 }
 
 impl<'a> PolicyInputs<'a> {
@@ -63,6 +67,7 @@ impl<'a> PolicyInputs<'a> {
             tree_gamma: None,
             current: None,
             segments: None,
+            assignment: None,
         }
     }
 }
@@ -266,6 +271,11 @@ pub fn plan(params: &PolicyParams, inputs: &PolicyInputs<'_>) -> Result<Plan> {
     let mut budget = None;
     let mut tree = None;
     let (rule, assignment) = match (&params.tree, params.rule) {
+        _ if inputs.assignment.is_some() => {
+            let (a, name) = inputs.assignment.expect("matched");
+            check_assignment("given assignment", a, n, econ.n_arms())?;
+            (name, a.to_vec())
+        }
         (Some(tp), _) => {
             let x = inputs.covariates.ok_or_else(|| PolicyError::Empty {
                 what: "covariates".into(),

@@ -1,0 +1,807 @@
+//! Policy learners, judged and chosen by nested cross-fitting.
+//!
+//! A policy learned from doubly robust (DR) scores and priced on the same
+//! scores looks better than it is: the learner has fit the scores' noise.
+//! [`learn_policy`] therefore prices every candidate *out of fold*: the rows
+//! are split into `folds` folds; each candidate is learned on the other folds
+//! (its cut-off, its tree) and assigns the held-out fold; the held-out rows'
+//! DR scores price those arms. Every row is priced once, by a policy that
+//! never saw its score, so the totals are honest and their standard errors
+//! (`sd·√n` of the per-row terms, and paired for differences) are valid.
+//!
+//! The candidates, most conservative first:
+//!
+//! | name | learns on the training rows |
+//! |---|---|
+//! | `treat_none` | nothing |
+//! | `risk` | nothing: the threshold rule on `CE(λ) = (1 − λ)·τ̂ + λ·LB`, effects discounted by their uncertainty |
+//! | `threshold` | nothing: the arm of highest net value `m·τ̂ − c` when positive |
+//! | `rank` | the cut-off on the ranking by net value `m·τ̂ − c` where the DR profit curve peaks (this corrects a forest's shrinkage of `τ̂` toward the mean) |
+//! | `tree_depth_1`, `tree_depth_2` | exact policy trees over the given (screened) covariates, leaves of at least `min_leaf_share` of the rows, fit on the plug-in rewards `m·τ̂ − c` shifted by the `rank` cut-off: an interpretable summary of the ranking and its cross-fitted share (fit on raw DR rewards at poor overlap they chase a few extreme-weight rows and lost money in 14 of 20 simulated retail worlds; see docs/demo-quality.md) |
+//!
+//! | `treat_all` | the single arm of highest DR profit |
+//!
+//! plus `current_practice` (the logged propensities, priced on all rows) as
+//! a reference that is never chosen.
+//!
+//! **Selection.** Among the candidates the learner may choose from, the one
+//! with the highest held-out profit wins — unless a more conservative rule is
+//! within `margin_se` paired standard errors of it, in which case the most
+//! conservative such rule is chosen (the one-standard-error rule; it also
+//! absorbs the optimism of picking the best of several noisy totals). When
+//! the rule so chosen earns nothing out of fold, nobody is treated. The
+//! winner is then refit on all rows.
+//!
+//! **An honest value.** Choosing by held-out profit makes the winner's
+//! held-out profit optimistic again. The value stated for the chosen policy,
+//! [`Selection::profit_oof`], is therefore that of the whole *procedure*:
+//! inside each outer fold's training rows the choice is made by an inner
+//! cross-fit, and the chosen candidate, learned on those training rows,
+//! assigns the held-out fold. Nothing about a held-out row's score enters
+//! the policy that prices it.
+//!
+//! `τ̂` and its lower bounds must themselves be out of sample for each row
+//! (a forest's out-of-bag estimates, a meta-learner's out-of-fold ones), and
+//! the DR scores cross-fitted; the policy choices on top of them are what
+//! this module cross-fits.
+
+use crate::economics::Economics;
+use crate::error::{PolicyError, Result, check_shape};
+use crate::rules::{rank_descending, risk_adjusted};
+use crate::tree::{PolicyTree, PolicyTreeParams};
+use serde::{Deserialize, Serialize};
+use tp_core::faer::{Mat, MatRef};
+
+/// Which policy the pipeline ships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyLearner {
+    /// Choose among every candidate by held-out profit, with the one-SE rule (default).
+    #[default]
+    Auto,
+    /// The break-even threshold on `τ̂`.
+    Threshold,
+    /// The ranking by `τ̂` with a cross-fitted share.
+    Rank,
+    /// The better of the depth-1 and depth-2 policy trees (one-SE rule).
+    Tree,
+    /// The threshold rule on the risk-adjusted `CE(λ)`.
+    Risk,
+}
+
+impl PolicyLearner {
+    /// The config word.
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyLearner::Auto => "auto",
+            PolicyLearner::Threshold => "threshold",
+            PolicyLearner::Rank => "rank",
+            PolicyLearner::Tree => "tree",
+            PolicyLearner::Risk => "risk",
+        }
+    }
+}
+
+/// One candidate policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Candidate {
+    /// Nobody treated.
+    TreatNone,
+    /// Threshold on `CE(λ)`: the break-even rule on effects discounted by their uncertainty.
+    Risk,
+    /// Break-even threshold on `τ̂`.
+    Threshold,
+    /// Ranking by `τ̂`, share from the DR profit curve.
+    Rank,
+    /// Exact depth-1 policy tree.
+    TreeDepth1,
+    /// Exact depth-2 policy tree.
+    TreeDepth2,
+    /// Everybody on one arm.
+    TreatAll,
+}
+
+impl Candidate {
+    /// The name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Candidate::TreatNone => "treat_none",
+            Candidate::TreatAll => "treat_all",
+            Candidate::Threshold => "threshold",
+            Candidate::Risk => "risk",
+            Candidate::Rank => "rank",
+            Candidate::TreeDepth1 => "tree_depth_1",
+            Candidate::TreeDepth2 => "tree_depth_2",
+        }
+    }
+
+    /// Every candidate, most conservative first: the order of the one-SE preference.
+    pub const ALL: [Candidate; 7] = [
+        Candidate::TreatNone,
+        Candidate::Risk,
+        Candidate::Threshold,
+        Candidate::Rank,
+        Candidate::TreeDepth1,
+        Candidate::TreeDepth2,
+        Candidate::TreatAll,
+    ];
+}
+
+/// Settings of [`learn_policy`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearnParams {
+    /// The economics.
+    pub economics: Economics,
+    /// Which candidates may be chosen (default [`PolicyLearner::Auto`]: all).
+    pub learner: PolicyLearner,
+    /// Outer folds (default 5).
+    pub folds: usize,
+    /// Inner folds of the nested choice (default 4).
+    pub inner_folds: usize,
+    /// A simpler candidate within this many paired SEs of the best is chosen (default 1).
+    pub margin_se: f64,
+    /// Smallest leaf of a policy tree, as a share of the rows it is fit on (default 0.10).
+    pub min_leaf_share: f64,
+    /// `λ` of the risk candidate (default 0.5).
+    pub risk_lambda: f64,
+    /// Coverage of the stated interval of the chosen policy's profit (default 0.9).
+    pub level: f64,
+    /// Seed of the fold splits.
+    pub seed: u64,
+}
+
+impl LearnParams {
+    /// Defaults for these economics: auto, 5 outer and 4 inner folds, the one-SE rule,
+    /// leaves ≥ 10 %, λ = 0.5, 90 % intervals, seed 0.
+    pub fn new(economics: Economics) -> Self {
+        LearnParams {
+            economics,
+            learner: PolicyLearner::Auto,
+            folds: 5,
+            inner_folds: 4,
+            margin_se: 1.0,
+            min_leaf_share: 0.10,
+            risk_lambda: 0.5,
+            level: 0.9,
+            seed: 0,
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        let bad = |name: &str, value: f64, expected: &str| {
+            Err(PolicyError::Parameter { name: name.into(), value, expected: expected.into() })
+        };
+        if self.folds < 2 {
+            return bad("policy folds", self.folds as f64, "at least 2");
+        }
+        if self.inner_folds < 2 {
+            return bad("policy inner folds", self.inner_folds as f64, "at least 2");
+        }
+        if !(self.margin_se >= 0.0 && self.margin_se.is_finite()) {
+            return bad(
+                "selection margin (SE)",
+                self.margin_se,
+                "a finite number of standard errors ≥ 0, e.g. 1",
+            );
+        }
+        if !(0.0..0.5).contains(&self.min_leaf_share) {
+            return bad(
+                "minimum leaf share",
+                self.min_leaf_share,
+                "a share of the rows in [0, 0.5), e.g. 0.1",
+            );
+        }
+        if !(0.0..=1.0).contains(&self.risk_lambda) {
+            return bad("risk lambda", self.risk_lambda, "a weight in [0, 1], e.g. 0.5");
+        }
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return bad("interval level", self.level, "a coverage in (0, 1), e.g. 0.9");
+        }
+        Ok(())
+    }
+}
+
+/// What [`learn_policy`] learns from.
+#[derive(Debug, Clone, Copy)]
+pub struct LearnInputs<'a> {
+    /// Out-of-sample effect estimates `τ̂` (`n × (K − 1)`).
+    pub tau: MatRef<'a, f64>,
+    /// Their lower confidence bounds (same shape), for the risk candidate.
+    pub lower: Option<MatRef<'a, f64>>,
+    /// Cross-fitted AIPW scores `Γ` (`n × K`, control first).
+    pub gamma: MatRef<'a, f64>,
+    /// Covariates of the policy trees (`n × p`; screen them to a few first).
+    pub covariates: Option<MatRef<'a, f64>>,
+    /// Their names.
+    pub feature_names: Option<&'a [String]>,
+    /// Current practice's probability of each arm (`n × K`), for the reference row.
+    pub current: Option<MatRef<'a, f64>>,
+}
+
+/// One candidate's held-out result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateReport {
+    /// Name (`treat_none`, `rank`, …, or `current_practice`).
+    pub name: String,
+    /// Held-out DR profit: every row priced by the candidate learned without its fold (currency).
+    pub profit: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// Lower end of the interval at the selection's level.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+    /// Share of rows the held-out assignments treat.
+    pub share_treated: f64,
+    /// Held-out profit minus the chosen candidate's, on the same rows.
+    pub vs_chosen: f64,
+    /// Paired standard error of that difference.
+    pub vs_chosen_se: f64,
+    /// Whether the learner could choose it (`current_practice` is a reference only).
+    pub eligible: bool,
+}
+
+/// A stated profit with its interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ProfitInterval {
+    /// Point estimate (currency, total over the rows).
+    pub estimate: f64,
+    /// Standard error.
+    pub se: f64,
+    /// Lower end.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+    /// Coverage of `[lo, hi]`.
+    pub level: f64,
+}
+
+/// The chosen policy and the evidence for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    /// The chosen candidate refit on all rows: one arm per row.
+    pub assignment: Vec<usize>,
+    /// The chosen candidate.
+    pub chosen: Candidate,
+    /// Every candidate's held-out profit, simplest first, then `current_practice`.
+    pub candidates: Vec<CandidateReport>,
+    /// The honest value of the shipped procedure: nested cross-fitted held-out profit (exactly 0
+    /// when nobody is treated).
+    pub profit_oof: ProfitInterval,
+    /// The chosen policy priced on the rows it was learned from (optimistic).
+    pub profit_in_sample: ProfitInterval,
+    /// Why this candidate, in words.
+    pub reason: String,
+    /// The refit tree, when a tree was chosen.
+    pub tree: Option<PolicyTree>,
+}
+
+/// A fitted candidate: the rule it applies to new rows.
+enum Fitted {
+    Arm(usize),
+    /// Treat with the best arm when its net value clears `cutoff` (strictly, for the threshold rules).
+    Net {
+        cutoff: f64,
+        strict: bool,
+        risk: bool,
+    },
+    Tree(PolicyTree),
+}
+
+struct Ctx<'a> {
+    params: &'a LearnParams,
+    /// DR rewards `m·D − c` (control 0): what prices every candidate.
+    rewards: Mat<f64>,
+    /// Plug-in rewards `m·τ̂ − c`: what the trees are fit on.
+    tree_rewards: Mat<f64>,
+    /// Best arm and its net value by `τ̂`.
+    arm: Vec<usize>,
+    net: Vec<f64>,
+    /// Best arm and net value by `CE(λ)`, when bounds are given.
+    risk: Option<(Vec<usize>, Vec<f64>)>,
+    x: Option<MatRef<'a, f64>>,
+}
+
+impl Ctx<'_> {
+    fn available(&self, c: Candidate) -> bool {
+        match c {
+            Candidate::Risk => self.risk.is_some(),
+            Candidate::TreeDepth1 | Candidate::TreeDepth2 => self.x.is_some_and(|x| x.ncols() > 0),
+            _ => true,
+        }
+    }
+
+    fn fit(&self, c: Candidate, rows: &[usize]) -> Result<Fitted> {
+        Ok(match c {
+            Candidate::TreatNone => Fitted::Arm(0),
+            Candidate::TreatAll => {
+                let k = self.rewards.ncols();
+                let mut best = (1, f64::NEG_INFINITY);
+                for a in 1..k {
+                    let v: f64 = rows.iter().map(|&i| self.rewards[(i, a)]).sum();
+                    if v > best.1 {
+                        best = (a, v);
+                    }
+                }
+                Fitted::Arm(best.0)
+            }
+            Candidate::Threshold => Fitted::Net { cutoff: 0.0, strict: true, risk: false },
+            Candidate::Risk => Fitted::Net { cutoff: 0.0, strict: true, risk: true },
+            Candidate::Rank => Fitted::Net { cutoff: self.rank_cutoff(rows), strict: false, risk: false },
+            Candidate::TreeDepth1 | Candidate::TreeDepth2 => {
+                let x = self.x.expect("trees are available only with covariates");
+                let depth = if c == Candidate::TreeDepth1 { 1 } else { 2 };
+                let min_leaf = ((self.params.min_leaf_share * rows.len() as f64).ceil() as usize).max(1);
+                let xt = Mat::from_fn(rows.len(), x.ncols(), |r, j| x[(rows[r], j)]);
+                // the plug-in rewards shifted by the rank candidate's cut-off: the tree summarizes
+                // "rank by τ̂, treat down to where the DR profit curve peaks"
+                let cutoff = self.rank_cutoff(rows);
+                if !cutoff.is_finite() {
+                    return Ok(Fitted::Arm(0));
+                }
+                let rt = Mat::from_fn(rows.len(), self.tree_rewards.ncols(), |r, a| {
+                    if a == 0 { 0.0 } else { self.tree_rewards[(rows[r], a)] - cutoff }
+                });
+                Fitted::Tree(
+                    PolicyTreeParams::new(depth).min_node_size(min_leaf).fit(xt.as_ref(), rt.as_ref())?,
+                )
+            }
+        })
+    }
+
+    /// The net value down to which the DR profit curve of the ranking by net value peaks on
+    /// `rows` (`+∞`: it peaks at nobody).
+    fn rank_cutoff(&self, rows: &[usize]) -> f64 {
+        let net: Vec<f64> = rows.iter().map(|&i| self.net[i]).collect();
+        let order = rank_descending(&net);
+        let (mut sum, mut best, mut best_k) = (0.0, 0.0, 0usize);
+        for (k, &r) in order.iter().enumerate() {
+            let i = rows[r];
+            sum += self.rewards[(i, self.arm[i])];
+            if sum > best {
+                best = sum;
+                best_k = k + 1;
+            }
+        }
+        if best_k == 0 { f64::INFINITY } else { net[order[best_k - 1]] }
+    }
+
+    fn assign(&self, f: &Fitted, rows: &[usize]) -> Result<Vec<usize>> {
+        Ok(match f {
+            Fitted::Arm(a) => vec![*a; rows.len()],
+            Fitted::Net { cutoff, strict, risk } => {
+                let (arm, net) = match (risk, &self.risk) {
+                    (true, Some((a, v))) => (a, v),
+                    _ => (&self.arm, &self.net),
+                };
+                rows.iter()
+                    .map(|&i| {
+                        if (*strict && net[i] > *cutoff) || (!*strict && net[i] >= *cutoff) {
+                            arm[i]
+                        } else {
+                            0
+                        }
+                    })
+                    .collect()
+            }
+            Fitted::Tree(t) => {
+                let x = self.x.expect("trees are available only with covariates");
+                t.predict(Mat::from_fn(rows.len(), x.ncols(), |r, j| x[(rows[r], j)]).as_ref())?
+            }
+        })
+    }
+
+    /// Held-out assignments of each candidate in `pool` over `rows`, split into `k` folds.
+    fn cross_fit(&self, pool: &[Candidate], rows: &[usize], k: usize, seed: u64) -> Result<Vec<Vec<usize>>> {
+        let split = folds(rows.len(), k, seed)?;
+        let mut out = vec![vec![0usize; rows.len()]; pool.len()];
+        for f in 0..split.k() {
+            let train: Vec<usize> = split.train(f).iter().map(|&r| rows[r]).collect();
+            let test_pos = split.test(f);
+            let test: Vec<usize> = test_pos.iter().map(|&r| rows[r]).collect();
+            for (c, &cand) in pool.iter().enumerate() {
+                let fitted = self.fit(cand, &train)?;
+                for (&p, a) in test_pos.iter().zip(self.assign(&fitted, &test)?) {
+                    out[c][p] = a;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn terms(&self, rows: &[usize], arms: &[usize]) -> Vec<f64> {
+        rows.iter().zip(arms).map(|(&i, &a)| self.rewards[(i, a)]).collect()
+    }
+
+    /// The choice among `pool` (most conservative first) given their per-row held-out terms:
+    /// the best by held-out profit, unless a more conservative rule is within `margin_se`
+    /// paired SEs of it — then the most conservative such rule; and nobody when the rule so
+    /// chosen does not earn more than nothing out of fold. Treating nobody is not itself
+    /// preferred by the one-SE rule: that would throw away every rule whose profit is merely
+    /// uncertain, where the conservative rules already shrink the treated set.
+    fn choose(&self, pool: &[Candidate], terms: &[Vec<f64>]) -> (usize, String) {
+        let sum = |z: &[f64]| z.iter().sum::<f64>();
+        let m = self.params.margin_se;
+        if pool.len() == 1 {
+            return (0, format!("{} is the only candidate the learner may ship", pool[0].name()));
+        }
+        let best = (0..pool.len()).fold(0, |b, c| if sum(&terms[c]) > sum(&terms[b]) { c } else { b });
+        let mut pick = best;
+        let mut why = format!("{} earns the most out of fold ({:.0})", pool[best].name(), sum(&terms[best]));
+        if let Some(c) = (0..best).find(|&c| {
+            pool[c] != Candidate::TreatNone && {
+                let d = paired(&terms[best], &terms[c]);
+                d.0 <= m * d.1
+            }
+        }) {
+            let d = paired(&terms[best], &terms[c]);
+            why = format!(
+                "{why}, but {} is more conservative and within {m} paired SE of it ({:.0} ± {:.0} less)",
+                pool[c].name(),
+                d.0,
+                d.1
+            );
+            pick = c;
+        } else if pool[best] != Candidate::TreatNone {
+            why = format!("{why}, more than {m} paired SE above every more conservative rule");
+        }
+        if pool[pick] != Candidate::TreatNone
+            && sum(&terms[pick]) <= 0.0
+            && let Some(none) = pool.iter().position(|&c| c == Candidate::TreatNone)
+        {
+            why = format!(
+                "{why}; it earns nothing out of fold ({:.0}), so nobody is treated",
+                sum(&terms[pick])
+            );
+            pick = none;
+        }
+        (pick, why)
+    }
+}
+
+fn folds(n: usize, k: usize, seed: u64) -> Result<tp_core::Folds> {
+    tp_core::Folds::kfold(n, k.min(n), seed).map_err(|e| PolicyError::Parameter {
+        name: "policy folds".into(),
+        value: k as f64,
+        expected: e.to_string(),
+    })
+}
+
+/// `(sum(a − b), sd(a − b)·√n)`.
+fn paired(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    total(&d)
+}
+
+/// `(sum, sd·√n)` of per-row terms.
+fn total(z: &[f64]) -> (f64, f64) {
+    let n = z.len() as f64;
+    let (mean, se) = tp_core::stats::mean_se(z);
+    (mean * n, se * n)
+}
+
+fn interval(z: &[f64], level: f64) -> ProfitInterval {
+    let (estimate, se) = total(z);
+    let q = tp_core::stats::normal_quantile(0.5 + level / 2.0);
+    ProfitInterval { estimate, se, lo: estimate - q * se, hi: estimate + q * se, level }
+}
+
+/// Learns the candidates, prices each out of fold, chooses one by the
+/// one-SE rule and refits it on all rows; the chosen procedure's value is
+/// priced by nested cross-fitting. See the module docs.
+pub fn learn_policy(params: &LearnParams, inputs: &LearnInputs<'_>) -> Result<Selection> {
+    params.check()?;
+    let econ = &params.economics;
+    econ.check_effects("effects", inputs.tau)?;
+    let n = inputs.tau.nrows();
+    check_shape("doubly robust scores", inputs.gamma, n, econ.n_arms())?;
+    let scores = crate::curve::effect_scores(inputs.gamma)?;
+    let rewards = econ.rewards(scores.as_ref());
+    let (arm, net) = econ.best_treatment(inputs.tau);
+    let risk = match inputs.lower {
+        Some(lb) => {
+            check_shape("lower bounds", lb, n, econ.n_arms() - 1)?;
+            let ce = risk_adjusted(inputs.tau, lb, params.risk_lambda)?;
+            Some(econ.best_treatment(ce.as_ref()))
+        }
+        None => None,
+    };
+    if let Some(x) = inputs.covariates {
+        if x.nrows() != n {
+            return Err(PolicyError::Shape {
+                what: "tree covariates".into(),
+                expected: format!("{n} rows"),
+                got: format!("{} rows", x.nrows()),
+            });
+        }
+        crate::error::check_finite("tree covariates", x)?;
+    }
+    if let Some(p) = inputs.current {
+        check_shape("current practice probabilities", p, n, econ.n_arms())?;
+    }
+    if n < 2 * params.folds {
+        return Err(PolicyError::Empty {
+            what: "rows".into(),
+            hint: format!("learning a policy out of fold needs at least {} rows", 2 * params.folds),
+        });
+    }
+    let tree_rewards = econ.rewards(inputs.tau);
+    let ctx = Ctx { params, rewards, tree_rewards, arm, net, risk, x: inputs.covariates };
+    let all: Vec<Candidate> = Candidate::ALL.into_iter().filter(|&c| ctx.available(c)).collect();
+    let pool: Vec<Candidate> = match params.learner {
+        PolicyLearner::Auto => all.clone(),
+        PolicyLearner::Threshold => vec![Candidate::Threshold],
+        PolicyLearner::Rank => vec![Candidate::Rank],
+        PolicyLearner::Risk if ctx.risk.is_some() => vec![Candidate::Risk],
+        PolicyLearner::Tree if ctx.x.is_some_and(|x| x.ncols() > 0) => {
+            vec![Candidate::TreeDepth1, Candidate::TreeDepth2]
+        }
+        PolicyLearner::Risk => {
+            return Err(PolicyError::Empty {
+                what: "lower bounds".into(),
+                hint: "the risk learner needs τ̂ intervals: use the causal forest".into(),
+            });
+        }
+        PolicyLearner::Tree => {
+            return Err(PolicyError::Empty {
+                what: "tree covariates".into(),
+                hint: "the tree learner needs covariates".into(),
+            });
+        }
+    };
+    let rows: Vec<usize> = (0..n).collect();
+    let outer_seed = tp_core::rng::derive_seed_str(params.seed, "policy-outer");
+    // every candidate, held out once
+    let held = ctx.cross_fit(&all, &rows, params.folds, outer_seed)?;
+    let terms: Vec<Vec<f64>> = held.iter().map(|a| ctx.terms(&rows, a)).collect();
+    let pool_idx: Vec<usize> =
+        pool.iter().map(|c| all.iter().position(|a| a == c).expect("pool ⊂ all")).collect();
+    let pool_terms: Vec<Vec<f64>> = pool_idx.iter().map(|&i| terms[i].clone()).collect();
+    let (choice, reason) = ctx.choose(&pool, &pool_terms);
+    let chosen = pool[choice];
+
+    // the procedure's honest value: the choice itself made inside each outer training set
+    let split = folds(n, params.folds, outer_seed)?;
+    let mut nested = vec![0usize; n];
+    for f in 0..split.k() {
+        let train = split.train(f);
+        let test = split.test(f);
+        let pick = if pool.len() == 1 {
+            pool[0]
+        } else {
+            let inner_seed = tp_core::rng::derive_seed(params.seed, 1000 + f as u64);
+            let inner = ctx.cross_fit(&pool, &train, params.inner_folds, inner_seed)?;
+            let inner_terms: Vec<Vec<f64>> = inner.iter().map(|a| ctx.terms(&train, a)).collect();
+            pool[ctx.choose(&pool, &inner_terms).0]
+        };
+        let fitted = ctx.fit(pick, &train)?;
+        for (&i, a) in test.iter().zip(ctx.assign(&fitted, test)?) {
+            nested[i] = a;
+        }
+    }
+    // treating nobody earns nothing for certain; any other choice is priced by the procedure
+    let profit_oof = if chosen == Candidate::TreatNone {
+        ProfitInterval { estimate: 0.0, se: 0.0, lo: 0.0, hi: 0.0, level: params.level }
+    } else {
+        interval(&ctx.terms(&rows, &nested), params.level)
+    };
+
+    // refit on all rows
+    let fitted = ctx.fit(chosen, &rows)?;
+    let assignment = ctx.assign(&fitted, &rows)?;
+    let profit_in_sample = interval(&ctx.terms(&rows, &assignment), params.level);
+    let tree = match fitted {
+        Fitted::Tree(t) => Some(match inputs.feature_names {
+            Some(names) => {
+                t.with_names(names.to_vec(), (0..econ.n_arms()).map(|a| a.to_string()).collect())?
+            }
+            None => t,
+        }),
+        _ => None,
+    };
+
+    let chosen_terms = &terms[pool_idx[choice]];
+    let share = |a: &[usize]| a.iter().filter(|&&v| v > 0).count() as f64 / n as f64;
+    let mut candidates: Vec<CandidateReport> = all
+        .iter()
+        .enumerate()
+        .map(|(c, cand)| {
+            let iv = interval(&terms[c], params.level);
+            let d = paired(&terms[c], chosen_terms);
+            CandidateReport {
+                name: cand.name().into(),
+                profit: iv.estimate,
+                se: iv.se,
+                lo: iv.lo,
+                hi: iv.hi,
+                share_treated: share(&held[c]),
+                vs_chosen: d.0,
+                vs_chosen_se: d.1,
+                eligible: pool.contains(cand),
+            }
+        })
+        .collect();
+    if let Some(p) = inputs.current {
+        let z: Vec<f64> =
+            (0..n).map(|i| (1..econ.n_arms()).map(|a| p[(i, a)] * ctx.rewards[(i, a)]).sum()).collect();
+        let iv = interval(&z, params.level);
+        let d = paired(&z, chosen_terms);
+        let treated: f64 = (0..n).map(|i| (1..econ.n_arms()).map(|a| p[(i, a)]).sum::<f64>()).sum();
+        candidates.push(CandidateReport {
+            name: "current_practice".into(),
+            profit: iv.estimate,
+            se: iv.se,
+            lo: iv.lo,
+            hi: iv.hi,
+            share_treated: treated / n as f64,
+            vs_chosen: d.0,
+            vs_chosen_se: d.1,
+            eligible: false,
+        });
+    }
+    Ok(Selection { assignment, chosen, candidates, profit_oof, profit_in_sample, reason, tree })
+}
+
+/// Every candidate the learner could ship, each learned on all rows: what
+/// the pipeline scores against a simulated world's truth (`truth.candidates`).
+pub fn refit_all(params: &LearnParams, inputs: &LearnInputs<'_>) -> Result<Vec<(Candidate, Vec<usize>)>> {
+    params.check()?;
+    let econ = &params.economics;
+    econ.check_effects("effects", inputs.tau)?;
+    let n = inputs.tau.nrows();
+    check_shape("doubly robust scores", inputs.gamma, n, econ.n_arms())?;
+    let scores = crate::curve::effect_scores(inputs.gamma)?;
+    let (arm, net) = econ.best_treatment(inputs.tau);
+    let risk = match inputs.lower {
+        Some(lb) => Some(econ.best_treatment(risk_adjusted(inputs.tau, lb, params.risk_lambda)?.as_ref())),
+        None => None,
+    };
+    let ctx = Ctx {
+        params,
+        rewards: econ.rewards(scores.as_ref()),
+        tree_rewards: econ.rewards(inputs.tau),
+        arm,
+        net,
+        risk,
+        x: inputs.covariates,
+    };
+    let rows: Vec<usize> = (0..n).collect();
+    Candidate::ALL
+        .into_iter()
+        .filter(|&c| ctx.available(c))
+        .map(|c| Ok((c, ctx.assign(&ctx.fit(c, &rows)?, &rows)?)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A world where the effect is `τ(x) = 60·x − 10` on one covariate `x ∈ [0, 1]`, known
+    /// propensity 0.5, DR scores = τ plus noise of SD `noise`.
+    fn world(n: usize, noise: f64, seed: u64) -> (Mat<f64>, Mat<f64>, Mat<f64>, Vec<f64>) {
+        let mut rng = tp_core::rng::stream(seed, 0);
+        use rand::Rng;
+        let x: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
+        let tau: Vec<f64> = x.iter().map(|&v| 60.0 * v - 10.0).collect();
+        let gamma = Mat::from_fn(n, 2, |i, a| {
+            if a == 0 { 0.0 } else { tau[i] + noise * (rng.random::<f64>() - 0.5) * 3.46 }
+        });
+        // τ̂: the truth shrunk halfway to its mean plus small noise (a forest's shape)
+        let mean = tau.iter().sum::<f64>() / n as f64;
+        let tau_hat = Mat::from_fn(n, 1, |i, _| mean + 0.5 * (tau[i] - mean));
+        let xm = Mat::from_fn(n, 1, |i, _| x[i]);
+        (tau_hat, gamma, xm, tau)
+    }
+
+    fn econ() -> Economics {
+        // margin 1, cost 30: treat iff τ > 30 (x > 2/3)
+        Economics::new(1.0, vec![30.0]).unwrap()
+    }
+
+    #[test]
+    fn rank_corrects_shrinkage_and_trees_find_the_cut() {
+        let (tau_hat, gamma, x, tau) = world(4000, 20.0, 3);
+        let names = vec!["x".to_string()];
+        let inputs = LearnInputs {
+            tau: tau_hat.as_ref(),
+            lower: None,
+            gamma: gamma.as_ref(),
+            covariates: Some(x.as_ref()),
+            feature_names: Some(&names),
+            current: None,
+        };
+        let truth =
+            |a: &[usize]| a.iter().zip(&tau).map(|(&a, &t)| if a > 0 { t - 30.0 } else { 0.0 }).sum::<f64>();
+        let oracle: f64 = tau.iter().map(|&t| (t - 30.0).max(0.0)).sum();
+        let mut p = LearnParams::new(econ());
+        // τ̂ is shrunk toward 20: it crosses 30 only at x > 5/6, so the threshold rule treats too few
+        // (75 % of the oracle's profit in expectation)
+        p.learner = PolicyLearner::Threshold;
+        let th = learn_policy(&p, &inputs).unwrap();
+        p.learner = PolicyLearner::Rank;
+        let rank = learn_policy(&p, &inputs).unwrap();
+        assert!(truth(&rank.assignment) > 0.95 * oracle, "{} vs {oracle}", truth(&rank.assignment));
+        assert!(truth(&th.assignment) < 0.8 * oracle);
+        p.learner = PolicyLearner::Tree;
+        let tree = learn_policy(&p, &inputs).unwrap();
+        assert!(truth(&tree.assignment) > 0.95 * oracle);
+        assert_eq!(tree.chosen, Candidate::TreeDepth1, "{}", tree.reason);
+        // auto: rank and the trees beat the simpler candidates by far more than one SE
+        p.learner = PolicyLearner::Auto;
+        let auto = learn_policy(&p, &inputs).unwrap();
+        assert!(matches!(auto.chosen, Candidate::Rank | Candidate::TreeDepth1), "{}", auto.reason);
+        assert!(auto.candidates.iter().all(|c| c.eligible));
+        // the honest value brackets the true profit
+        let true_profit = truth(&auto.assignment);
+        assert!(
+            auto.profit_oof.lo < true_profit && true_profit < auto.profit_oof.hi,
+            "{:?} {true_profit}",
+            auto.profit_oof
+        );
+    }
+
+    #[test]
+    fn pure_noise_loses_little() {
+        // no heterogeneity: τ = 15 < 30 everywhere, τ̂ is noise around 35 (a fooled forest), so
+        // the threshold rule treats everyone and loses 15 per row
+        let n = 3000;
+        let mut lost = 0.0;
+        for seed in 0..10 {
+            let mut rng = tp_core::rng::stream(seed, 1);
+            use rand::Rng;
+            let tau_hat = Mat::from_fn(n, 1, |_, _| 35.0 + 10.0 * (rng.random::<f64>() - 0.5));
+            let gamma =
+                Mat::from_fn(
+                    n,
+                    2,
+                    |_, a| if a == 0 { 0.0 } else { 15.0 + 200.0 * (rng.random::<f64>() - 0.5) },
+                );
+            let inputs = LearnInputs {
+                tau: tau_hat.as_ref(),
+                lower: None,
+                gamma: gamma.as_ref(),
+                covariates: None,
+                feature_names: None,
+                current: None,
+            };
+            let mut p = LearnParams::new(econ());
+            p.seed = seed;
+            let s = learn_policy(&p, &inputs).unwrap();
+            assert_ne!(s.chosen, Candidate::Threshold, "{}", s.reason);
+            assert_ne!(s.chosen, Candidate::TreatAll, "{}", s.reason);
+            let true_profit = -15.0 * s.assignment.iter().filter(|&&a| a > 0).count() as f64;
+            lost -= true_profit;
+        }
+        // at most a twentieth of what the threshold rule would lose (15·n per seed)
+        assert!(lost <= 0.05 * 15.0 * n as f64 * 10.0, "lost {lost}");
+    }
+
+    #[test]
+    fn same_seed_same_choice_and_bad_params_are_errors() {
+        let (tau_hat, gamma, x, _) = world(600, 30.0, 5);
+        let current = Mat::from_fn(600, 2, |_, a| if a == 0 { 0.6 } else { 0.4 });
+        let inputs = LearnInputs {
+            tau: tau_hat.as_ref(),
+            lower: Some(tau_hat.as_ref()),
+            gamma: gamma.as_ref(),
+            covariates: Some(x.as_ref()),
+            feature_names: None,
+            current: Some(current.as_ref()),
+        };
+        let p = LearnParams::new(econ());
+        let a = learn_policy(&p, &inputs).unwrap();
+        let b = learn_policy(&p, &inputs).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.candidates.len(), Candidate::ALL.len() + 1);
+        assert_eq!(a.candidates.last().unwrap().name, "current_practice");
+        assert!(!a.candidates.last().unwrap().eligible);
+        let mut bad = p.clone();
+        bad.min_leaf_share = 0.7;
+        assert!(learn_policy(&bad, &inputs).unwrap_err().to_string().contains("leaf"));
+        bad = p.clone();
+        bad.folds = 1;
+        assert!(learn_policy(&bad, &inputs).is_err());
+    }
+}
