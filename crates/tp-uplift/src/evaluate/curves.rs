@@ -157,6 +157,60 @@ pub fn qini_curve(y: &[f64], treatment: &[usize], score: &[f64]) -> Result<Curve
     Ok(curve(y, treatment, score, Kind::Qini))
 }
 
+/// The doubly robust gain curve of a ranking by `score`: after the top `k`
+/// rows (ties kept together), the sum of their DR effect scores `D_i`
+/// (`Γ_i(1) − Γ_i(0)`, cross-fitted). It estimates the total effect of
+/// treating those rows, free of the selection that makes the logged-outcome
+/// [`qini_curve`] mix targeting with who happened to be treated; its random
+/// line ends at `Σ D_i`, n·ATE.
+pub fn dr_gain_curve(effect_scores: &[f64], score: &[f64]) -> Result<Curve> {
+    check_dr(effect_scores, score)?;
+    Ok(dr_curve(effect_scores, score, false))
+}
+
+/// The targeting operator characteristic of a ranking by `score` on DR
+/// effect scores (Yadlowsky et al.'s TOC, scaled by the rows targeted): after
+/// the top `k` rows, `k·(mean of their D_i − mean of all D_i)`. Its random
+/// line is 0; the area above it is `n²`·AUTOC-like.
+pub fn dr_toc_curve(effect_scores: &[f64], score: &[f64]) -> Result<Curve> {
+    check_dr(effect_scores, score)?;
+    Ok(dr_curve(effect_scores, score, true))
+}
+
+fn check_dr(d: &[f64], score: &[f64]) -> Result<()> {
+    if d.is_empty() || d.len() != score.len() {
+        return Err(UpliftError::Shape {
+            what: "DR effect scores and ranking score".into(),
+            expected: "the same positive number of rows".into(),
+            got: format!("{} and {}", d.len(), score.len()),
+        });
+    }
+    for (what, v) in [("DR effect scores", d), ("ranking score", score)] {
+        if let Some(row) = v.iter().position(|x| !x.is_finite()) {
+            return Err(UpliftError::NonFinite { what: what.into(), row, value: v[row] });
+        }
+    }
+    Ok(())
+}
+
+fn dr_curve(d: &[f64], score: &[f64], centered: bool) -> Curve {
+    let n = d.len();
+    let mean = d.iter().sum::<f64>() / n as f64;
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| score[b].total_cmp(&score[a]));
+    let (mut x_pts, mut v_pts) = (vec![0.0], vec![0.0]);
+    let mut sum = 0.0;
+    for (pos, &i) in order.iter().enumerate() {
+        sum += d[i];
+        if pos + 1 == n || score[order[pos + 1]] != score[i] {
+            let k = (pos + 1) as f64;
+            x_pts.push(k);
+            v_pts.push(if centered { sum - k * mean } else { sum });
+        }
+    }
+    Curve { n_targeted: x_pts, value: v_pts }
+}
+
 /// The perfect uplift curve for these outcomes (see the module docs).
 pub fn perfect_uplift_curve(y: &[f64], treatment: &[usize]) -> Result<Curve> {
     let s = perfect_score(y, treatment, Kind::Uplift);
@@ -356,6 +410,22 @@ fn trapezoid(x: &[f64], y: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dr_curves_sum_scores_along_the_ranking() {
+        let d = [3.0, -1.0, 2.0, 0.0];
+        let score = [0.9, 0.1, 0.9, 0.5];
+        let g = dr_gain_curve(&d, &score).unwrap();
+        // rows 0 and 2 tie at the top: one step of 2 rows
+        assert_eq!(g.n_targeted, vec![0.0, 2.0, 3.0, 4.0]);
+        assert_eq!(g.value, vec![0.0, 5.0, 5.0, 4.0]);
+        let t = dr_toc_curve(&d, &score).unwrap();
+        // mean 1: k·(mean of top k − 1)
+        assert_eq!(t.value, vec![0.0, 3.0, 2.0, 0.0]);
+        assert_eq!(t.random_area(), 0.0);
+        assert!(dr_gain_curve(&d, &score[..3]).is_err());
+        assert!(dr_toc_curve(&[f64::NAN, 1.0], &[1.0, 2.0]).unwrap_err().to_string().contains("row 0"));
+    }
 
     #[test]
     fn ties_form_one_step() {
