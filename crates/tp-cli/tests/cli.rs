@@ -618,6 +618,31 @@ fn demo_runs_the_pipeline_and_scores_it_against_the_truth() {
         assert!(v["truth"][k].as_f64().unwrap() <= oracle + 1e-9, "{k} beats the oracle");
     }
     assert!(v["uplift"]["diagnostics"]["ps_auc"].as_f64().unwrap() > 0.5);
+    // the learned policy: every candidate priced out of fold, the shipped one among them, and an
+    // honest interval for it; the truth scores every candidate too
+    let p = &v["policy"];
+    let names: Vec<&str> =
+        p["candidates"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    for c in [
+        "treat_none",
+        "treat_all",
+        "threshold",
+        "risk",
+        "rank",
+        "tree_depth_1",
+        "tree_depth_2",
+        "current_practice",
+    ] {
+        assert!(names.contains(&c), "policy.candidates lacks {c}: {names:?}");
+    }
+    assert!(names.contains(&p["chosen"].as_str().unwrap()));
+    assert_eq!(p["rule"], p["chosen"]);
+    let oof = &p["profit_oof"];
+    let (lo, est, hi) =
+        (oof["lo"].as_f64().unwrap(), oof["estimate"].as_f64().unwrap(), oof["hi"].as_f64().unwrap());
+    assert!(lo <= est && est <= hi && oof["level"] == 0.9, "{oof}");
+    assert_eq!(v["truth"]["candidates"].as_array().unwrap().len(), 7);
+    assert!(v["truth"]["current_practice_source"].as_str().unwrap().contains("true"));
     assert_eq!(v["segments"]["kmeans"]["k"], 7);
     assert!(v["ope"]["estimates"]["dr"]["value"].is_number());
     assert!(v["design"]["n_per_arm"].as_u64().unwrap() > 0);

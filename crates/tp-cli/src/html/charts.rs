@@ -251,6 +251,50 @@ pub fn boxes(stats: &[(usize, [f64; 5])], reference: f64, y_desc: &str) -> Resul
     })
 }
 
+/// Point estimates with intervals, one row per named item: `[lo, estimate, hi]`, with a
+/// vertical line at zero.
+pub fn intervals(items: &[(String, [f64; 3])], x_desc: &str) -> Result<String> {
+    let k = items.len().max(1) as f64;
+    svg(W, 60 + 34 * items.len() as u32, |root| {
+        let (x0, x1) = range(items.iter().flat_map(|s| s.1).chain([0.0]), 0.08);
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(120)
+            .build_cartesian_2d(x0..x1, -0.5f64..k - 0.5)?;
+        let names: Vec<String> = items.iter().map(|s| s.0.clone()).collect();
+        chart
+            .configure_mesh()
+            .y_labels(items.len())
+            .y_label_formatter(&|y| {
+                let i = y.round();
+                if (y - i).abs() < 1e-6 && i >= 0.0 {
+                    names.get(names.len().saturating_sub(1 + i as usize)).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .x_desc(x_desc)
+            .x_label_formatter(&|v| compact(*v))
+            .light_line_style(WHITE)
+            .draw()?;
+        chart.draw_series(LineSeries::new(
+            vec![(0.0, -0.5), (0.0, k - 0.5)],
+            BLACK.mix(0.5).stroke_width(1),
+        ))?;
+        for (i, (_, v)) in items.iter().enumerate() {
+            let y = k - 1.0 - i as f64;
+            let c = color(i);
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(v[0], y), (v[2], y)],
+                c.stroke_width(3),
+            )))?;
+            chart.draw_series(std::iter::once(Circle::new((v[1], y), 5, c.filled())))?;
+        }
+        Ok(())
+    })
+}
+
 /// Points of a line.
 pub type Points = Vec<(f64, f64)>;
 

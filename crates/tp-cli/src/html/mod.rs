@@ -300,9 +300,9 @@ fn effect_sections(h: &mut String, o: &Outcome) -> Result<()> {
     }
     let _ = write!(
         h,
-        "<h3>Qini and uplift curves</h3><p class=\"note\">Customers ranked by estimated effect, best first; the curves add up the treated-minus-control outcome difference in the top of the ranking. A curve above the dashed random line ranks better than chance. They use the logged outcomes as they are, so under confounded assignment they mix ranking quality with selection.</p>"
+        "<h3>Gain curves of the ranking</h3><p class=\"note\">Customers ranked by estimated effect, best first. Both curves rest on the cross-fitted doubly robust effect scores rather than on the logged outcomes, which under confounded assignment mix ranking quality with who happened to be treated. The Qini (gain) curve adds up the estimated effects of the top of the ranking; a curve above the dashed random line ranks better than chance. The TOC curve shows how much larger the top's average effect is than everyone's, times the customers targeted; above zero means the ranking finds customers with larger effects.</p>"
     );
-    for (name, c) in [("Qini", &o.qini), ("uplift", &o.uplift_curve)] {
+    for (name, c) in [("Qini (DR gain)", &o.qini), ("TOC (DR)", &o.uplift_curve)] {
         let n = c.n_targeted.last().copied().unwrap_or(1.0).max(1.0);
         // at most ~500 points (every k-th, plus the last): the curve's shape, a small file
         let every = c.value.len().div_ceil(500).max(1);
@@ -331,18 +331,43 @@ fn effect_sections(h: &mut String, o: &Outcome) -> Result<()> {
 
 fn policy_sections(h: &mut String, o: &Outcome) -> Result<()> {
     let r = &o.plan.report;
-    let _ = write!(
-        h,
-        "<h2>The policy: whom to treat</h2><p>Rule: <b>{}</b> — treat a customer when the estimated effect is worth more than the cost (break-even effect {}). \
-It treats <b>{:.1}%</b> of customers, spends {} and is estimated to earn <b>{}</b> ± {} (ROI {:.2}).</p>",
-        esc(&r.rule),
-        o.breakeven.iter().map(|b| num(*b, 2)).collect::<Vec<_>>().join(", "),
-        100.0 * r.treated_share,
-        money(r.spend),
-        money(r.expected_profit),
-        money(r.expected_profit_se),
-        r.roi
-    );
+    match &o.selection {
+        Some(sel) => {
+            let v = &sel.profit_oof;
+            let _ = write!(
+                h,
+                "<h2>The policy: whom to treat</h2><p>Shipped: <b>{}</b> (break-even effect {}). It treats <b>{:.1}%</b> of customers and spends {}. \
+Priced out of fold — each customer by a policy learned and chosen without them — it is estimated to earn <b>{}</b>, {:.0}% interval {} to {}.</p>\
+<p class=\"note\">Why: {}. Priced on the customers it was learned from it would show {} ± {}: that figure is optimistic and is not the one to plan with.</p>",
+                esc(sel.chosen.name()),
+                o.breakeven.iter().map(|b| num(*b, 2)).collect::<Vec<_>>().join(", "),
+                100.0 * r.treated_share,
+                money(r.spend),
+                money(v.estimate),
+                100.0 * v.level,
+                money(v.lo),
+                money(v.hi),
+                esc(&sel.reason),
+                money(sel.profit_in_sample.estimate),
+                money(sel.profit_in_sample.se)
+            );
+            candidates_table(h, o, sel)?;
+        }
+        None => {
+            let _ = write!(
+                h,
+                "<h2>The policy: whom to treat</h2><p>Rule: <b>{}</b> (break-even effect {}). \
+It treats <b>{:.1}%</b> of customers, spends {} and is estimated to earn <b>{}</b> ± {} (ROI {:.2}) on the customers it was chosen for (in-sample: optimistic).</p>",
+                esc(&r.rule),
+                o.breakeven.iter().map(|b| num(*b, 2)).collect::<Vec<_>>().join(", "),
+                100.0 * r.treated_share,
+                money(r.spend),
+                money(r.expected_profit),
+                money(r.expected_profit_se),
+                r.roi
+            );
+        }
+    }
     let pts: Vec<(f64, f64)> = r.curve.iter().map(|p| (p[0], p[1])).collect();
     let lo: Vec<(f64, f64)> = r.curve.iter().zip(&r.curve_se).map(|(p, s)| (p[0], p[1] - 1.96 * s)).collect();
     let hi: Vec<(f64, f64)> = r.curve.iter().zip(&r.curve_se).map(|(p, s)| (p[0], p[1] + 1.96 * s)).collect();
@@ -421,6 +446,52 @@ It treats <b>{:.1}%</b> of customers, spends {} and is estimated to earn <b>{}</
             esc(&text)
         );
     }
+    Ok(())
+}
+
+/// The candidate policies with their held-out profits, as a table and an interval chart.
+fn candidates_table(h: &mut String, o: &Outcome, sel: &tp_policy::Selection) -> Result<()> {
+    let level = 100.0 * sel.profit_oof.level;
+    let truth = o.truth.as_ref().map(|t| &t.candidates);
+    let _ = write!(
+        h,
+        "<h3>Candidate policies, priced out of fold</h3><p class=\"note\">Each candidate is learned on four fifths of the customers and assigns the rest; the held-out customers' doubly robust scores price it. Intervals are {level:.0}%; \"vs shipped\" is the paired difference from the shipped policy. Simpler candidates come first; one within <code>policy.margin_se</code> paired SEs of the best is preferred.</p>\
+<table><tr><th>candidate</th><th>share treated</th><th>held-out profit</th><th>interval</th><th>vs shipped</th>{}</tr>",
+        if truth.is_some_and(|t| !t.is_empty()) { "<th>true profit (refit on all)</th>" } else { "" }
+    );
+    for c in &sel.candidates {
+        let shipped = c.name == sel.chosen.name();
+        let t = truth
+            .and_then(|t| t.iter().find(|x| x.name == c.name))
+            .map_or(String::new(), |x| format!("<td>{}</td>", money(x.profit)));
+        let _ = write!(
+            h,
+            "<tr><td>{}{}{}</td><td>{:.1}%</td><td>{}</td><td>{} to {}</td><td>{}</td>{}</tr>",
+            if shipped { "<b>" } else { "" },
+            esc(&c.name),
+            if shipped {
+                "</b> (shipped)"
+            } else if c.eligible {
+                ""
+            } else {
+                " (reference)"
+            },
+            100.0 * c.share_treated,
+            money(c.profit),
+            money(c.lo),
+            money(c.hi),
+            if shipped {
+                "–".to_string()
+            } else {
+                format!("{} ± {}", money(c.vs_chosen), money(c.vs_chosen_se))
+            },
+            t
+        );
+    }
+    h.push_str("</table>");
+    let stats: Vec<(String, [f64; 3])> =
+        sel.candidates.iter().map(|c| (c.name.clone(), [c.lo, c.profit, c.hi])).collect();
+    h.push_str(&charts::intervals(&stats, "held-out profit")?);
     Ok(())
 }
 

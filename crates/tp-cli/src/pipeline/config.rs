@@ -182,6 +182,21 @@ pub struct PolicyConfig {
     pub tree_features: Option<Vec<String>>,
     /// Grid points of the profit curve (default 101).
     pub curve_points: usize,
+    /// Which policy ships when `rule = "threshold"`: `auto` (every candidate priced out of fold,
+    /// the best chosen with the one-SE rule; default), `threshold`, `rank`, `tree` or `risk`.
+    pub learner: tp_policy::PolicyLearner,
+    /// Outer folds of the policy's cross-fitted pricing (default 5).
+    pub folds: usize,
+    /// A simpler candidate within this many paired standard errors of the best is chosen
+    /// (default 1).
+    pub margin_se: f64,
+    /// Smallest leaf of the candidate policy trees, as a share of the rows (default 0.1).
+    pub min_leaf_share: f64,
+    /// Covariates the candidate trees split on: the `tree_features` the causal forest splits on
+    /// most (default 4; 0 = all of them).
+    pub tree_screen: usize,
+    /// Coverage of the stated interval of the chosen policy's profit (default 0.9).
+    pub profit_level: f64,
 }
 
 /// Off-policy evaluation.
@@ -305,6 +320,12 @@ impl Default for PolicyConfig {
             tree_depth: 2,
             tree_features: None,
             curve_points: 101,
+            learner: tp_policy::PolicyLearner::Auto,
+            folds: 5,
+            margin_se: 1.0,
+            min_leaf_share: 0.1,
+            tree_screen: 4,
+            profit_level: 0.9,
         }
     }
 }

@@ -445,13 +445,25 @@ pub fn human(o: &Outcome, out: &Path) -> String {
         o.uplift.summary["ate"].as_f64().unwrap_or(f64::NAN),
         o.uplift.summary["ate_se"].as_f64().unwrap_or(f64::NAN)
     ));
-    s.push_str(&format!(
-        "policy: treat {:.1}% (break-even uplift {:.2}); estimated profit {} ± {}\n",
-        100.0 * r.treated_share,
-        o.breakeven[0],
-        summary::money(r.expected_profit),
-        summary::money(r.expected_profit_se)
-    ));
+    match &o.selection {
+        Some(sel) => s.push_str(&format!(
+            "policy: {} treats {:.1}% (break-even uplift {:.2}); out of fold it earns {} ({:.0}% interval {} to {})\n",
+            sel.chosen.name(),
+            100.0 * r.treated_share,
+            o.breakeven[0],
+            summary::money(sel.profit_oof.estimate),
+            100.0 * sel.profit_oof.level,
+            summary::money(sel.profit_oof.lo),
+            summary::money(sel.profit_oof.hi)
+        )),
+        None => s.push_str(&format!(
+            "policy: treat {:.1}% (break-even uplift {:.2}); estimated profit {} ± {} (in-sample, optimistic)\n",
+            100.0 * r.treated_share,
+            o.breakeven[0],
+            summary::money(r.expected_profit),
+            summary::money(r.expected_profit_se)
+        )),
+    }
     if let Some(t) = &o.truth {
         s.push_str(&format!(
             "truth: learned policy {} ({:.0}% of the oracle), oracle {} (treats {:.0}%), treat-all {}, current practice {}\n",

@@ -15,7 +15,10 @@ use tp_ope::{
     Baseline, Comparison, Design, DesignParams, Estimator, LoggingPropensity, OpeInput, OpeParams, OpeReport,
     TargetPolicy,
 };
-use tp_policy::{Economics, Plan, PolicyInputs, PolicyParams, PolicyTreeParams, Rule};
+use tp_policy::{
+    Economics, LearnInputs, LearnParams, Plan, PolicyInputs, PolicyParams, PolicyTreeParams, Rule, Selection,
+    learn_policy, refit_all,
+};
 use tp_segment::{Choice, SegmentPipeline, SegmentResult};
 use tp_uplift::evaluate::curves::Curve;
 use tp_uplift::{CausalForest, Diagnostics, LearnerKind, Method, UpliftParams};
@@ -56,6 +59,10 @@ pub struct UpliftResult {
     pub q_hat: Mat<f64>,
     /// Propensities per row and arm (logged when known, else estimated).
     pub propensity: Mat<f64>,
+    /// Whether the propensities were logged (else estimated).
+    pub propensity_logged: bool,
+    /// The causal forest's variable importance (split frequency) by covariate, when a forest ran.
+    pub importance: Option<Vec<(String, f64)>>,
 }
 
 /// GATE of one treated arm by segment.
@@ -97,6 +104,22 @@ pub struct Truth {
     pub oracle_treated_share: f64,
     /// True profit of the policy tree, when one was fit.
     pub tree_profit: Option<f64>,
+    /// Where current practice's profit comes from: the world's true assignment probabilities,
+    /// the logged propensities, or (labelled) estimated ones.
+    pub current_practice_source: String,
+    /// True profit of every candidate policy, each refit on all rows.
+    pub candidates: Vec<TrueCandidate>,
+}
+
+/// The true profit of one candidate policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrueCandidate {
+    /// Candidate name (as in `policy.candidates`).
+    pub name: String,
+    /// Its true profit, refit on all rows.
+    pub profit: f64,
+    /// Share it treats.
+    pub share_treated: f64,
 }
 
 /// Everything the pipeline computed.
@@ -118,12 +141,17 @@ pub struct Outcome {
     pub uplift: UpliftResult,
     /// GATE by segment.
     pub gates: Vec<GateByArm>,
-    /// Qini curve of τ̂ (first treated arm vs control) on the logged outcomes.
+    /// Doubly robust gain curve of the ranking by τ̂ (first treated arm): the summed DR
+    /// effect scores of the top k customers.
     pub qini: Curve,
-    /// Uplift curve of the same.
+    /// Targeting operator characteristic of the same ranking on the DR scores.
     pub uplift_curve: Curve,
     /// The policy.
     pub plan: Plan,
+    /// The learned policy's candidates, choice and honest value (`policy.rule = "threshold"`).
+    pub selection: Option<Selection>,
+    /// Covariates the candidate policy trees could split on.
+    pub tree_screen: Vec<String>,
     /// The policy tree's plan, when `policy.tree_depth > 0`.
     pub tree_plan: Option<Plan>,
     /// Off-policy estimates of the policy.
@@ -362,19 +390,18 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut Progress
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    // ranking curves of the first treated arm against control, on the logged outcomes
-    let pair: Vec<usize> = (0..n).filter(|&i| data.arms()[i] <= 1).collect();
-    let y_pair: Vec<f64> = pair.iter().map(|&i| data.outcome()[i]).collect();
-    let w_pair: Vec<usize> = pair.iter().map(|&i| data.arms()[i]).collect();
-    let s_pair: Vec<f64> = pair.iter().map(|&i| uplift.tau[(i, 0)]).collect();
-    let qini = tp_uplift::evaluate::curves::qini_curve(&y_pair, &w_pair, &s_pair)?;
-    let uplift_curve = tp_uplift::evaluate::curves::uplift_curve(&y_pair, &w_pair, &s_pair)?;
+    // ranking curves of the first treated arm on the cross-fitted DR scores: under confounding the
+    // logged outcomes mix who was treated with how well τ̂ ranks
+    let d_first = contrast_scores(uplift.gamma.as_ref(), 1);
+    let s_first: Vec<f64> = uplift.tau.col(0).iter().copied().collect();
+    let qini = tp_uplift::evaluate::curves::dr_gain_curve(&d_first, &s_first)?;
+    let uplift_curve = tp_uplift::evaluate::curves::dr_toc_curve(&d_first, &s_first)?;
 
-    progress.step("choosing whom to treat (break-even, profit curve, policy tree)");
+    progress.step("choosing whom to treat (candidates priced out of fold, profit curve, policy tree)");
     let seg_labels: Vec<String> = seg.labels.iter().map(|l| format!("segment_{l}")).collect();
     let current = data.arms().to_vec();
     let economics = Economics::new(margin, cost.clone())?.with_fixed_cost(config.policy.fixed_cost)?;
-    let mut pparams = PolicyParams::new(economics);
+    let mut pparams = PolicyParams::new(economics.clone());
     pparams.seed = config.seed;
     pparams.risk_lambda = config.policy.risk_lambda;
     pparams.curve_points = config.policy.curve_points;
@@ -396,16 +423,49 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut Progress
                 .as_ref(),
         );
     }
-    let plan = tp_policy::plan(&pparams, &inputs_p).context("policy")?;
     let tree_features = match &config.policy.tree_features {
         Some(p) => expand_columns(p, &feature_names, "policy.tree_features")?,
         None => seg_features.clone(),
     };
     let x_tree = features.to_matrix(&tree_features.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let tree_screen = screen(&tree_features, uplift.importance.as_deref(), config.policy.tree_screen);
+    let x_screen = features.to_matrix(&tree_screen.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let mut lparams = LearnParams::new(economics.clone());
+    lparams.learner = config.policy.learner;
+    lparams.folds = config.policy.folds;
+    lparams.margin_se = config.policy.margin_se;
+    lparams.min_leaf_share = config.policy.min_leaf_share;
+    lparams.level = config.policy.profit_level;
+    lparams.seed = config.seed;
+    if config.policy.risk_lambda > 0.0 {
+        lparams.risk_lambda = config.policy.risk_lambda;
+    }
+    let lower_first = match (&uplift.tau_interval, n_arms) {
+        (Some((lo, _)), 2) => Some(Mat::from_fn(n, 1, |i, _| lo[i])),
+        _ => None,
+    };
+    let learn_inputs = LearnInputs {
+        tau: uplift.tau.as_ref(),
+        lower: lower_first.as_ref().map(|m| m.as_ref()),
+        gamma: uplift.gamma.as_ref(),
+        covariates: Some(x_screen.as_ref()),
+        feature_names: Some(&tree_screen),
+        current: uplift.propensity_logged.then(|| uplift.propensity.as_ref()),
+    };
+    let selection = if config.policy.rule == "threshold" {
+        Some(learn_policy(&lparams, &learn_inputs).context("policy learner")?)
+    } else {
+        None
+    };
+    if let Some(sel) = &selection {
+        inputs_p.assignment = Some((&sel.assignment, sel.chosen.name()));
+    }
+    let plan = tp_policy::plan(&pparams, &inputs_p).context("policy")?;
     let tree_plan = if config.policy.tree_depth > 0 {
         let mut tparams = pparams.clone();
         tparams.tree = Some(PolicyTreeParams::new(config.policy.tree_depth));
         let mut tinputs = inputs_p;
+        tinputs.assignment = None;
         tinputs.covariates = Some(x_tree.as_ref());
         tinputs.feature_names = Some(&tree_features);
         Some(tp_policy::plan(&tparams, &tinputs).context("policy tree")?)
@@ -485,10 +545,12 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut Progress
             id,
             arms,
             &uplift.propensity,
+            uplift.propensity_logged,
             &plan,
             tree_plan.as_ref(),
             margin,
             &cost,
+            selection.as_ref().map(|_| (&lparams, &learn_inputs)),
         )?),
         None => None,
     };
@@ -504,6 +566,8 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut Progress
         qini,
         uplift_curve,
         plan,
+        selection,
+        tree_screen,
         tree_plan,
         ope,
         comparisons,
@@ -632,6 +696,14 @@ fn uplift_step(
                 gamma,
                 q_hat: mu,
                 propensity,
+                propensity_logged: data.propensity().is_some(),
+                importance: Some(
+                    data.feature_names()
+                        .iter()
+                        .cloned()
+                        .zip(model.variable_importance().iter().copied())
+                        .collect(),
+                ),
             }
         }
         Some(m) => {
@@ -657,6 +729,8 @@ fn uplift_step(
                 gamma,
                 q_hat: fit.nuisances.outcome.clone(),
                 propensity: fit.nuisances.propensity.clone(),
+                propensity_logged: data.propensity().is_some(),
+                importance: None,
             }
         }
     };
@@ -685,6 +759,20 @@ fn out_of_fold_tau(params: &UpliftParams, data: &CausalData, k: usize, seed: u64
     Ok(tau)
 }
 
+/// The `k` of `features` the forest split on most (ties in feature order); all of them when
+/// `k` is 0 or no importance is known.
+fn screen(features: &[String], importance: Option<&[(String, f64)]>, k: usize) -> Vec<String> {
+    let Some(imp) = importance.filter(|_| k > 0 && k < features.len()) else {
+        return features.to_vec();
+    };
+    let score = |f: &String| imp.iter().find(|(n, _)| n == f).map_or(0.0, |(_, v)| *v);
+    let mut order: Vec<usize> = (0..features.len()).collect();
+    order.sort_by(|&a, &b| score(&features[b]).total_cmp(&score(&features[a])));
+    let mut keep: Vec<usize> = order.into_iter().take(k).collect();
+    keep.sort_unstable();
+    keep.into_iter().map(|i| features[i].clone()).collect()
+}
+
 /// True expected profit of giving row `i` arm `arm[i]`: Σ margin·τ − cost.
 fn true_profit(tau: &Mat<f64>, arm: &[usize], margin: f64, cost: &[f64]) -> f64 {
     arm.iter()
@@ -701,10 +789,12 @@ fn truth_step(
     id: &str,
     arms: &Arms,
     propensity: &Mat<f64>,
+    propensity_logged: bool,
     plan: &Plan,
     tree_plan: Option<&Plan>,
     margin: f64,
     cost: &[f64],
+    learner: Option<(&LearnParams, &LearnInputs<'_>)>,
 ) -> Result<Truth> {
     let rows = join_rows(campaign, truth, id, true)?;
     let t = gather(&truth.table, &rows, id)?;
@@ -724,16 +814,39 @@ fn truth_step(
                 .map_or(0, |(a, _)| a)
         })
         .collect();
-    let current: f64 = (0..n).map(|i| (1..k).map(|a| propensity[(i, a)] * net(i, a)).sum::<f64>()).sum();
+    // current practice: the world's true assignment probabilities when the truth file has them
+    let e_cols: Vec<String> = arms.labels().iter().map(|l| format!("e_{l}")).collect();
+    let (current_probs, current_practice_source) = match t
+        .to_matrix(&e_cols.iter().map(String::as_str).collect::<Vec<_>>())
+    {
+        Ok(e) => (e, "the world's true assignment probabilities"),
+        Err(_) if propensity_logged => (propensity.clone(), "the logged propensities"),
+        Err(_) => (propensity.clone(), "estimated propensities (none logged): an estimate, not the truth"),
+    };
+    let current: f64 = (0..n).map(|i| (1..k).map(|a| current_probs[(i, a)] * net(i, a)).sum::<f64>()).sum();
     let oracle_profit = true_profit(&tau, &oracle, margin, cost);
     let policy_profit = true_profit(&tau, &plan.assignment, margin, cost);
+    let share = |a: &[usize]| a.iter().filter(|&&v| v > 0).count() as f64 / n as f64;
+    let candidates = match learner {
+        Some((p, inputs)) => refit_all(p, inputs)?
+            .into_iter()
+            .map(|(c, a)| TrueCandidate {
+                name: c.name().into(),
+                profit: true_profit(&tau, &a, margin, cost),
+                share_treated: share(&a),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     Ok(Truth {
         policy_profit,
         oracle_profit,
         treat_all_profit: true_profit(&tau, &vec![1; n], margin, cost),
         current_practice_profit: current,
         policy_share_of_oracle: policy_profit / oracle_profit,
-        oracle_treated_share: oracle.iter().filter(|&&a| a > 0).count() as f64 / n as f64,
+        oracle_treated_share: share(&oracle),
         tree_profit: tree_plan.map(|p| true_profit(&tau, &p.assignment, margin, cost)),
+        current_practice_source: current_practice_source.into(),
+        candidates,
     })
 }

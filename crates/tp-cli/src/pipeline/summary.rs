@@ -35,23 +35,50 @@ pub fn verdicts(o: &Outcome) -> Vec<String> {
         ));
     }
     let r = &o.plan.report;
-    let z = r.expected_profit / r.expected_profit_se.max(f64::MIN_POSITIVE);
-    if r.treated_share == 0.0 {
-        v.push("The policy treats nobody: no customer's estimated effect clears break-even.".into());
-    } else if z > 2.0 {
-        v.push(format!(
-            "Targeting {:.0}% of customers is estimated to earn {} (± {}), clearly above zero.",
-            100.0 * r.treated_share,
-            money(r.expected_profit),
-            money(r.expected_profit_se)
-        ));
-    } else {
-        v.push(format!(
-            "Targeting {:.0}% of customers is estimated to earn {} (± {}): not distinguishable from zero; test before rolling out.",
-            100.0 * r.treated_share,
-            money(r.expected_profit),
-            money(r.expected_profit_se)
-        ));
+    match &o.selection {
+        Some(sel) => {
+            let p = &sel.profit_oof;
+            if r.treated_share == 0.0 {
+                v.push(format!(
+                    "The evidence does not support treating anyone: no candidate policy beat treating nobody by more than its uncertainty out of fold ({}). Run the A/B test below on the customers the best candidate would pick before spending on a campaign.",
+                    sel.reason
+                ));
+            } else if p.lo > 0.0 {
+                v.push(format!(
+                    "The shipped policy ({}, {:.0}% of customers) is estimated out of fold to earn {} ({:.0}% interval {} to {}), above zero.",
+                    sel.chosen.name(),
+                    100.0 * r.treated_share,
+                    money(p.estimate),
+                    100.0 * p.level,
+                    money(p.lo),
+                    money(p.hi)
+                ));
+            } else {
+                v.push(format!(
+                    "The shipped policy ({}, {:.0}% of customers) is estimated out of fold to earn {} ({:.0}% interval {} to {}): not distinguishable from zero; test before rolling out.",
+                    sel.chosen.name(),
+                    100.0 * r.treated_share,
+                    money(p.estimate),
+                    100.0 * p.level,
+                    money(p.lo),
+                    money(p.hi)
+                ));
+            }
+        }
+        None => {
+            let z = r.expected_profit / r.expected_profit_se.max(f64::MIN_POSITIVE);
+            if r.treated_share == 0.0 {
+                v.push("The policy treats nobody.".into());
+            } else {
+                v.push(format!(
+                    "Targeting {:.0}% of customers is estimated to earn {} (± {}) on the customers it was chosen for (in-sample, optimistic){}.",
+                    100.0 * r.treated_share,
+                    money(r.expected_profit),
+                    money(r.expected_profit_se),
+                    if z > 2.0 { "" } else { ": not distinguishable from zero; test before rolling out" }
+                ));
+            }
+        }
     }
     if r.treat_all.profit < 0.0 {
         v.push(format!("Treating everyone is estimated to lose {}.", money(-r.treat_all.profit)));
@@ -90,6 +117,31 @@ pub fn money(x: f64) -> String {
     format!("{}${out}", if neg { "−" } else { "" })
 }
 
+/// The policy block: the plan's report plus, when a learner chose the policy, its candidates,
+/// the honest (nested cross-fitted) profit and the optimistic in-sample one, labelled.
+fn policy_block(o: &Outcome, config: &Config) -> Value {
+    let mut p = serde_json::to_value(&o.plan.report).unwrap_or(Value::Null);
+    p["expected_profit_note"] =
+        json!("priced on the customers the policy was learned from: optimistic; plan with profit_oof");
+    if let Some(sel) = &o.selection {
+        p["learner"] = json!(config.policy.learner.name());
+        p["chosen"] = json!(sel.chosen.name());
+        p["reason"] = json!(sel.reason);
+        p["candidates"] = json!(sel.candidates);
+        p["profit_oof"] = json!(sel.profit_oof);
+        p["profit_in_sample"] = json!({
+            "estimate": sel.profit_in_sample.estimate,
+            "se": sel.profit_in_sample.se,
+            "note": "priced on the customers it was learned from: optimistic",
+        });
+        p["tree_screen"] = json!(o.tree_screen);
+        if let Some(t) = &sel.tree {
+            p["learned_tree"] = json!(t.to_string());
+        }
+    }
+    p
+}
+
 /// The `summary.json` of a run.
 pub fn summary(o: &Outcome, config: &Config) -> Value {
     let tree = o.tree_plan.as_ref().map(
@@ -107,7 +159,7 @@ pub fn summary(o: &Outcome, config: &Config) -> Value {
             "uplift_area": o.uplift_curve.area() - o.uplift_curve.random_area(),
             "note": "areas above the random line of τ̂'s ranking on the logged outcomes (confounded when overlap is poor)",
         },
-        "policy": o.plan.report,
+        "policy": policy_block(o, config),
         "policy_tree": tree,
         "ope": { "estimates": o.ope.estimates, "diagnostics": o.ope.diagnostics, "comparisons": o.comparisons },
         "design": o.design,

@@ -2,6 +2,7 @@
 
 use super::{s, tempdir, tp};
 use std::path::Path;
+use tp_cli::pipeline::summary::money;
 
 /// A small simulated world in `dir/world` and the shipped example config next to it.
 fn example_setup(dir: &Path, customers: &str) -> std::path::PathBuf {
@@ -68,7 +69,8 @@ fn run_the_shipped_example_end_to_end() {
         "Propensity histogram",
         "Covariate balance",
         "Estimated effect (CATE) by segment",
-        "Qini and uplift curves",
+        "Gain curves of the ranking",
+        "Candidate policies, priced out of fold",
         "Profit and ROI over the share targeted",
         "Policy tree",
         "Off-policy check",
@@ -81,6 +83,9 @@ fn run_the_shipped_example_end_to_end() {
     for banned in ["<script", "src=\"http", "href=\"http", "@import", "url(http"] {
         assert!(!html.contains(banned), "report.html is not self-contained: {banned}");
     }
+    // the stated profit is the out-of-fold one, and the report says so
+    let oof = v["policy"]["profit_oof"]["estimate"].as_f64().unwrap();
+    assert!(html.contains(&format!("earn <b>{}</b>", money(oof))), "the report's profit is not profit_oof");
     let n_per_arm = v["design"]["n_treated"].as_u64().unwrap();
     assert!(html.contains(&format!("<b>{n_per_arm}</b> treated")), "design numbers differ from summary.json");
     if v["uplift"]["diagnostics"]["overlap_share"].as_f64().unwrap() < 0.8 {
