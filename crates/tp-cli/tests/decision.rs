@@ -14,20 +14,8 @@ use tp_learn::RandomForestRegressor;
 const SEEDS: std::ops::RangeInclusive<u64> = 1..=10;
 const MARGIN: f64 = 0.30;
 const COST: f64 = 12.73;
-const COVARIATES: [&str; 12] = [
-    "age_band",
-    "income_band",
-    "household_size",
-    "kids",
-    "pre_spend",
-    "pre_visits",
-    "pre_items",
-    "pre_avg_basket",
-    "pre_promo_share",
-    "pre_recency_weeks",
-    "pre_spend_last12",
-    "pre_weeks_active",
-];
+/// The demographics beside the retail world's pre-period behavior columns (the segment features).
+const DEMOGRAPHICS: [&str; 4] = ["age_band", "income_band", "household_size", "kids"];
 
 fn slow() -> bool {
     std::env::var_os("TP_SLOW_TESTS").is_some()
@@ -42,7 +30,12 @@ fn read(path: &Path) -> tp_core::Table {
 fn ceiling(world: &Path, seed: u64) -> (f64, f64) {
     let customers = read(&world.join("customers.csv"));
     let truth = read(&world.join("truth.csv"));
-    let x = customers.to_matrix(&COVARIATES).unwrap();
+    let covariates: Vec<&str> = DEMOGRAPHICS
+        .iter()
+        .chain(tp_cli::pipeline::config::RETAIL_SEGMENT_FEATURES.iter())
+        .copied()
+        .collect();
+    let x = customers.to_matrix(&covariates).unwrap();
     let tau = truth.f64_values("tau_coupon").unwrap().into_owned();
     let n = tau.len();
     let folds = tp_core::Folds::kfold(n, 5, seed).unwrap();

@@ -40,28 +40,19 @@ pub fn verdicts(o: &Outcome) -> Vec<String> {
             let p = &sel.profit_oof;
             if r.treated_share == 0.0 {
                 v.push(format!(
-                    "The evidence does not support treating anyone: no candidate policy beat treating nobody by more than its uncertainty out of fold ({}). Run the A/B test below on the customers the best candidate would pick before spending on a campaign.",
+                    "The evidence does not support treating anyone: {}. Run the A/B test below on the customers the best candidate would pick before spending on a campaign.",
                     sel.reason
-                ));
-            } else if p.lo > 0.0 {
-                v.push(format!(
-                    "The shipped policy ({}, {:.0}% of customers) is estimated out of fold to earn {} ({:.0}% interval {} to {}), above zero.",
-                    sel.chosen.name(),
-                    100.0 * r.treated_share,
-                    money(p.estimate),
-                    100.0 * p.level,
-                    money(p.lo),
-                    money(p.hi)
                 ));
             } else {
                 v.push(format!(
-                    "The shipped policy ({}, {:.0}% of customers) is estimated out of fold to earn {} ({:.0}% interval {} to {}): not distinguishable from zero; test before rolling out.",
+                    "The shipped policy ({}, {:.0}% of customers) is estimated out of fold to earn {} ({:.0}% interval {} to {}){}.",
                     sel.chosen.name(),
                     100.0 * r.treated_share,
                     money(p.estimate),
                     100.0 * p.level,
                     money(p.lo),
-                    money(p.hi)
+                    money(p.hi),
+                    if p.lo > 0.0 { ", above zero" } else { ": not distinguishable from zero; test before rolling out" }
                 ));
             }
         }
