@@ -303,6 +303,49 @@ struct Ctx<'a> {
     x: Option<MatRef<'a, f64>>,
 }
 
+impl<'a> Ctx<'a> {
+    /// Checks the inputs and precomputes the rewards and each row's best arm.
+    fn new(params: &'a LearnParams, inputs: &LearnInputs<'a>) -> Result<Self> {
+        params.check()?;
+        let econ = &params.economics;
+        econ.check_effects("effects", inputs.tau)?;
+        let n = inputs.tau.nrows();
+        check_shape("doubly robust scores", inputs.gamma, n, econ.n_arms())?;
+        let scores = crate::curve::effect_scores(inputs.gamma)?;
+        let (arm, net) = econ.best_treatment(inputs.tau);
+        let risk = match inputs.lower {
+            Some(lb) => {
+                check_shape("lower bounds", lb, n, econ.n_arms() - 1)?;
+                let ce = risk_adjusted(inputs.tau, lb, params.risk_lambda)?;
+                Some(econ.best_treatment(ce.as_ref()))
+            }
+            None => None,
+        };
+        if let Some(x) = inputs.covariates {
+            if x.nrows() != n {
+                return Err(PolicyError::Shape {
+                    what: "tree covariates".into(),
+                    expected: format!("{n} rows"),
+                    got: format!("{} rows", x.nrows()),
+                });
+            }
+            crate::error::check_finite("tree covariates", x)?;
+        }
+        if let Some(p) = inputs.current {
+            check_shape("current practice probabilities", p, n, econ.n_arms())?;
+        }
+        Ok(Ctx {
+            params,
+            rewards: econ.rewards(scores.as_ref()),
+            tree_rewards: econ.rewards(inputs.tau),
+            arm,
+            net,
+            risk,
+            x: inputs.covariates,
+        })
+    }
+}
+
 impl Ctx<'_> {
     fn available(&self, c: Candidate) -> bool {
         match c {
@@ -491,43 +534,15 @@ fn interval(z: &[f64], level: f64) -> ProfitInterval {
 /// one-SE rule and refits it on all rows; the chosen procedure's value is
 /// priced by nested cross-fitting. See the module docs.
 pub fn learn_policy(params: &LearnParams, inputs: &LearnInputs<'_>) -> Result<Selection> {
-    params.check()?;
+    let ctx = Ctx::new(params, inputs)?;
     let econ = &params.economics;
-    econ.check_effects("effects", inputs.tau)?;
     let n = inputs.tau.nrows();
-    check_shape("doubly robust scores", inputs.gamma, n, econ.n_arms())?;
-    let scores = crate::curve::effect_scores(inputs.gamma)?;
-    let rewards = econ.rewards(scores.as_ref());
-    let (arm, net) = econ.best_treatment(inputs.tau);
-    let risk = match inputs.lower {
-        Some(lb) => {
-            check_shape("lower bounds", lb, n, econ.n_arms() - 1)?;
-            let ce = risk_adjusted(inputs.tau, lb, params.risk_lambda)?;
-            Some(econ.best_treatment(ce.as_ref()))
-        }
-        None => None,
-    };
-    if let Some(x) = inputs.covariates {
-        if x.nrows() != n {
-            return Err(PolicyError::Shape {
-                what: "tree covariates".into(),
-                expected: format!("{n} rows"),
-                got: format!("{} rows", x.nrows()),
-            });
-        }
-        crate::error::check_finite("tree covariates", x)?;
-    }
-    if let Some(p) = inputs.current {
-        check_shape("current practice probabilities", p, n, econ.n_arms())?;
-    }
     if n < 2 * params.folds {
         return Err(PolicyError::Empty {
             what: "rows".into(),
             hint: format!("learning a policy out of fold needs at least {} rows", 2 * params.folds),
         });
     }
-    let tree_rewards = econ.rewards(inputs.tau);
-    let ctx = Ctx { params, rewards, tree_rewards, arm, net, risk, x: inputs.covariates };
     let all: Vec<Candidate> = Candidate::ALL.into_iter().filter(|&c| ctx.available(c)).collect();
     let pool: Vec<Candidate> = match params.learner {
         PolicyLearner::Auto => all.clone(),
@@ -646,26 +661,8 @@ pub fn learn_policy(params: &LearnParams, inputs: &LearnInputs<'_>) -> Result<Se
 /// Every candidate the learner could ship, each learned on all rows: what
 /// the pipeline scores against a simulated world's truth (`truth.candidates`).
 pub fn refit_all(params: &LearnParams, inputs: &LearnInputs<'_>) -> Result<Vec<(Candidate, Vec<usize>)>> {
-    params.check()?;
-    let econ = &params.economics;
-    econ.check_effects("effects", inputs.tau)?;
+    let ctx = Ctx::new(params, inputs)?;
     let n = inputs.tau.nrows();
-    check_shape("doubly robust scores", inputs.gamma, n, econ.n_arms())?;
-    let scores = crate::curve::effect_scores(inputs.gamma)?;
-    let (arm, net) = econ.best_treatment(inputs.tau);
-    let risk = match inputs.lower {
-        Some(lb) => Some(econ.best_treatment(risk_adjusted(inputs.tau, lb, params.risk_lambda)?.as_ref())),
-        None => None,
-    };
-    let ctx = Ctx {
-        params,
-        rewards: econ.rewards(scores.as_ref()),
-        tree_rewards: econ.rewards(inputs.tau),
-        arm,
-        net,
-        risk,
-        x: inputs.covariates,
-    };
     let rows: Vec<usize> = (0..n).collect();
     Candidate::ALL
         .into_iter()
