@@ -1,17 +1,12 @@
-//! The `tp run` TOML config on arbitrary text. tp-cli has no library, so
-//! its config module (serde and std only) is compiled in here unchanged;
-//! `Config::parse` is what `tp run --config` calls.
+//! The `tp run` TOML config on arbitrary text: `Config::parse` is what
+//! `tp run` calls on its config file.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-#[allow(dead_code, missing_docs, clippy::all)]
-#[path = "../../crates/tp-cli/src/pipeline/config.rs"]
-mod config;
-
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = config::Config::parse(text);
+        let _ = tp_pipeline::Config::parse(text);
     }
 });

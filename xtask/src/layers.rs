@@ -48,8 +48,23 @@ pub const LAYERS: &[Layer] = &[
     only("tp-ope", &["tp-core", "tp-learn"]),
     only("tp-sim", &["tp-core"]),
     only("tp-io", &["tp-core"]),
+    // the pipeline: the stages, io and sim; below the binary and the Python package
+    only(
+        "tp-pipeline",
+        &[
+            "tp-core",
+            "tp-learn",
+            "tp-profile",
+            "tp-segment",
+            "tp-uplift",
+            "tp-policy",
+            "tp-ope",
+            "tp-sim",
+            "tp-io",
+        ],
+    ),
     Layer { name: "tp-cli", allowed: Allowed::Any, dev_exempt: false },
-    // the stages, plus tp-cli's library target as the pipeline until tp-pipeline exists (#17)
+    // the stages for the estimators, the pipeline for `tp.run` and the table glue
     only(
         "tp-python",
         &[
@@ -62,7 +77,7 @@ pub const LAYERS: &[Layer] = &[
             "tp-ope",
             "tp-sim",
             "tp-io",
-            "tp-cli",
+            "tp-pipeline",
         ],
     ),
     Layer { name: "tp-benches", allowed: Allowed::Any, dev_exempt: true },
@@ -113,7 +128,7 @@ impl fmt::Display for Violation {
                 f,
                 "forbidden edge {from} -> {to} ({kind} dependency): DESIGN.md 'Crates and layers' lets \
                  {from} depend only on {}; stages never import each other, they meet in tp-core types \
-                 and in tp-cli. Move the shared piece down to tp-core or drop the dependency.",
+                 and in tp-pipeline. Move the shared piece down to tp-core or drop the dependency.",
                 allowed_list(from)
             ),
             Violation::Unlisted { name } => write!(
@@ -287,6 +302,21 @@ mod tests {
             |x| matches!(x, Violation::ForbiddenEdge { from, kind, .. } if from == "tp-core" && kind == "dev")
         ));
         assert!(v.iter().any(|x| matches!(x, Violation::ForbiddenEdge { from, kind, .. } if from == "tp-policy" && kind == "build")));
+    }
+
+    #[test]
+    fn the_pipeline_sits_below_the_binary_and_python() {
+        // tp-python reaches the pipeline through tp-pipeline, never the binary's crate
+        let v = check(&workspace(|p| add_dep(p, "tp-python", "tp-cli", None))).unwrap();
+        assert_eq!(v.len(), 1, "{v:?}");
+        // and the pipeline imports neither of the crates above it
+        let v = check(&workspace(|p| {
+            add_dep(p, "tp-pipeline", "tp-cli", None);
+            add_dep(p, "tp-pipeline", "tp-python", Some("dev"));
+        }))
+        .unwrap();
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(v[0].to_string().contains("tp-pipeline -> tp-cli"), "{}", v[0]);
     }
 
     #[test]

@@ -7,7 +7,10 @@
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use tp_cli::cmd;
+
+mod cmd;
+mod progress;
+mod report;
 
 /// Targeting and profiling: from behavior logs to a priced, checked targeting decision.
 #[derive(Debug, Parser)]

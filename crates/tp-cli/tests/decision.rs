@@ -30,11 +30,8 @@ fn read(path: &Path) -> tp_core::Table {
 fn ceiling(world: &Path, seed: u64) -> (f64, f64) {
     let customers = read(&world.join("customers.csv"));
     let truth = read(&world.join("truth.csv"));
-    let covariates: Vec<&str> = DEMOGRAPHICS
-        .iter()
-        .chain(tp_cli::pipeline::config::RETAIL_SEGMENT_FEATURES.iter())
-        .copied()
-        .collect();
+    let covariates: Vec<&str> =
+        DEMOGRAPHICS.iter().chain(tp_pipeline::config::RETAIL_SEGMENT_FEATURES.iter()).copied().collect();
     let x = customers.to_matrix(&covariates).unwrap();
     let tau = truth.f64_values("tau_coupon").unwrap().into_owned();
     let n = tau.len();

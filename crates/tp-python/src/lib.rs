@@ -3,7 +3,7 @@
 //! The Python half (`python/tp/`) holds the scikit-learn-style classes; it turns numpy arrays and
 //! pandas / polars / pyarrow frames into named 1-D columns (float64, int64 or str) and calls the
 //! functions here. They build a [`tp_core::Table`] from those columns and run the **same code as
-//! the `tp` binary**: `tp_cli::causal::causal_data` for arms, one-hot covariates and input checks,
+//! the `tp` binary**: `tp_pipeline::causal::causal_data` for arms, one-hot covariates and input checks,
 //! `tp_uplift::forest_run::fit_forest` for the causal forest, `tp_uplift::UpliftParams` for the
 //! meta-learners. So a Python fit and a `tp uplift` run on the same table give the same bits,
 //! and bad input raises `ValueError` with the message the CLI prints.
@@ -216,7 +216,7 @@ fn causal_forest_fit<'py>(
     };
     let table = table(cols)?;
     let out = run_detached(py, || {
-        let roles = tp_cli::causal::Roles {
+        let roles = tp_pipeline::causal::Roles {
             treatment: &treatment,
             outcome: &outcome,
             covariates: Some(&covariates),
@@ -224,7 +224,7 @@ fn causal_forest_fit<'py>(
             exclude: vec![],
             propensity_prefix: None,
         };
-        let (data, arms) = tp_cli::causal::causal_data(&table, &roles, SOURCE)?;
+        let (data, arms) = tp_pipeline::causal::causal_data(&table, &roles, SOURCE)?;
         if let Some((a, count)) = tp_uplift::forest_run::sparse_arm(&data) {
             anyhow::bail!(
                 "{SOURCE}: arm '{}' of column '{treatment}' has {count} rows; the causal forest needs at least {} rows of every arm: merge it into another arm or drop its rows",

@@ -56,7 +56,7 @@ fn meta_fit<'py>(
     let (m, l) = (method(method_name)?, learner(learner_name)?);
     let table = table(cols)?;
     let (fit, scores, arms) = run_detached(py, || {
-        let roles = tp_cli::causal::Roles {
+        let roles = tp_pipeline::causal::Roles {
             treatment: &treatment,
             outcome: &outcome,
             covariates: Some(&covariates),
@@ -64,7 +64,7 @@ fn meta_fit<'py>(
             exclude: vec![],
             propensity_prefix: None,
         };
-        let (data, arms) = tp_cli::causal::causal_data(&table, &roles, SOURCE)?;
+        let (data, arms) = tp_pipeline::causal::causal_data(&table, &roles, SOURCE)?;
         let params = UpliftParams::with_learners(m, l).seed(seed).folds(folds).n_boot(bootstrap);
         let fit = params.fit(&data).map_err(|e| anyhow::anyhow!("{SOURCE}: {e}"))?;
         let scores = fit.scores(&data)?;

@@ -24,7 +24,7 @@ fn evaluate<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let table = table(cols)?;
     let (json, arms) = run_detached(py, || {
-        let arms = tp_cli::arms::Arms::from_column(&table, &treatment, control.as_deref(), SOURCE)?;
+        let arms = tp_pipeline::arms::Arms::from_column(&table, &treatment, control.as_deref(), SOURCE)?;
         if arms.len() != 2 {
             anyhow::bail!(
                 "{SOURCE}: column '{treatment}' has {} arms; evaluate one treated arm against control at a time",

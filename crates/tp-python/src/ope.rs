@@ -40,7 +40,7 @@ fn ope_evaluate(
     let probs = policy_probs.as_ref().map(mat);
     let q = q_hat.as_ref().map(|a| (mat(a), a.shape()[1]));
     run_detached(py, move || {
-        let arms = tp_cli::arms::Arms::from_column(&table, "action", control.as_deref(), SOURCE)?;
+        let arms = tp_pipeline::arms::Arms::from_column(&table, "action", control.as_deref(), SOURCE)?;
         let actions = arms.indices(&table, "action", SOURCE)?;
         let rewards = table.f64_values("reward")?.into_owned();
         let propensity = table.f64_values("propensity")?.into_owned();

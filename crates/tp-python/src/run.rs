@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use pyo3::prelude::*;
-use tp_cli::pipeline::{self, Config, Inputs, Progress};
+use tp_pipeline::progress::Log;
+use tp_pipeline::{self as pipeline, Config, Inputs, Progress as _};
 
 use crate::run_detached;
 
@@ -19,7 +20,7 @@ fn run_config(py: Python<'_>, config_path: String, out: String, verbose: bool) -
         let config = Config::load(path)?;
         pipeline::steps::validate(&config)?;
         pipeline::check_files(&config)?;
-        let mut progress = Progress::new(!verbose);
+        let mut progress = Log::new(!verbose);
         progress.step("reading the input files");
         let inputs = Inputs::read(&config)?;
         let outcome = pipeline::run(&config, &inputs, out, &mut progress)?;

@@ -297,6 +297,20 @@ pub struct DiagnosticsSummary {
     pub warnings: Vec<String>,
 }
 
+impl From<&Diagnostics> for DiagnosticsSummary {
+    fn from(d: &Diagnostics) -> DiagnosticsSummary {
+        DiagnosticsSummary {
+            ps_auc: d.ps_auc,
+            overlap_share: d.overlap_share,
+            max_abs_smd: d.max_abs_smd,
+            max_abs_smd_weighted: d.max_abs_smd_weighted,
+            balanced: d.balanced,
+            n_covariates: d.n_covariates,
+            warnings: d.warnings.clone(),
+        }
+    }
+}
+
 /// The machine-readable summary printed by `tp uplift --json` (the CLI adds
 /// `seconds`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -345,22 +359,13 @@ impl UpliftFit {
     }
     /// The JSON summary.
     pub fn summary(&self) -> UpliftSummary {
-        let d = &self.diagnostics;
         UpliftSummary {
             method: self.method,
             ate: self.ate(),
             ate_se: self.ate_se(),
             arms: self.arms.clone(),
             effects: self.effects.clone(),
-            diagnostics: DiagnosticsSummary {
-                ps_auc: d.ps_auc,
-                overlap_share: d.overlap_share,
-                max_abs_smd: d.max_abs_smd,
-                max_abs_smd_weighted: d.max_abs_smd_weighted,
-                balanced: d.balanced,
-                n_covariates: d.n_covariates,
-                warnings: d.warnings.clone(),
-            },
+            diagnostics: DiagnosticsSummary::from(&self.diagnostics),
             n_used: self.trimming.as_ref().map_or(self.tau.nrows(), |t| t.kept.len()),
             trim_alpha: self.trimming.as_ref().map(|t| t.alpha),
             evaluation: self.evaluation.clone(),

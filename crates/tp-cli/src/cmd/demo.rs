@@ -4,10 +4,11 @@
 //! design — then score every decision against the world's known truth.
 
 use crate::cmd::simulate::{FileFormat, write_retail};
-use crate::pipeline::{self, Config, Inputs, Named, Progress};
+use crate::progress::Progress;
 use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
 use std::path::PathBuf;
+use tp_pipeline::{self as pipeline, Config, Inputs, Named, Progress as _};
 use tp_sim::RetailParams;
 
 /// Arguments of `tp demo`.
@@ -121,5 +122,5 @@ pub fn run(args: Args) -> Result<()> {
     )?;
     staging.commit()?;
     progress.done();
-    crate::report::emit(args.json, &summary, || pipeline::human(&outcome, &args.out))
+    crate::report::emit(args.json, &summary, || super::run::human(&outcome, &args.out))
 }

@@ -1,11 +1,11 @@
 //! `tp evaluate`: how well a score ranks customers by uplift.
 
-use crate::arms::Arms;
 use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
 use serde::Serialize;
 use std::path::PathBuf;
 use tp_io::ReadOptions;
+use tp_pipeline::arms::Arms;
 use tp_uplift::evaluate::{Evaluation, EvaluationParams, evaluate_ranking};
 
 /// Arguments of `tp evaluate`.

@@ -2,7 +2,6 @@
 //! estimators with intervals, against treat-all, treat-none and current
 //! practice.
 
-use crate::arms::Arms;
 use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
 use serde::Serialize;
@@ -13,6 +12,7 @@ use tp_io::ReadOptions;
 use tp_ope::{
     Baseline, Comparison, Estimator, LoggingPropensity, OpeInput, OpeParams, OpeReport, TargetPolicy,
 };
+use tp_pipeline::arms::Arms;
 
 /// Arguments of `tp ope`.
 #[derive(Debug, ClapArgs)]

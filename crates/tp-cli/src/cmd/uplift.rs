@@ -1,8 +1,6 @@
 //! `tp uplift`: diagnostics, ATE and CATE per row; `tp score`: τ̂ for new
 //! customers from a saved model.
 
-use crate::arms::Arms;
-use crate::causal::{Roles, causal_data, covariate_matrix};
 use anyhow::{Context, Result, bail};
 use clap::{Args as ClapArgs, ValueEnum};
 use serde::Serialize;
@@ -13,6 +11,8 @@ use tp_core::faer::Mat;
 use tp_core::stats::normal_quantile;
 use tp_core::{Column, Table};
 use tp_io::ReadOptions;
+use tp_pipeline::arms::Arms;
+use tp_pipeline::causal::{Roles, causal_data, covariate_matrix};
 use tp_uplift::{
     CateModel, CausalForest, Divergence, LearnerKind, Method, Tuning, UpliftForest, UpliftParams,
     UpliftSummary,
@@ -102,19 +102,6 @@ impl From<LearnerArg> for LearnerKind {
             LearnerArg::Rf => LearnerKind::Rf,
             LearnerArg::Gbt => LearnerKind::Gbt,
         }
-    }
-}
-
-/// The headline diagnostics of a JSON summary.
-pub fn diagnostics_summary(d: &tp_uplift::Diagnostics) -> tp_uplift::DiagnosticsSummary {
-    tp_uplift::DiagnosticsSummary {
-        ps_auc: d.ps_auc,
-        overlap_share: d.overlap_share,
-        max_abs_smd: d.max_abs_smd,
-        max_abs_smd_weighted: d.max_abs_smd_weighted,
-        balanced: d.balanced,
-        n_covariates: d.n_covariates,
-        warnings: d.warnings.clone(),
     }
 }
 
@@ -396,9 +383,6 @@ struct ForestEffect {
 }
 
 use tp_uplift::forest_run::MIN_ROWS_PER_ARM;
-/// The per-arm outcome means and propensities implied by a causal forest (moved to tp-uplift,
-/// shared with the Python package).
-pub use tp_uplift::forest_run::forest_arm_models;
 
 /// `tp uplift --method causal-forest`: out-of-bag τ̂ of every treated arm
 /// with little-bags intervals, the forest's doubly robust ATEs, overlap
@@ -466,7 +450,7 @@ fn run_forest(args: &Args, table: &Table, data: &CausalData, arms: &Arms, start:
         ate_se: effects[0].ate_se,
         arms: labels.to_vec(),
         effects,
-        diagnostics: diagnostics_summary(&diagnostics),
+        diagnostics: tp_uplift::DiagnosticsSummary::from(&diagnostics),
         covariates: data.feature_names().to_vec(),
         variable_importance: data
             .feature_names()

@@ -2,7 +2,7 @@
 
 use super::{s, tempdir, tp};
 use std::path::Path;
-use tp_cli::pipeline::summary::money;
+use tp_pipeline::summary::money;
 
 /// A small simulated world in `dir/world` and the shipped example config next to it.
 fn example_setup(dir: &Path, customers: &str) -> std::path::PathBuf {

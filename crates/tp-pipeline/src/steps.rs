@@ -1,11 +1,10 @@
 //! The pipeline's steps, in order, each reading the config and the results
 //! before it.
 
-use super::config::{Count, expand_columns};
-use super::{Config, Inputs, Named, Progress, gather, join_rows};
 use crate::arms::Arms;
 use crate::causal::{Roles, causal_data};
-use crate::cmd::uplift::{diagnostics_summary, forest_arm_models};
+use crate::config::{Count, expand_columns};
+use crate::{Config, Inputs, Named, Progress, gather, join_rows};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use std::path::Path;
@@ -238,7 +237,7 @@ fn write(out: &Path, name: &str, table: &Table) -> Result<()> {
 }
 
 /// Runs every step.
-pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut Progress) -> Result<Outcome> {
+pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Progress) -> Result<Outcome> {
     let (margin, cost) = validate(config)?;
     let id = config.data.id.as_str();
     let n = inputs.campaign.table.n_rows();
@@ -274,8 +273,8 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut Progress
             } else {
                 tp_profile::Weight::Spend
             });
-        let start = super::campaign_start(config, campaign)?;
-        let as_of = super::profile_as_of(config, start.as_ref())?;
+        let start = crate::campaign_start(config, campaign)?;
+        let as_of = crate::profile_as_of(config, start.as_ref())?;
         if let Some(d) = as_of {
             params = params.as_of(d);
         }
@@ -283,7 +282,7 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut Progress
             .with_context(|| format!("profiling {} with {}", events.name, catalog.name))?;
         if start.is_none() {
             let names: Vec<String> = profiles.table().names().iter().map(|s| s.to_string()).collect();
-            super::check_unknown_start(config, &names)?;
+            crate::check_unknown_start(config, &names)?;
         }
         write(out, "profiles.csv", profiles.table())?;
         let named = Named { table: profiles.table().clone(), name: "profiles (from data.events)".into() };
@@ -672,7 +671,7 @@ fn uplift_step(
             }
             let model = CausalForest::params().n_trees(u.trees).seed(config.seed).fit(&data)?;
             let oob = model.oob_interval(u.interval_level);
-            let (mu, e) = forest_arm_models(&model, &oob.tau);
+            let (mu, e) = tp_uplift::forest_run::forest_arm_models(&model, &oob.tau);
             let gamma = tp_core::aipw_scores(data.outcome(), data.arms(), mu.as_ref(), e.as_ref())?;
             let propensity = data.propensity().map_or(e.clone(), |p| p.to_owned());
             let diagnostics = tp_uplift::diagnostics::diagnose(
@@ -685,7 +684,7 @@ fn uplift_step(
             let summary = serde_json::json!({
                 "method": "causal_forest", "trees": model.n_trees(), "ate": ate, "ate_se": ate_se,
                 "tau_interval_level": u.interval_level,
-                "diagnostics": diagnostics_summary(&diagnostics),
+                "diagnostics": tp_uplift::DiagnosticsSummary::from(&diagnostics),
                 "covariates": data.feature_names(),
             });
             UpliftResult {

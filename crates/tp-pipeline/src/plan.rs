@@ -1,7 +1,7 @@
 //! `tp run --dry-run`: the plan — steps, their inputs, outputs and
 //! parameters — from the config alone, without reading or writing data.
 
-use super::Config;
+use crate::Config;
 use serde::Serialize;
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! `summary.json` and the plain-language verdicts, both read off [`Outcome`]
 //! (the HTML report shows the same structs).
 
-use super::{Config, Outcome};
+use crate::{Config, Outcome};
 use serde_json::{Value, json};
 
 /// How sure the run can be: one sentence per finding, worst first.

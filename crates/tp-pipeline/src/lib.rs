@@ -1,14 +1,16 @@
-//! The whole pipeline behind `tp run` and `tp demo`: profile → segment →
-//! uplift (diagnostics first) → policy (+ policy tree) → off-policy check →
-//! A/B design, and, when a truth file is given, the true profit of every
-//! decision.
+//! The pipeline as a library, behind `tp run`, `tp demo` and Python's `tp.run`: profile →
+//! segment → uplift (diagnostics first) → policy (+ policy tree) → off-policy check → A/B
+//! design, and, when a truth file is given, the true profit of every decision.
 //!
-//! Every choice lives in [`Config`] (documented in `docs/config.md`); the
-//! steps live in [`steps`]; [`Outcome`] holds every result the summary JSON
-//! and the HTML report are made from, so the two always show the same
-//! numbers.
+//! Every choice lives in [`Config`] (documented in `docs/config.md`); the steps live in
+//! [`steps`]; [`Outcome`] holds every result the summary JSON and the HTML report are made
+//! from, so the two always show the same numbers. The caller shows progress through the
+//! [`Progress`] trait and prints what it likes; nothing here writes to stdout.
 
+pub mod arms;
+pub mod causal;
 pub mod config;
+pub mod html;
 pub mod plan;
 pub mod progress;
 pub mod steps;
@@ -373,7 +375,7 @@ fn sweep_stale(parent: &Path, name: &str) {
 
 /// Runs the pipeline on `inputs` and writes every artifact into `out` (an
 /// existing folder: `tp run` and `tp demo` pass a [`Staging`] folder).
-pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut Progress) -> Result<Outcome> {
+pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Progress) -> Result<Outcome> {
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     steps::run(config, inputs, out, progress)
@@ -424,63 +426,4 @@ pub fn write_outputs(
     std::fs::write(&tmp, html).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(s)
-}
-
-/// The human summary printed on stderr after a run.
-pub fn human(o: &Outcome, out: &Path) -> String {
-    let d = &o.uplift.diagnostics;
-    let r = &o.plan.report;
-    let mut s = String::new();
-    s.push_str(&format!(
-        "overlap: propensity AUC {:.3}, {:.0}% of customers with ê in [{}, {}]{}\n",
-        d.ps_auc,
-        100.0 * d.overlap_share,
-        d.band.0,
-        d.band.1,
-        if d.overlap_share < 0.8 { " — overlap is poor: read these effects as hypotheses" } else { "" }
-    ));
-    s.push_str(&format!(
-        "ATE of {} on the outcome: {:.2} ± {:.2}\n",
-        o.arms.get(1).map_or("", String::as_str),
-        o.uplift.summary["ate"].as_f64().unwrap_or(f64::NAN),
-        o.uplift.summary["ate_se"].as_f64().unwrap_or(f64::NAN)
-    ));
-    match &o.selection {
-        Some(sel) => s.push_str(&format!(
-            "policy: {} treats {:.1}% (break-even uplift {:.2}); out of fold it earns {} ({:.0}% interval {} to {})\n",
-            sel.chosen.name(),
-            100.0 * r.treated_share,
-            o.breakeven[0],
-            summary::money(sel.profit_oof.estimate),
-            100.0 * sel.profit_oof.level,
-            summary::money(sel.profit_oof.lo),
-            summary::money(sel.profit_oof.hi)
-        )),
-        None => s.push_str(&format!(
-            "policy: treat {:.1}% (break-even uplift {:.2}); estimated profit {} ± {} (in-sample, optimistic)\n",
-            100.0 * r.treated_share,
-            o.breakeven[0],
-            summary::money(r.expected_profit),
-            summary::money(r.expected_profit_se)
-        )),
-    }
-    if let Some(t) = &o.truth {
-        s.push_str(&format!(
-            "truth: learned policy {} ({:.0}% of the oracle), oracle {} (treats {:.0}%), treat-all {}, current practice {}\n",
-            summary::money(t.policy_profit),
-            100.0 * t.policy_share_of_oracle,
-            summary::money(t.oracle_profit),
-            100.0 * t.oracle_treated_share,
-            summary::money(t.treat_all_profit),
-            summary::money(t.current_practice_profit)
-        ));
-    }
-    s.push_str(&format!("A/B test to confirm: {} customers per arm\n", o.design.n_per_arm));
-    s.push_str(&format!(
-        "wrote {}/{{{}segments.csv, cate.csv, policy.csv, ope.json, summary.json, report.html}} in {:.1} s",
-        out.display(),
-        if o.profile.is_some() { "profiles.csv, " } else { "" },
-        o.seconds
-    ));
-    s
 }

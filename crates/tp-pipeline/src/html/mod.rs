@@ -8,8 +8,8 @@
 
 mod charts;
 
-use crate::pipeline::Outcome;
-use crate::pipeline::summary::{money, verdicts};
+use crate::steps::Outcome;
+use crate::summary::{money, verdicts};
 use anyhow::Result;
 use std::fmt::Write as _;
 

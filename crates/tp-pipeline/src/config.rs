@@ -492,7 +492,7 @@ mod docs_tests {
     /// Every key of the config appears in docs/config.md as `section.key`.
     #[test]
     fn every_key_is_documented() {
-        let docs = include_str!("../../../../docs/config.md");
+        let docs = include_str!("../../../docs/config.md");
         let v = serde_json::to_value(Config::default()).unwrap();
         let mut missing = Vec::new();
         for (section, body) in v.as_object().unwrap() {
