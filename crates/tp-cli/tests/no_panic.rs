@@ -179,3 +179,23 @@ fn damaged_models_states_and_inputs_never_make_tp_panic() {
     eprintln!("{}", report.join("\n"));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// The damaged Parquet file the fuzzer found (`fuzz/regressions/parquet_reader/`, kept in tp-io's
+/// test data): the `parquet` crate panics inside its RLE decoder on it, in every build; `tp` must
+/// exit 2 with one line naming the file, and print no panic.
+#[test]
+fn the_fuzzers_damaged_parquet_file_is_an_error_not_a_panic() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tp-io/tests/data/damaged_rle.parquet");
+    let d = std::env::temp_dir().join(format!("tp-no-panic-pq-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    let out =
+        tp(&["policy", "--cate", s(&file), "--value", "0.3", "--cost", "1", "--out", s(&d.join("p.csv"))]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("damaged_rle.parquet") && err.contains("damaged"), "{err}");
+    assert!(!d.join("p.csv").exists(), "nothing is written");
+    std::fs::remove_dir_all(&d).unwrap();
+}

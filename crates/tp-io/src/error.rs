@@ -228,6 +228,18 @@ pub enum IoError {
         #[source]
         source: parquet::errors::ParquetError,
     },
+    /// The Parquet decoder panicked on a damaged file (caught at tp-io's boundary, see
+    /// `parquet_read::guarded`): the file's bytes contradict its own encoding.
+    #[error(
+        "{}: the Parquet file is damaged: its decoder stopped on {detail}: re-export the file from its source",
+        path.display()
+    )]
+    ParquetDamaged {
+        /// The file concerned.
+        path: PathBuf,
+        /// What the decoder said when it stopped.
+        detail: String,
+    },
     /// The Arrow library failed while decoding or building a batch.
     #[error("{}: arrow error: {source}", path.display())]
     Arrow {

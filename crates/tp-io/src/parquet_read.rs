@@ -1,5 +1,13 @@
 //! Streaming Parquet reader: a projection mask keeps only the selected
 //! columns, record batches are converted into typed chunks.
+//!
+//! Every call into the `parquet` crate runs inside [`guarded`]: some damaged files make its
+//! decoder panic instead of returning an error (parquet 60.1/60.2, the newest release: a run
+//! length of more than ten VLQ bytes trips an `assert!` in `BitReader::get_vlq_int`, in release
+//! builds too, found by `fuzz/` and kept in `tests/data/damaged_rle.parquet`). tp's contract is exit
+//! code 2 with a message naming the file on any bad input, so such a panic becomes
+//! [`IoError::ParquetDamaged`]. Catching it is sound: nothing the decoder touched is used after it
+//! panicked (the reader is marked damaged and never polled again), and tp keeps `panic = "unwind"`.
 
 use crate::error::{IoError, Location, Result};
 use crate::options::{Kind, ReadOptions, check_header};
@@ -13,12 +21,51 @@ use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use std::cell::Cell;
 use std::fs::File;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 use tp_core::{ColumnData, Table};
 
 /// Largest record batch asked of the Parquet decoder.
 const MAX_BATCH_ROWS: usize = 1 << 16;
+
+thread_local! {
+    /// Whether this thread is inside [`guarded`] (its panics are reported as errors, not printed).
+    static GUARDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs, once per process, a panic hook that stays silent for panics raised inside
+/// [`guarded`] on the panicking thread and hands every other panic to the hook it replaced.
+fn quiet_hook() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f` (a call into the `parquet` crate on `path`'s bytes) and turns a panic inside it into
+/// [`IoError::ParquetDamaged`] naming the file and the decoder's message.
+fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    quiet_hook();
+    let outer = GUARDED.with(|g| g.replace(true));
+    let caught = panic::catch_unwind(AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(outer));
+    caught.unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "an internal error".to_string());
+        Err(IoError::ParquetDamaged { path: path.to_path_buf(), detail: format!("\"{detail}\"") })
+    })
+}
 
 /// The column type a stored Arrow type reads into by default.
 fn natural(dt: &DataType) -> Option<Target> {
@@ -52,6 +99,8 @@ pub(crate) struct ParquetChunks {
     pending: Option<RecordBatch>,
     rows_read: u64,
     total_rows: u64,
+    /// Set when the decoder panicked: the reader is never polled again.
+    damaged: Option<String>,
 }
 
 impl ParquetChunks {
@@ -63,7 +112,7 @@ impl ParquetChunks {
         if file.metadata().map_err(|e| IoError::io(path, e))?.len() == 0 {
             return Err(IoError::EmptyFile { path: path.to_path_buf() });
         }
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err)?;
+        let builder = guarded(path, || ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err))?;
         let schema = builder.schema().clone();
         let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let keep = check_header(path, &header, opts)?;
@@ -106,7 +155,9 @@ impl ParquetChunks {
         let pieces = chunk_rows.div_ceil(MAX_BATCH_ROWS);
         let batch_rows = chunk_rows / pieces;
         let mask = ProjectionMask::roots(builder.parquet_schema(), sorted);
-        let reader = builder.with_projection(mask).with_batch_size(batch_rows).build().map_err(pq_err)?;
+        let reader = guarded(path, || {
+            builder.with_projection(mask).with_batch_size(batch_rows).build().map_err(pq_err)
+        })?;
         Ok(ParquetChunks {
             path: path.to_path_buf(),
             reader,
@@ -116,6 +167,7 @@ impl ParquetChunks {
             pending: None,
             rows_read: 0,
             total_rows,
+            damaged: None,
         })
     }
 
@@ -130,6 +182,22 @@ impl ParquetChunks {
         Ok(Table::new(cols)?)
     }
 
+    /// The decoder's next record batch; a panic inside it marks the reader damaged.
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        let path = self.path.clone();
+        if let Some(detail) = &self.damaged {
+            return Err(IoError::ParquetDamaged { path, detail: detail.clone() });
+        }
+        let reader = &mut self.reader;
+        let next = guarded(&path, || {
+            reader.next().transpose().map_err(|source| IoError::Arrow { path: path.clone(), source })
+        });
+        if let Err(IoError::ParquetDamaged { detail, .. }) = &next {
+            self.damaged = Some(detail.clone());
+        }
+        next
+    }
+
     /// The next at most `max_rows` rows, or `None` at the end of the file.
     pub(crate) fn next_chunk(&mut self, max_rows: usize) -> Result<Option<Table>> {
         let remaining = usize::try_from(self.total_rows - self.rows_read).unwrap_or(usize::MAX);
@@ -139,9 +207,9 @@ impl ParquetChunks {
         loop {
             let batch = match self.pending.take() {
                 Some(b) => b,
-                None => match self.reader.next() {
+                None => match self.next_batch()? {
                     None => break,
-                    Some(b) => b.map_err(|source| IoError::Arrow { path: self.path.clone(), source })?,
+                    Some(b) => b,
                 },
             };
             if n > 0 && n + batch.num_rows() > max_rows {
@@ -252,7 +320,10 @@ fn append_strings(out: &mut Vec<String>, a: &dyn Array) -> Option<()> {
         if values.is_empty() {
             return None;
         }
-        out.extend(d.normalized_keys().into_iter().map(|k| values[k].clone()));
+        // a damaged file can carry keys outside the dictionary: refuse them, never index past it
+        for k in d.normalized_keys() {
+            out.push(values.get(k)?.clone());
+        }
     } else {
         return None;
     }

@@ -774,3 +774,43 @@ fn whole_read_single_pass_edge_cases() {
     let (w, c) = read_whole_and_chunked(&p, &opts());
     assert_bit_equal(&w.unwrap(), &c.unwrap());
 }
+
+/// `fuzz/regressions/parquet_reader/crash-6c78f067…`: a 60-row `cate.parquet` whose RLE run header
+/// is a VLQ integer of more than ten bytes. The `parquet` crate (60.1 and 60.2, the newest)
+/// panics on it, in release builds too; tp-io turns that into an error naming the file, whichever
+/// way the file is read.
+#[test]
+fn parquet_decoder_panic_is_an_error_naming_the_file() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/damaged_rle.parquet");
+    let check = |err: IoError| {
+        let msg = err.to_string();
+        match &err {
+            IoError::ParquetDamaged { path, detail } => {
+                assert_eq!(path, &p);
+                assert!(
+                    detail.contains("shift left with overflow") || detail.contains("MAX_VLQ_BYTE_LEN"),
+                    "{detail}"
+                );
+            }
+            other => panic!("expected ParquetDamaged, got {other:?}"),
+        }
+        assert!(
+            msg.starts_with(&p.display().to_string()) && msg.contains("damaged") && msg.contains("re-export"),
+            "{msg}"
+        );
+    };
+    check(read_table(&p, &opts()).unwrap_err());
+    for chunk_rows in [1, 7, 1000] {
+        let mut chunks = read_table_chunks(&p, &opts(), chunk_rows).unwrap();
+        let err = loop {
+            match chunks.next() {
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => break e,
+                None => panic!("the damaged file read to its end at chunk_rows {chunk_rows}"),
+            }
+        };
+        check(err);
+        // the reader is marked damaged and never polled again
+        assert!(matches!(chunks.next(), None | Some(Err(IoError::ParquetDamaged { .. }))));
+    }
+}
