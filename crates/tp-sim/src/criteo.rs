@@ -14,10 +14,12 @@ use crate::error::{Result, check_f64, check_usize};
 /// Number of features (`f0..f11`).
 pub const CRITEO_FEATURES: usize = 12;
 
-/// The truth columns of a criteo table (potential-outcome probabilities and
-/// effects): not observable, so `tp simulate` writes them to their own file
-/// and they never reach a model's default covariates.
-pub const CRITEO_TRUTH_COLUMNS: [&str; 4] = ["mu0", "mu1", "tau", "tau_visit"];
+/// The columns of a criteo table that `tp simulate` writes to their own file (`criteo_truth`)
+/// instead of the data file, so that the data file's default covariates are the twelve
+/// features: the second outcome `conversion` (observed, but only after a visit, so with `visit`
+/// as the outcome it is a post-treatment copy of the answer) and the truth (potential-outcome
+/// probabilities and effects, never observable).
+pub const CRITEO_TRUTH_COLUMNS: [&str; 5] = ["conversion", "mu0", "mu1", "tau", "tau_visit"];
 
 /// Parameters of the criteo-like preset (a consuming builder).
 ///

@@ -157,14 +157,17 @@
 //! Gaussian blocks pushed through log-normal, count, binary, bounded,
 //! censored and ordinal transforms; `f11` is pure noise), `treatment` (0/1,
 //! probability `treated_share` = 0.85 for every row, as in the Criteo RCT),
-//! `visit` (0/1, ~5%), `conversion` (0/1, only after a visit, ~0.6%),
-//! `propensity` (0.85), and truth: `mu0`, `mu1` (P(conversion) without and with
-//! treatment), `tau` = `mu1 − mu0` (heterogeneous, negative for ~30% of rows),
-//! `tau_visit` ([`CRITEO_TRUTH_COLUMNS`]). `tp simulate --preset criteo`
-//! writes the truth columns to their own file (`criteo_truth`, row `i` of it
-//! is row `i` of `criteo`), so the data file holds only what is observed;
-//! `visit` and `conversion` are both outcomes (with `--outcome conversion`,
-//! `visit` is post-treatment: leave it out of the covariates). Row `i` is drawn from
+//! the outcome `visit` (0/1, ~5%), `propensity` (0.85); a second outcome
+//! `conversion` (0/1, only after a visit, ~0.6%); and truth: `mu0`, `mu1`
+//! (P(conversion) without and with treatment), `tau` = `mu1 − mu0`
+//! (heterogeneous, negative for ~30% of rows), `tau_visit`.
+//! `tp simulate --preset criteo` writes [`CRITEO_TRUTH_COLUMNS`] (`conversion`
+//! and the truth) to their own file (`criteo_truth`, row `i` of it is row `i`
+//! of `criteo`), so the data file holds the features, the arm, the logged
+//! propensity and one outcome, and `tp uplift --outcome visit` on it uses the
+//! twelve features and nothing measured after the treatment. (`conversion`
+//! implies `visit`: as a covariate of the visit model it would leak the
+//! answer.) Row `i` is drawn from
 //! its own stream `stream(derive_seed_str(seed, "criteo"), i)`, so the rows do
 //! not depend on the chunk size, and memory is bounded by `chunk_rows`.
 //!

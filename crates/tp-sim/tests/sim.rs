@@ -319,6 +319,19 @@ fn criteo_chunks_do_not_depend_on_chunk_size() {
 }
 
 #[test]
+fn criteo_data_file_holds_only_pre_treatment_covariates_and_one_outcome() {
+    let t = CriteoParams::default().rows(500).seed(4).generate().unwrap();
+    let data: Vec<&str> =
+        t.names().into_iter().filter(|n| !tp_sim::CRITEO_TRUTH_COLUMNS.contains(n)).collect();
+    let mut want: Vec<String> = (0..12).map(|j| format!("f{j}")).collect();
+    want.extend(["treatment", "visit", "propensity"].map(String::from));
+    assert_eq!(data, want);
+    for c in tp_sim::CRITEO_TRUTH_COLUMNS {
+        assert!(t.column(c).is_ok(), "the criteo table lacks {c}");
+    }
+}
+
+#[test]
 fn criteo_rates_and_effect() {
     let n = if slow() { 2_000_000 } else { 200_000 };
     let t = CriteoParams::default().rows(n).seed(9).generate().unwrap();

@@ -43,6 +43,17 @@ fn run_the_shipped_example_end_to_end() {
         assert!(v["truth"][k].is_number(), "truth.{k} missing");
     }
     assert_eq!(v["config"]["uplift"]["trees"], 300);
+    // the example names no exclusions: the defaults alone keep the log's assignment columns out
+    let covs: Vec<&str> =
+        v["uplift"]["covariates"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert!(covs.contains(&"pre_spend"), "{covs:?}");
+    for c in &covs {
+        assert!(
+            !["arm", "treatment", "outcome", "propensity", "campaign_start_day"].contains(c)
+                && !c.starts_with("p_"),
+            "{c} is a covariate: {covs:?}"
+        );
+    }
     assert!(v["profile"]["columns"].as_u64().unwrap() > 10, "profiles were built: {}", v["profile"]);
     assert_eq!(v["segments"]["kmeans"]["k"], 7);
     for f in

@@ -109,8 +109,8 @@ fn simulate_criteo_writes_the_truth_to_its_own_file() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let data = tp_io::read_table(d.join("criteo.csv"), &tp_io::ReadOptions::new()).unwrap();
     let truth = tp_io::read_table(d.join("criteo_truth.csv"), &tp_io::ReadOptions::new()).unwrap();
-    for c in ["mu0", "mu1", "tau", "tau_visit"] {
-        assert!(data.position(c).is_none(), "criteo.csv still holds the truth column {c}");
+    for c in ["conversion", "mu0", "mu1", "tau", "tau_visit"] {
+        assert!(data.position(c).is_none(), "criteo.csv still holds the post-treatment column {c}");
         assert!(truth.position(c).is_some(), "criteo_truth.csv lacks {c}");
     }
     assert_eq!(truth.n_rows(), data.n_rows());
@@ -121,7 +121,10 @@ fn simulate_criteo_writes_the_truth_to_its_own_file() {
         truth.f64_values("tau").unwrap(),
     );
     assert!((0..truth.n_rows()).all(|i| tau[i] == mu1[i] - mu0[i]));
-    // and the default covariates of the data file are the twelve features
+    // a conversion happens only after a visit
+    let (visit, conversion) = (data.f64_values("visit").unwrap(), truth.f64_values("conversion").unwrap());
+    assert!((0..data.n_rows()).all(|i| conversion[i] <= visit[i]));
+    // and the default covariates of the data file, with nothing excluded, are the twelve features
     let out = tp(&[
         "uplift",
         "--data",
@@ -130,8 +133,6 @@ fn simulate_criteo_writes_the_truth_to_its_own_file() {
         "treatment",
         "--outcome",
         "visit",
-        "--exclude",
-        "conversion",
         "--method",
         "t",
         "--out",
@@ -473,8 +474,6 @@ fn every_command_writes_the_same_bytes_at_1_2_and_8_threads() {
                 "treatment",
                 "--outcome",
                 "visit",
-                "--exclude",
-                "conversion",
                 "--method",
                 method,
                 "--seed",
