@@ -4,7 +4,8 @@
 use crate::arms::Arms;
 use crate::causal::{Roles, causal_data};
 use crate::config::{Count, expand_columns};
-use crate::{Config, Inputs, Named, Progress, gather, join_rows};
+use crate::inputs::{Inputs, Named, gather, join_rows};
+use crate::{Config, Progress};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use std::path::Path;
@@ -273,8 +274,8 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
             } else {
                 tp_profile::Weight::Spend
             });
-        let start = crate::campaign_start(config, campaign)?;
-        let as_of = crate::profile_as_of(config, start.as_ref())?;
+        let start = crate::window::campaign_start(config, campaign)?;
+        let as_of = crate::window::profile_as_of(config, start.as_ref())?;
         if let Some(d) = as_of {
             params = params.as_of(d);
         }
@@ -282,7 +283,7 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
             .with_context(|| format!("profiling {} with {}", events.name, catalog.name))?;
         if start.is_none() {
             let names: Vec<String> = profiles.table().names().iter().map(|s| s.to_string()).collect();
-            crate::check_unknown_start(config, &names)?;
+            crate::window::check_unknown_start(config, &names)?;
         }
         write(out, "profiles.csv", profiles.table())?;
         let named = Named { table: profiles.table().clone(), name: "profiles (from data.events)".into() };
