@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 mod forests;
 #[path = "cli/run.rs"]
 mod run;
+#[path = "cli/same_driver.rs"]
+mod same_driver;
 #[path = "cli/trust.rs"]
 mod trust;
 

@@ -7,8 +7,10 @@
 //! key. `docs/config.md` documents the same keys for users; keep the two in
 //! step (a test checks that every key of [`Config::default`] appears there).
 
+use crate::uplift::{Criterion, Tune};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use tp_uplift::{LearnerKind, Method};
 
 /// The whole pipeline configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,12 +139,30 @@ pub enum AutoWord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UpliftConfig {
-    /// `causal_forest` (two arms), or a meta-learner `s`, `t`, `x`, `r`, `dr` (default `causal_forest`).
-    pub method: String,
-    /// Base learners of a meta-learner: `linear`, `rf`, `gbt` (default `linear`).
-    pub learner: String,
-    /// Causal forest trees (default 2000).
+    /// `causal_forest`, `uplift_forest` (0/1 outcome), or a meta-learner `s`, `t`, `x`, `r`, `dr`
+    /// (default `causal_forest`).
+    #[serde(with = "method_key")]
+    pub method: Method,
+    /// Base learners of a meta-learner (and of the uplift forest's pricing nuisances): `linear`,
+    /// `rf`, `gbt` (default `linear`).
+    pub learner: LearnerKind,
+    /// Forest trees (default 2000).
     pub trees: usize,
+    /// Causal forest: trees of each nuisance forest (default max(50, trees/4)).
+    pub nuisance_trees: Option<usize>,
+    /// Causal forest: when to tune the split rule and leaf size, `auto`, `always`, `never`
+    /// (default `auto`: from 300 trees).
+    pub tune: Tune,
+    /// Uplift forest: split criterion `kl`, `ed`, `chi`, `cts` (default `kl`).
+    pub criterion: Criterion,
+    /// Uplift forest: split levels (default 4).
+    pub max_depth: usize,
+    /// Uplift forest: fewest rows in a child (default 100).
+    pub min_samples_leaf: usize,
+    /// Uplift forest: fewest rows of every arm in a child (default 10).
+    pub min_per_arm: usize,
+    /// Uplift forest: features tried at each split (default 10).
+    pub max_features: usize,
     /// Cross-fitting folds of a meta-learner and of its out-of-fold τ̂ (default 5).
     pub folds: usize,
     /// Level of the per-customer τ̂ interval (default 0.9).
@@ -197,6 +217,22 @@ pub struct PolicyConfig {
     pub tree_screen: usize,
     /// Coverage of the stated interval of the chosen policy's profit (default 0.9).
     pub profit_level: f64,
+}
+
+/// Serde for `uplift.method`: [`method_name`] out, [`parse_method`] in, the error naming the key.
+mod method_key {
+    use crate::uplift::{method_name, parse_method};
+    use serde::{Deserialize, Deserializer, Serializer};
+    use tp_uplift::Method;
+
+    pub fn serialize<S: Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(method_name(*m))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Method, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_method(&s).map_err(|e| serde::de::Error::custom(format!("uplift.{e}")))
+    }
 }
 
 /// Off-policy evaluation.
@@ -295,9 +331,16 @@ impl Default for SegmentConfig {
 impl Default for UpliftConfig {
     fn default() -> Self {
         UpliftConfig {
-            method: "causal_forest".into(),
-            learner: "linear".into(),
+            method: Method::CausalForest,
+            learner: LearnerKind::Linear,
             trees: 2000,
+            nuisance_trees: None,
+            tune: Tune::Auto,
+            criterion: Criterion::Kl,
+            max_depth: 4,
+            min_samples_leaf: 100,
+            min_per_arm: 10,
+            max_features: 10,
             folds: 5,
             interval_level: 0.9,
             covariates: None,
@@ -513,5 +556,36 @@ mod docs_tests {
             }
         }
         assert!(missing.is_empty(), "undocumented config keys: {missing:?}");
+    }
+
+    /// The docs' row of `key` lists exactly the names the config accepts for it, each quoted.
+    #[test]
+    fn every_accepted_value_is_documented_and_no_other() {
+        use crate::uplift::{Criterion, LEARNERS, METHODS, Tune, learner_name, method_name};
+        let docs = include_str!("../../../docs/config.md");
+        let names = |all: Vec<&'static str>| all;
+        let cases: [(&str, Vec<&str>); 4] = [
+            ("uplift.method", names(METHODS.iter().map(|&m| method_name(m)).collect())),
+            ("uplift.learner", names(LEARNERS.iter().map(|&l| learner_name(l)).collect())),
+            ("uplift.tune", Tune::ALL.iter().map(|t| t.name()).collect()),
+            ("uplift.criterion", Criterion::ALL.iter().map(|c| c.name()).collect()),
+        ];
+        for (key, accepted) in cases {
+            let row = docs.lines().find(|l| l.starts_with(&format!("| `{key}` |"))).unwrap();
+            // the meaning column's quoted words are the values it lists
+            let meaning = row.rsplit('|').nth(1).unwrap();
+            let mut listed: Vec<&str> =
+                meaning.split("`\"").skip(1).filter_map(|w| w.split("\"`").next()).collect();
+            listed.sort_unstable();
+            let mut want = accepted.clone();
+            want.sort_unstable();
+            assert_eq!(listed, want, "{key}: docs/config.md lists other values than the config accepts");
+            for v in accepted {
+                let toml = format!("[{}]\n{} = \"{v}\"\n", &key[..6], &key[7..]);
+                assert!(Config::parse(&toml).is_ok(), "{key} = {v:?} is documented but refused");
+            }
+            let e = Config::parse(&format!("[{}]\n{} = \"nope\"\n", &key[..6], &key[7..])).unwrap_err();
+            assert!(e.to_string().contains("nope"), "{e}");
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! [`Progress`] trait and prints what it likes; nothing here writes to stdout.
 
 pub mod arms;
+pub mod cate;
 pub mod causal;
 pub mod config;
 pub mod html;
@@ -17,6 +18,7 @@ pub mod plan;
 pub mod progress;
 pub mod steps;
 pub mod summary;
+pub mod uplift;
 pub mod window;
 
 pub use config::Config;

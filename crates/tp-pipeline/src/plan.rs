@@ -2,8 +2,10 @@
 //! parameters — from the config alone, without reading or writing data.
 
 use crate::Config;
+use crate::uplift::{learner_name, method_name};
 use serde::Serialize;
 use std::path::Path;
+use tp_uplift::Method;
 
 /// One step of the plan.
 #[derive(Debug, Clone, Serialize)]
@@ -80,11 +82,10 @@ pub fn plan(config: &Config, out: &Path) -> Vec<PlanStep> {
         )],
         outputs: vec!["cate.csv".into()],
         parameters: vec![
-            format!("method = {}", u.method),
-            if u.method == "causal_forest" {
-                format!("trees = {}", u.trees)
-            } else {
-                format!("learner = {}", u.learner)
+            format!("method = {}", method_name(u.method)),
+            match u.method {
+                Method::CausalForest | Method::UpliftForest => format!("trees = {}", u.trees),
+                _ => format!("learner = {}", learner_name(u.learner)),
             },
             format!(
                 "covariates = {}",

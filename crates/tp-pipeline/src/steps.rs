@@ -2,14 +2,16 @@
 //! before it.
 
 use crate::arms::Arms;
+use crate::cate::Cate;
 use crate::causal::{Roles, causal_data};
 use crate::config::{Count, expand_columns};
 use crate::inputs::{Inputs, Named, gather, join_rows};
+use crate::uplift::{self, Source, UpliftSettings};
 use crate::{Config, Progress};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use std::path::Path;
-use tp_core::faer::Mat;
+use tp_core::faer::{Mat, MatRef};
 use tp_core::{CausalData, Column, Table, contrast_scores};
 use tp_ope::{
     Baseline, Comparison, Design, DesignParams, Estimator, LoggingPropensity, OpeInput, OpeParams, OpeReport,
@@ -20,8 +22,8 @@ use tp_policy::{
     learn_policy, refit_all,
 };
 use tp_segment::{Choice, SegmentPipeline, SegmentResult};
+use tp_uplift::Diagnostics;
 use tp_uplift::evaluate::curves::Curve;
-use tp_uplift::{CausalForest, Diagnostics, LearnerKind, Method, UpliftParams};
 
 /// What profiling produced.
 #[derive(Debug, Clone, Serialize)]
@@ -49,12 +51,9 @@ pub struct UpliftResult {
     pub summary: serde_json::Value,
     /// Full identification diagnostics (histograms, balance).
     pub diagnostics: Diagnostics,
-    /// τ̂ per row and treated arm.
-    pub tau: Mat<f64>,
-    /// Interval of τ̂ (first treated arm) when the method gives one.
-    pub tau_interval: Option<(Vec<f64>, Vec<f64>)>,
-    /// AIPW scores per row and arm.
-    pub gamma: Mat<f64>,
+    /// τ̂ per row and treated arm, with standard errors and intervals when the method gives them,
+    /// and AIPW scores per row and arm (always there: [`UpliftResult::gamma`]).
+    pub cate: Cate,
     /// Outcome model per row and arm (OPE's reward model).
     pub q_hat: Mat<f64>,
     /// Propensities per row and arm (logged when known, else estimated).
@@ -63,6 +62,13 @@ pub struct UpliftResult {
     pub propensity_logged: bool,
     /// The causal forest's variable importance (split frequency) by covariate, when a forest ran.
     pub importance: Option<Vec<(String, f64)>>,
+}
+
+impl UpliftResult {
+    /// The AIPW scores per row and arm, `n × K`.
+    pub fn gamma(&self) -> MatRef<'_, f64> {
+        self.cate.gamma.as_ref().expect("uplift_step always fills in the AIPW scores").as_ref()
+    }
 }
 
 /// GATE of one treated arm by segment.
@@ -168,29 +174,6 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
-fn learner(name: &str) -> Result<LearnerKind> {
-    Ok(match name {
-        "linear" => LearnerKind::Linear,
-        "rf" => LearnerKind::Rf,
-        "gbt" => LearnerKind::Gbt,
-        other => bail!("uplift.learner = \"{other}\": expected \"linear\", \"rf\" or \"gbt\""),
-    })
-}
-
-fn method(name: &str) -> Result<Option<Method>> {
-    Ok(Some(match name {
-        "causal_forest" => return Ok(None),
-        "s" => Method::S,
-        "t" => Method::T,
-        "x" => Method::X,
-        "r" => Method::R,
-        "dr" => Method::Dr,
-        other => bail!(
-            "uplift.method = \"{other}\": expected \"causal_forest\", \"s\", \"t\", \"x\", \"r\" or \"dr\""
-        ),
-    }))
-}
-
 fn choice(c: Count) -> Choice {
     match c {
         Count::Fixed(k) => Choice::Fixed(k),
@@ -200,8 +183,6 @@ fn choice(c: Count) -> Choice {
 
 /// Checks the config's values before any work is done.
 pub fn validate(config: &Config) -> Result<(f64, Vec<f64>)> {
-    method(&config.uplift.method)?;
-    learner(&config.uplift.learner)?;
     let margin = config.policy.margin.context(
         "policy.margin is missing: the value of one unit of outcome, e.g. margin = 0.3 for a 30% gross margin on spend",
     )?;
@@ -347,7 +328,10 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
     let seg_table = Table::new(seg_cols)?;
     write(out, "segments.csv", &seg_table)?;
 
-    progress.step(&format!("estimating uplift ({}: diagnostics, ATE, CATE)", config.uplift.method));
+    progress.step(&format!(
+        "estimating uplift ({}: diagnostics, ATE, CATE)",
+        uplift::method_name(config.uplift.method)
+    ));
     let single_table = inputs.customers.is_none();
     let uplift = uplift_step(config, campaign, &features, &profile_names, &seg_table, single_table)?;
     let (data, arms) = &uplift.1;
@@ -361,26 +345,10 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
             arms.labels()[1..].join(", ")
         );
     }
-    let mut cate_cols = vec![ids.clone()];
-    for j in 0..uplift.tau.ncols() {
-        let name =
-            if uplift.tau.ncols() == 1 { "tau".to_string() } else { format!("tau_{}", arms.labels()[j + 1]) };
-        cate_cols.push(Column::f64(name, uplift.tau.col(j).iter().copied().collect()));
-    }
-    if let Some((lo, hi)) = &uplift.tau_interval {
-        cate_cols.push(Column::f64("tau_lo", lo.clone()));
-        cate_cols.push(Column::f64("tau_hi", hi.clone()));
-    }
-    for (a, label) in arms.labels().iter().enumerate() {
-        cate_cols.push(Column::f64(format!("gamma_{label}"), uplift.gamma.col(a).iter().copied().collect()));
-    }
-    write(out, "cate.csv", &Table::new(cate_cols)?)?;
+    write(out, "cate.csv", &uplift.cate.to_table(Some(&ids))?)?;
     let gates = (1..n_arms)
         .map(|a| -> Result<GateByArm> {
-            let g = tp_uplift::evaluate::calibration::gate(
-                &contrast_scores(uplift.gamma.as_ref(), a),
-                &seg.labels,
-            )?;
+            let g = tp_uplift::evaluate::calibration::gate(&contrast_scores(uplift.gamma(), a), &seg.labels)?;
             Ok(GateByArm {
                 arm: arms.labels()[a].clone(),
                 by_segment: g
@@ -392,8 +360,8 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
         .collect::<Result<Vec<_>>>()?;
     // ranking curves of the first treated arm on the cross-fitted DR scores: under confounding the
     // logged outcomes mix who was treated with how well τ̂ ranks
-    let d_first = contrast_scores(uplift.gamma.as_ref(), 1);
-    let s_first: Vec<f64> = uplift.tau.col(0).iter().copied().collect();
+    let d_first = contrast_scores(uplift.gamma(), 1);
+    let s_first: Vec<f64> = uplift.cate.tau.col(0).iter().copied().collect();
     let qini = tp_uplift::evaluate::curves::dr_gain_curve(&d_first, &s_first)?;
     let uplift_curve = tp_uplift::evaluate::curves::dr_toc_curve(&d_first, &s_first)?;
 
@@ -410,9 +378,9 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
         "budget" => Rule::Budget(config.policy.budget.unwrap_or(0.0)),
         _ => Rule::Threshold,
     };
-    let lower = uplift.tau_interval.as_ref().map(|(lo, _)| Mat::from_fn(n, 1, |i, _| lo[i]));
-    let mut inputs_p = PolicyInputs::new(uplift.tau.as_ref());
-    inputs_p.gamma = Some(uplift.gamma.as_ref());
+    let lower = uplift.cate.bounds.as_ref().map(|(lo, _)| lo);
+    let mut inputs_p = PolicyInputs::new(uplift.cate.tau.as_ref());
+    inputs_p.gamma = Some(uplift.gamma());
     inputs_p.current = Some(&current);
     inputs_p.segments = Some(&seg_labels);
     if config.policy.risk_lambda > 0.0 {
@@ -440,14 +408,11 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
     if config.policy.risk_lambda > 0.0 {
         lparams.risk_lambda = config.policy.risk_lambda;
     }
-    let lower_first = match (&uplift.tau_interval, n_arms) {
-        (Some((lo, _)), 2) => Some(Mat::from_fn(n, 1, |i, _| lo[i])),
-        _ => None,
-    };
+    let lower_first = lower.filter(|_| n_arms == 2);
     let learn_inputs = LearnInputs {
-        tau: uplift.tau.as_ref(),
-        lower: lower_first.as_ref().map(|m| m.as_ref()),
-        gamma: uplift.gamma.as_ref(),
+        tau: uplift.cate.tau.as_ref(),
+        lower: lower_first.map(|m| m.as_ref()),
+        gamma: uplift.gamma(),
         covariates: Some(x_screen.as_ref()),
         feature_names: Some(&tree_screen),
         current: uplift.propensity_logged.then(|| uplift.propensity.as_ref()),
@@ -661,102 +626,76 @@ fn uplift_step(
         propensity_prefix: prefix,
     };
     let (data, arms) = causal_data(&table, &roles, &campaign.name)?;
-    let n = data.n();
-    let result = match method(&u.method)? {
-        None => {
-            if data.n_arms() != 2 {
-                bail!(
-                    "uplift.method = \"causal_forest\" handles one treated arm; the campaign has {} arms: use method = \"dr\"",
-                    data.n_arms()
-                );
-            }
-            let model = CausalForest::params().n_trees(u.trees).seed(config.seed).fit(&data)?;
-            let oob = model.oob_interval(u.interval_level);
-            let (mu, e) = tp_uplift::forest_run::forest_arm_models(&model, &oob.tau);
-            let gamma = tp_core::aipw_scores(data.outcome(), data.arms(), mu.as_ref(), e.as_ref())?;
-            let propensity = data.propensity().map_or(e.clone(), |p| p.to_owned());
+    let settings = UpliftSettings {
+        method: u.method,
+        learner: u.learner,
+        folds: u.folds,
+        // τ̂ fitted on the rows whose DR scores then price the policy overfits their noise
+        // and inflates the estimated profit; use out-of-fold τ̂ instead.
+        out_of_fold: true,
+        level: u.interval_level,
+        trees: Some(u.trees),
+        nuisance_trees: u.nuisance_trees,
+        tune: u.tune,
+        criterion: u.criterion,
+        max_depth: u.max_depth,
+        min_samples_leaf: u.min_samples_leaf,
+        min_per_arm: u.min_per_arm,
+        max_features: u.max_features,
+        seed: config.seed,
+        ..UpliftSettings::default()
+    };
+    let source = Source { file: &campaign.name, treatment: &c.treatment, outcome: &c.outcome };
+    let est = uplift::estimate(&settings, &data, &arms, source)?;
+    let mut summary = est.summary;
+    if est.cate.bounds.is_some() {
+        summary["tau_interval_level"] = serde_json::json!(u.interval_level);
+    }
+    let mut cate = est.cate;
+    let (diagnostics, q_hat, propensity) = match (est.diagnostics, est.q_hat, est.propensity) {
+        (Some(d), Some(q), Some(p)) => (d, q, p),
+        // the uplift forest fits no nuisances: the policy and OPE steps price on cross-fitted ones
+        _ => {
+            let nuisances = tp_uplift::crossfit_nuisances(
+                &data,
+                &u.learner.regressor(),
+                &u.learner.classifier(),
+                u.folds,
+                0.01,
+                config.seed,
+            )?;
+            cate.gamma = Some(nuisances.aipw_scores(&data)?);
             let diagnostics = tp_uplift::diagnostics::diagnose(
                 &data,
-                propensity.as_ref(),
+                nuisances.propensity.as_ref(),
                 data.propensity().is_some(),
                 &tp_uplift::DiagnosticsParams::default(),
             )?;
-            let (ate, ate_se) = model.ate();
-            let summary = serde_json::json!({
-                "method": "causal_forest", "trees": model.n_trees(), "ate": ate, "ate_se": ate_se,
-                "tau_interval_level": u.interval_level,
-                "diagnostics": tp_uplift::DiagnosticsSummary::from(&diagnostics),
-                "covariates": data.feature_names(),
-            });
-            UpliftResult {
-                summary,
-                diagnostics,
-                tau: Mat::from_fn(n, 1, |i, _| oob.tau[i]),
-                tau_interval: Some((oob.tau_lo.clone(), oob.tau_hi.clone())),
-                gamma,
-                q_hat: mu,
-                propensity,
-                propensity_logged: data.propensity().is_some(),
-                importance: Some(
-                    data.feature_names()
-                        .iter()
-                        .cloned()
-                        .zip(model.variable_importance().iter().copied())
-                        .collect(),
-                ),
-            }
-        }
-        Some(m) => {
-            let params =
-                UpliftParams::with_learners(m, learner(&u.learner)?).seed(config.seed).folds(u.folds);
-            let fit = params.fit(&data)?;
-            let gamma = fit.scores(&data)?;
-            // τ̂ fitted on the rows whose DR scores then price the policy overfits their noise
-            // and inflates the estimated profit; use out-of-fold τ̂ instead.
-            let tau = out_of_fold_tau(&params, &data, u.folds, config.seed)?;
-            let mut summary = serde_json::to_value(fit.summary())?;
-            summary["covariates"] = serde_json::json!(data.feature_names());
-            // the headline ATE of the first treated arm, where the forest's summary has it
-            if let Some(e) = fit.effects.first() {
-                summary["ate"] = serde_json::json!(e.ate);
-                summary["ate_se"] = serde_json::json!(e.ate_se);
-            }
-            UpliftResult {
-                summary,
-                diagnostics: fit.diagnostics.clone(),
-                tau,
-                tau_interval: None,
-                gamma,
-                q_hat: fit.nuisances.outcome.clone(),
-                propensity: fit.nuisances.propensity.clone(),
-                propensity_logged: data.propensity().is_some(),
-                importance: None,
-            }
+            summary["diagnostics"] = serde_json::to_value(tp_uplift::DiagnosticsSummary::from(&diagnostics))?;
+            (diagnostics, nuisances.outcome, nuisances.propensity)
         }
     };
-    Ok((result, (data, arms)))
-}
-
-/// τ̂ for every row from a CATE model fitted without that row (stratified folds).
-fn out_of_fold_tau(params: &UpliftParams, data: &CausalData, k: usize, seed: u64) -> Result<Mat<f64>> {
-    let folds = tp_core::Folds::stratified(
-        data.arms(),
-        data.n_arms(),
-        k,
-        tp_core::rng::derive_seed_str(seed, "demo-oof"),
-    )?;
-    let mut tau = Mat::<f64>::zeros(data.n(), data.n_arms() - 1);
-    for f in 0..folds.k() {
-        let fit = params.fit(&data.subset(&folds.train(f))?)?;
-        let test = folds.test(f);
-        let t = fit.model.predict(data.subset(test)?.covariates())?;
-        for (r, &i) in test.iter().enumerate() {
-            for a in 0..t.ncols() {
-                tau[(i, a)] = t[(r, a)];
+    // the causal forest clips each arm's propensity to [0.01, 0.99] for its scores; as current
+    // practice's assignment probabilities (OPE) the rows of three or more arms must sum to 1
+    let mut propensity = propensity;
+    if propensity.ncols() > 2 && data.propensity().is_none() {
+        for i in 0..propensity.nrows() {
+            let total: f64 = (0..propensity.ncols()).map(|a| propensity[(i, a)]).sum();
+            for a in 0..propensity.ncols() {
+                propensity[(i, a)] /= total;
             }
         }
     }
-    Ok(tau)
+    let result = UpliftResult {
+        summary,
+        diagnostics,
+        cate,
+        q_hat,
+        propensity,
+        propensity_logged: data.propensity().is_some(),
+        importance: est.importance,
+    };
+    Ok((result, (data, arms)))
 }
 
 /// The `k` of `features` the forest split on most (ties in feature order); all of them when

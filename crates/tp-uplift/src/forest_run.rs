@@ -9,6 +9,7 @@
 //! [`fit_forest`] fills such a row from the whole forest, as grf's
 //! `predict()` without new data does for rows without an out-of-bag estimate.
 //! Both front ends call this module, so their numbers are bit-identical.
+//! [`fit_uplift_forest`] does the same for the uplift forest.
 //!
 //! ```
 //! use tp_core::{CausalData, faer::Mat};
@@ -27,7 +28,10 @@
 //! assert_eq!((fit.mu.nrows(), fit.mu.ncols()), (n, 2));
 //! ```
 
-use crate::{CausalForest, CausalForestModel, ForestPrediction, Result, UpliftError};
+use crate::uplift_forest::UpliftPrediction;
+use crate::{
+    CausalForest, CausalForestModel, ForestPrediction, Result, UpliftError, UpliftForest, UpliftForestModel,
+};
 use faer::Mat;
 use tp_core::CausalData;
 use tp_core::stats::normal_quantile;
@@ -137,4 +141,43 @@ pub fn forest_arm_models(model: &CausalForestModel, tau: &[f64]) -> (Mat<f64>, M
         }
     });
     (mu, e)
+}
+
+/// What [`fit_uplift_forest`] returns.
+#[derive(Debug, Clone)]
+pub struct UpliftForestFit {
+    /// The fitted uplift forest.
+    pub model: UpliftForestModel,
+    /// Uplift, standard error and interval of every training row and treated
+    /// arm: out-of-bag, or from the whole forest for a row without an
+    /// out-of-bag estimate ([`UpliftForestFit::filled_rows`]).
+    pub oob: UpliftPrediction,
+    /// Training rows whose estimate came from the whole forest.
+    pub filled_rows: Vec<usize>,
+}
+
+/// Fits the uplift forest `params` on `data` and completes its out-of-bag
+/// estimates at interval `level`: a row inside every group's half-sample
+/// (likely only with few trees) gets the whole forest's estimate.
+///
+/// Errors: those of [`UpliftForest::fit`] and of the interval (a level
+/// outside (0, 1)).
+pub fn fit_uplift_forest(params: &UpliftForest, data: &CausalData, level: f64) -> Result<UpliftForestFit> {
+    let model = params.fit(data)?;
+    let mut oob = model.oob_interval(level)?;
+    let filled_rows: Vec<usize> = (0..data.n()).filter(|&i| !oob.tau[(i, 0)].is_finite()).collect();
+    if !filled_rows.is_empty() {
+        let x = data.covariates();
+        let rows = Mat::from_fn(filled_rows.len(), data.p(), |r, j| x[(filled_rows[r], j)]);
+        let fill = model.predict_interval(rows.as_ref(), level)?;
+        for (r, &i) in filled_rows.iter().enumerate() {
+            for k in 0..oob.tau.ncols() {
+                oob.tau[(i, k)] = fill.tau[(r, k)];
+                oob.se[(i, k)] = fill.se[(r, k)];
+                oob.lo[(i, k)] = fill.lo[(r, k)];
+                oob.hi[(i, k)] = fill.hi[(r, k)];
+            }
+        }
+    }
+    Ok(UpliftForestFit { model, oob, filled_rows })
 }

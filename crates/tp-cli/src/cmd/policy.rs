@@ -4,9 +4,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
 use serde::Serialize;
 use std::path::PathBuf;
-use tp_core::faer::Mat;
 use tp_core::{Column, Table};
 use tp_io::ReadOptions;
+use tp_pipeline::cate::{self, CateRead};
 use tp_policy::{Economics, PolicyInputs, PolicyParams, PolicyReport, PolicyTreeParams, Rule};
 
 /// Arguments of `tp policy`.
@@ -72,56 +72,6 @@ pub struct Args {
     json: bool,
 }
 
-/// Treatment arm labels and the effect columns that hold them.
-fn arm_labels(
-    table: &Table,
-    given: Option<&[String]>,
-    control: &str,
-    n_costs: usize,
-    file: &str,
-) -> Result<Vec<String>> {
-    let from_gamma: Vec<String> = table
-        .names()
-        .iter()
-        .filter_map(|c| c.strip_prefix("gamma_"))
-        .filter(|l| *l != control)
-        .map(String::from)
-        .collect();
-    let labels: Vec<String> = match given {
-        Some(l) => l.to_vec(),
-        None if table.position("tau").is_some() && from_gamma.len() == 1 => from_gamma,
-        None if table.position("tau").is_some() => vec!["treated".into()],
-        None => table
-            .names()
-            .iter()
-            .filter_map(|c| c.strip_prefix("tau_"))
-            .filter(|l| !l.starts_with("lo") && !l.starts_with("hi") && !l.starts_with("se"))
-            .map(String::from)
-            .collect(),
-    };
-    if labels.is_empty() {
-        bail!("{file}: no effect column; expected `tau` (one treatment arm) or `tau_<arm>` columns");
-    }
-    if labels.len() != n_costs {
-        bail!(
-            "--cost has {n_costs} value(s) but {file} has {} treatment arm(s) ({}); give one cost per arm",
-            labels.len(),
-            labels.join(", ")
-        );
-    }
-    Ok(labels)
-}
-
-/// The `tau`-family column for arm `label`: `{base}` with a single arm, else `{base}_{label}`.
-fn arm_col(base: &str, label: &str, single: bool, table: &Table) -> String {
-    if single && table.position(base).is_some() { base.to_string() } else { format!("{base}_{label}") }
-}
-
-fn matrix(table: &Table, cols: &[String], file: &str) -> Result<Mat<f64>> {
-    let names: Vec<&str> = cols.iter().map(String::as_str).collect();
-    table.to_matrix(&names).with_context(|| file.to_string())
-}
-
 #[derive(Serialize)]
 struct Summary<'a> {
     arms: Vec<String>,
@@ -134,29 +84,22 @@ struct Summary<'a> {
 pub fn run(args: Args) -> Result<()> {
     let file = args.cate.display().to_string();
     let table = tp_io::read_table(&args.cate, &ReadOptions::new())?;
-    let labels = arm_labels(&table, args.arms.as_deref(), &args.control, args.cost.len(), &file)?;
-    let single = labels.len() == 1;
-    let tau_cols: Vec<String> = labels.iter().map(|l| arm_col("tau", l, single, &table)).collect();
-    let tau = matrix(&table, &tau_cols, &file)?;
-
-    let lo_cols: Vec<String> = labels.iter().map(|l| arm_col("tau_lo", l, single, &table)).collect();
-    let lower = if lo_cols.iter().all(|c| table.position(c).is_some()) {
-        Some(matrix(&table, &lo_cols, &file)?)
-    } else if args.risk_lambda > 0.0 {
+    let CateRead { labels, tau, lower_columns, lower, gamma } =
+        cate::read(&table, args.arms.as_deref(), &args.control, &file)?;
+    if labels.len() != args.cost.len() {
+        bail!(
+            "--cost has {} value(s) but {file} has {} treatment arm(s) ({}); give one cost per arm",
+            args.cost.len(),
+            labels.len(),
+            labels.join(", ")
+        );
+    }
+    if lower.is_none() && args.risk_lambda > 0.0 {
         bail!(
             "{file}: --risk-lambda needs lower bounds in {}; run `tp uplift` with a method that gives intervals",
-            lo_cols.join(", ")
+            lower_columns.join(", ")
         );
-    } else {
-        None
-    };
-    let mut gamma_cols = vec![format!("gamma_{}", args.control)];
-    gamma_cols.extend(labels.iter().map(|l| format!("gamma_{l}")));
-    let gamma = if gamma_cols.iter().all(|c| table.position(c).is_some()) {
-        Some(matrix(&table, &gamma_cols, &file)?)
-    } else {
-        None
-    };
+    }
     let mut all_labels = vec![args.control.clone()];
     all_labels.extend(labels.iter().cloned());
     let arm_index = |v: &str, row: usize, col: &str| -> Result<usize> {
@@ -198,7 +141,10 @@ pub fn run(args: Args) -> Result<()> {
         Some(_) if feature_names.is_empty() => {
             bail!("{file}: --tree-depth needs covariates; list them with --features")
         }
-        Some(_) => Some(matrix(&table, &feature_names, &file)?),
+        Some(_) => {
+            let names: Vec<&str> = feature_names.iter().map(String::as_str).collect();
+            Some(table.to_matrix(&names).with_context(|| file.clone())?)
+        }
         None => None,
     };
 

@@ -270,7 +270,7 @@ fn effect_sections(h: &mut String, o: &Outcome) -> Result<()> {
     let stats: Vec<(usize, [f64; 5])> = (0..k)
         .filter_map(|s| {
             let v: Vec<f64> =
-                (0..o.n).filter(|&i| o.segments.labels[i] == s).map(|i| o.uplift.tau[(i, 0)]).collect();
+                (0..o.n).filter(|&i| o.segments.labels[i] == s).map(|i| o.uplift.cate.tau[(i, 0)]).collect();
             (!v.is_empty()).then(|| {
                 let q = tp_core::stats::quantiles(&v, &[0.1, 0.25, 0.5, 0.75, 0.9]);
                 (s, [q[0], q[1], q[2], q[3], q[4]])

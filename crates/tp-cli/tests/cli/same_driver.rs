@@ -1,0 +1,144 @@
+//! `tp uplift` and `tp run` call the same uplift driver: on the same data with the same
+//! settings their CATE columns (τ̂, standard errors, interval bounds, AIPW scores) are the
+//! same bits, for the causal forest (two and three arms), the uplift forest and a
+//! meta-learner's out-of-fold τ̂.
+
+use super::{s, tempdir, tp, uniform};
+use std::path::Path;
+use tp_core::{Column, Table};
+
+/// A randomized campaign: `id`, covariates x1, x2 on [−1, 1], non-negative segment features
+/// s1, s2, `arm` uniform over `labels`, a continuous outcome `y` (arm k adds k·(1 + x1)) and a
+/// 0/1 outcome `bought` (arm k adds 0.25 where x2 > 0).
+fn table(n: usize, labels: &[&str]) -> Table {
+    let mut u = uniform(17);
+    let mut cols: [Vec<f64>; 6] = Default::default();
+    let mut arm = Vec::new();
+    for _ in 0..n {
+        let (x1, x2) = (u() * 2.0 - 1.0, u() * 2.0 - 1.0);
+        let k = ((u() * labels.len() as f64) as usize).min(labels.len() - 1);
+        let y = x2 + k as f64 * (1.0 + x1) + u() - 0.5;
+        let bought = f64::from(u8::from(u() < 0.3 + if x2 > 0.0 { 0.25 * k as f64 } else { 0.0 }));
+        for (c, v) in cols.iter_mut().zip([x1, x2, u(), u(), y, bought]) {
+            c.push(v);
+        }
+        arm.push(labels[k].to_string());
+    }
+    let [x1, x2, s1, s2, y, bought] = cols;
+    Table::new(vec![
+        Column::i64("id", (0..n as i64).collect()),
+        Column::f64("x1", x1),
+        Column::f64("x2", x2),
+        Column::f64("s1", s1),
+        Column::f64("s2", s2),
+        Column::str("arm", arm),
+        Column::f64("y", y),
+        Column::f64("bought", bought),
+    ])
+    .unwrap()
+}
+
+/// The columns of a CATE file whose names start with `tau` or `gamma_`, as text (the CSV
+/// writer prints the shortest round-trip form, so equal text is equal bits).
+fn effect_columns(path: &Path) -> Vec<(String, Vec<String>)> {
+    let t = tp_io::read_table(path, &tp_io::ReadOptions::new()).unwrap();
+    t.columns()
+        .iter()
+        .filter(|c| c.name.starts_with("tau") || c.name.starts_with("gamma_"))
+        .map(|c| {
+            let v = t.f64_values(&c.name).unwrap();
+            (c.name.clone(), v.iter().map(|x| format!("{:?}", x.to_bits())).collect())
+        })
+        .collect()
+}
+
+/// Runs `tp uplift` with `flags` and `tp run` with the `[uplift]` lines `config` on the same
+/// file and asserts the same effect columns; returns their names.
+fn same_cate(name: &str, labels: &[&str], outcome: &str, flags: &[&str], config: &str) -> Vec<String> {
+    let d = tempdir(&format!("same-{name}"));
+    let data = d.join("campaign.csv");
+    tp_io::write_table(&data, &table(600, labels)).unwrap();
+    let cate = d.join("cate.csv");
+    let mut args = vec![
+        "uplift",
+        "--data",
+        s(&data),
+        "--treatment",
+        "arm",
+        "--outcome",
+        outcome,
+        "--id-col",
+        "id",
+        "--covariates",
+        "x1,x2",
+        "--seed",
+        "3",
+        "--level",
+        "0.8",
+        "--out",
+        s(&cate),
+    ];
+    args.extend_from_slice(flags);
+    let out = tp(&args);
+    assert!(out.status.success(), "tp uplift: {}", String::from_utf8_lossy(&out.stderr));
+    let costs = vec!["0.1"; labels.len() - 1].join(", ");
+    let toml = format!(
+        "seed = 3\n[data]\ncampaign = \"campaign.csv\"\nid = \"id\"\n\
+         [campaign]\ntreatment = \"arm\"\noutcome = \"{outcome}\"\npropensity_prefix = \"\"\n\
+         [segment]\nfeatures = [\"s1\", \"s2\"]\nfactors = 2\nclusters = 2\nstability_runs = 0\nvalue = \"\"\n\
+         [uplift]\ninterval_level = 0.8\ncovariates = [\"x1\", \"x2\"]\nfactor_covariates = false\n{config}\n\
+         [policy]\nmargin = 1.0\ncost = [{costs}]\ntree_depth = 0\n"
+    );
+    std::fs::write(d.join("run.toml"), toml).unwrap();
+    let run = d.join("run");
+    let out = tp(&["run", s(&d.join("run.toml")), "--out", s(&run)]);
+    assert!(out.status.success(), "tp run: {}", String::from_utf8_lossy(&out.stderr));
+    let (a, b) = (effect_columns(&cate), effect_columns(&run.join("cate.csv")));
+    let names: Vec<String> = a.iter().map(|(n, _)| n.clone()).collect();
+    for (name, col) in &a {
+        let other = b.iter().find(|(n, _)| n == name).map(|(_, c)| c);
+        assert_eq!(other, Some(col), "{name}: tp run's cate.csv differs from tp uplift's");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+    names
+}
+
+#[test]
+fn tp_uplift_and_tp_run_give_the_same_causal_forest_cate() {
+    let names = same_cate(
+        "cf2",
+        &["control", "coupon"],
+        "y",
+        &["--method", "causal-forest", "--trees", "100"],
+        "method = \"causal_forest\"\ntrees = 100",
+    );
+    assert_eq!(names, ["tau_se", "tau_lo", "tau_hi", "tau", "gamma_control", "gamma_coupon"]);
+    let names = same_cate(
+        "cf3",
+        &["control", "a", "b"],
+        "y",
+        &["--method", "causal-forest", "--trees", "100", "--tune", "never"],
+        "method = \"causal_forest\"\ntrees = 100\ntune = \"never\"",
+    );
+    assert!(names.contains(&"tau_se_b".to_string()) && names.contains(&"gamma_b".to_string()), "{names:?}");
+}
+
+#[test]
+fn tp_uplift_and_tp_run_give_the_same_uplift_forest_and_meta_learner_cate() {
+    let names = same_cate(
+        "urf",
+        &["control", "a", "b"],
+        "bought",
+        &["--method", "uplift-forest", "--trees", "40", "--criterion", "ed", "--min-samples-leaf", "40"],
+        "method = \"uplift_forest\"\ntrees = 40\ncriterion = \"ed\"\nmin_samples_leaf = 40",
+    );
+    assert_eq!(names.len(), 8, "{names:?}");
+    let names = same_cate(
+        "dr",
+        &["control", "coupon"],
+        "y",
+        &["--method", "dr", "--out-of-fold"],
+        "method = \"dr\"\nfolds = 5",
+    );
+    assert_eq!(names, ["tau", "gamma_control", "gamma_coupon"]);
+}
