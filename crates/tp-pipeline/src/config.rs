@@ -7,7 +7,7 @@
 //! key. `docs/config.md` documents the same keys for users; keep the two in
 //! step (a test checks that every key of [`Config::default`] appears there).
 
-use crate::uplift::{Criterion, Tune};
+use crate::uplift::ForestSettings;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tp_uplift::{LearnerKind, Method};
@@ -148,21 +148,8 @@ pub struct UpliftConfig {
     pub learner: LearnerKind,
     /// Forest trees (default 2000).
     pub trees: usize,
-    /// Causal forest: trees of each nuisance forest (default max(50, trees/4)).
-    pub nuisance_trees: Option<usize>,
-    /// Causal forest: when to tune the split rule and leaf size, `auto`, `always`, `never`
-    /// (default `auto`: from 300 trees).
-    pub tune: Tune,
-    /// Uplift forest: split criterion `kl`, `ed`, `chi`, `cts` (default `kl`).
-    pub criterion: Criterion,
-    /// Uplift forest: split levels (default 4).
-    pub max_depth: usize,
-    /// Uplift forest: fewest rows in a child (default 100).
-    pub min_samples_leaf: usize,
-    /// Uplift forest: fewest rows of every arm in a child (default 10).
-    pub min_per_arm: usize,
-    /// Uplift forest: features tried at each split (default 10).
-    pub max_features: usize,
+    /// The forests' other knobs (`[uplift.forest]`).
+    pub forest: ForestSettings,
     /// Cross-fitting folds of a meta-learner and of its out-of-fold τ̂ (default 5).
     pub folds: usize,
     /// Level of the per-customer τ̂ interval (default 0.9).
@@ -334,13 +321,7 @@ impl Default for UpliftConfig {
             method: Method::CausalForest,
             learner: LearnerKind::Linear,
             trees: 2000,
-            nuisance_trees: None,
-            tune: Tune::Auto,
-            criterion: Criterion::Kl,
-            max_depth: 4,
-            min_samples_leaf: 100,
-            min_per_arm: 10,
-            max_features: 10,
+            forest: ForestSettings::default(),
             folds: 5,
             interval_level: 0.9,
             covariates: None,
@@ -541,11 +522,13 @@ mod docs_tests {
         for (section, body) in v.as_object().unwrap() {
             match body.as_object() {
                 Some(keys) => {
-                    for k in keys.keys() {
-                        let name = format!("`{section}.{k}`");
-                        if !docs.contains(&name) {
-                            missing.push(name);
-                        }
+                    for (k, v) in keys {
+                        // a nested table (`uplift.forest`) documents each of its keys
+                        let names: Vec<String> = match v.as_object() {
+                            Some(sub) => sub.keys().map(|s| format!("`{section}.{k}.{s}`")).collect(),
+                            None => vec![format!("`{section}.{k}`")],
+                        };
+                        missing.extend(names.into_iter().filter(|n| !docs.contains(n)));
                     }
                 }
                 None => {
@@ -567,8 +550,8 @@ mod docs_tests {
         let cases: [(&str, Vec<&str>); 4] = [
             ("uplift.method", names(METHODS.iter().map(|&m| method_name(m)).collect())),
             ("uplift.learner", names(LEARNERS.iter().map(|&l| learner_name(l)).collect())),
-            ("uplift.tune", Tune::ALL.iter().map(|t| t.name()).collect()),
-            ("uplift.criterion", Criterion::ALL.iter().map(|c| c.name()).collect()),
+            ("uplift.forest.tune", Tune::ALL.iter().map(|t| t.name()).collect()),
+            ("uplift.forest.criterion", Criterion::ALL.iter().map(|c| c.name()).collect()),
         ];
         for (key, accepted) in cases {
             let row = docs.lines().find(|l| l.starts_with(&format!("| `{key}` |"))).unwrap();
@@ -580,11 +563,12 @@ mod docs_tests {
             let mut want = accepted.clone();
             want.sort_unstable();
             assert_eq!(listed, want, "{key}: docs/config.md lists other values than the config accepts");
+            let (table, field) = key.rsplit_once('.').unwrap();
             for v in accepted {
-                let toml = format!("[{}]\n{} = \"{v}\"\n", &key[..6], &key[7..]);
+                let toml = format!("[{table}]\n{field} = \"{v}\"\n");
                 assert!(Config::parse(&toml).is_ok(), "{key} = {v:?} is documented but refused");
             }
-            let e = Config::parse(&format!("[{}]\n{} = \"nope\"\n", &key[..6], &key[7..])).unwrap_err();
+            let e = Config::parse(&format!("[{table}]\n{field} = \"nope\"\n")).unwrap_err();
             assert!(e.to_string().contains("nope"), "{e}");
         }
     }

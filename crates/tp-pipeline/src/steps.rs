@@ -635,13 +635,7 @@ fn uplift_step(
         out_of_fold: true,
         level: u.interval_level,
         trees: Some(u.trees),
-        nuisance_trees: u.nuisance_trees,
-        tune: u.tune,
-        criterion: u.criterion,
-        max_depth: u.max_depth,
-        min_samples_leaf: u.min_samples_leaf,
-        min_per_arm: u.min_per_arm,
-        max_features: u.max_features,
+        forest: u.forest.clone(),
         seed: config.seed,
         ..UpliftSettings::default()
     };

@@ -135,6 +135,40 @@ impl From<Criterion> for Divergence {
     }
 }
 
+/// The forests' knobs besides their size: `[uplift.forest]` in a config, flags of `tp uplift`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForestSettings {
+    /// Causal forest: trees of each nuisance forest (default max(50, trees/4), grf's).
+    pub nuisance_trees: Option<usize>,
+    /// Causal forest: when to tune the split rule and leaf size (default `auto`).
+    pub tune: Tune,
+    /// Uplift forest: split criterion (default `kl`).
+    pub criterion: Criterion,
+    /// Uplift forest: split levels (default 4).
+    pub max_depth: usize,
+    /// Uplift forest: fewest rows in a child (default 100).
+    pub min_samples_leaf: usize,
+    /// Uplift forest: fewest rows of every arm in a child (default 10).
+    pub min_per_arm: usize,
+    /// Uplift forest: features tried at each split (default 10).
+    pub max_features: usize,
+}
+
+impl Default for ForestSettings {
+    fn default() -> Self {
+        ForestSettings {
+            nuisance_trees: None,
+            tune: Tune::Auto,
+            criterion: Criterion::Kl,
+            max_depth: 4,
+            min_samples_leaf: 100,
+            min_per_arm: 10,
+            max_features: 10,
+        }
+    }
+}
+
 /// Every setting of the uplift stage; [`Default`] holds `tp uplift`'s defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpliftSettings {
@@ -155,20 +189,8 @@ pub struct UpliftSettings {
     pub level: f64,
     /// Forest trees (default 2000 for the causal forest, 100 for the uplift forest).
     pub trees: Option<usize>,
-    /// Causal forest: trees of each nuisance forest (default max(50, trees/4)).
-    pub nuisance_trees: Option<usize>,
-    /// Causal forest: when to tune.
-    pub tune: Tune,
-    /// Uplift forest: split criterion.
-    pub criterion: Criterion,
-    /// Uplift forest: split levels.
-    pub max_depth: usize,
-    /// Uplift forest: fewest rows in a child.
-    pub min_samples_leaf: usize,
-    /// Uplift forest: fewest rows of every arm in a child.
-    pub min_per_arm: usize,
-    /// Uplift forest: features tried at each split.
-    pub max_features: usize,
+    /// The forests' other knobs.
+    pub forest: ForestSettings,
     /// Seed.
     pub seed: u64,
 }
@@ -184,13 +206,7 @@ impl Default for UpliftSettings {
             out_of_fold: false,
             level: 0.9,
             trees: None,
-            nuisance_trees: None,
-            tune: Tune::Auto,
-            criterion: Criterion::Kl,
-            max_depth: 4,
-            min_samples_leaf: 100,
-            min_per_arm: 10,
-            max_features: 10,
+            forest: ForestSettings::default(),
             seed: 0,
         }
     }
@@ -255,10 +271,10 @@ impl UpliftEstimate {
                     "method": "uplift-forest",
                     "criterion": self.summary["criterion"],
                     "trees": model.n_trees(),
-                    "max_depth": settings.max_depth,
-                    "min_samples_leaf": settings.min_samples_leaf,
-                    "min_per_arm": settings.min_per_arm,
-                    "max_features": settings.max_features,
+                    "max_depth": settings.forest.max_depth,
+                    "min_samples_leaf": settings.forest.min_samples_leaf,
+                    "min_per_arm": settings.forest.min_per_arm,
+                    "max_features": settings.forest.max_features,
                 });
                 CateModel::from_uplift_forest(*model, names, labels, params, settings.seed)?
             }
@@ -375,8 +391,9 @@ fn causal_forest(
             source.treatment,
         );
     }
-    let mut params = CausalForest::params().n_trees(s.trees.unwrap_or(2000)).tune(s.tune.into()).seed(s.seed);
-    if let Some(m) = s.nuisance_trees {
+    let mut params =
+        CausalForest::params().n_trees(s.trees.unwrap_or(2000)).tune(s.forest.tune.into()).seed(s.seed);
+    if let Some(m) = s.forest.nuisance_trees {
         params = params.nuisance_trees(m);
     }
     let ForestFit { model, oob, mu, e, .. } =
@@ -459,12 +476,12 @@ fn uplift_forest(
         );
     }
     let params = UpliftForest::params()
-        .criterion(s.criterion.into())
+        .criterion(s.forest.criterion.into())
         .n_trees(s.trees.unwrap_or(100))
-        .max_depth(s.max_depth)
-        .min_samples_leaf(s.min_samples_leaf)
-        .min_samples_treatment(s.min_per_arm)
-        .max_features(s.max_features)
+        .max_depth(s.forest.max_depth)
+        .min_samples_leaf(s.forest.min_samples_leaf)
+        .min_samples_treatment(s.forest.min_per_arm)
+        .max_features(s.forest.max_features)
         .seed(s.seed);
     let UpliftForestFit { model, oob, .. } =
         tp_uplift::forest_run::fit_uplift_forest(&params, data, s.level).with_context(|| file.to_string())?;
@@ -478,7 +495,7 @@ fn uplift_forest(
     let importance = importance(data, model.feature_importance());
     let summary = json!({
         "method": "uplift_forest",
-        "criterion": s.criterion.name(),
+        "criterion": s.forest.criterion.name(),
         "arms": labels,
         "mean_uplift": (0..labels.len() - 1).map(|k| tp_core::stats::mean(&col(&oob.tau, k))).collect::<Vec<_>>(),
         "observed_rate": observed.iter().map(|(s, n)| if *n > 0.0 { s / n } else { f64::NAN }).collect::<Vec<_>>(),
@@ -486,7 +503,7 @@ fn uplift_forest(
         "variable_importance": importance,
         "n": data.n(),
         "trees": model.n_trees(),
-        "max_depth": s.max_depth,
+        "max_depth": s.forest.max_depth,
         "level": s.level,
     });
     Ok(UpliftEstimate {

@@ -13,7 +13,7 @@ use tp_core::faer::Mat;
 use tp_io::ReadOptions;
 use tp_pipeline::cate::Cate;
 use tp_pipeline::causal::{Roles, causal_data, covariate_matrix};
-use tp_pipeline::uplift::{self, Criterion, Source, Tune, UpliftSettings};
+use tp_pipeline::uplift::{self, Criterion, ForestSettings, Source, Tune, UpliftSettings};
 use tp_uplift::{CateModel, LearnerKind, Method};
 
 /// A clap value parser over `all` by `name` (with `-` for `_`), so `--help` lists the names the
@@ -182,13 +182,15 @@ pub fn run(args: Args) -> Result<()> {
         out_of_fold: args.out_of_fold,
         level: args.level,
         trees: args.trees,
-        nuisance_trees: args.nuisance_trees,
-        tune: args.tune,
-        criterion: args.criterion,
-        max_depth: args.max_depth,
-        min_samples_leaf: args.min_samples_leaf,
-        min_per_arm: args.min_per_arm,
-        max_features: args.max_features,
+        forest: ForestSettings {
+            nuisance_trees: args.nuisance_trees,
+            tune: args.tune,
+            criterion: args.criterion,
+            max_depth: args.max_depth,
+            min_samples_leaf: args.min_samples_leaf,
+            min_per_arm: args.min_per_arm,
+            max_features: args.max_features,
+        },
         seed: args.seed,
     };
     let source = Source { file: &file, treatment: &args.treatment, outcome: &args.outcome };

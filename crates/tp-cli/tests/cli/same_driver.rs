@@ -118,7 +118,7 @@ fn tp_uplift_and_tp_run_give_the_same_causal_forest_cate() {
         &["control", "a", "b"],
         "y",
         &["--method", "causal-forest", "--trees", "100", "--tune", "never"],
-        "method = \"causal_forest\"\ntrees = 100\ntune = \"never\"",
+        "method = \"causal_forest\"\ntrees = 100\n[uplift.forest]\ntune = \"never\"",
     );
     assert!(names.contains(&"tau_se_b".to_string()) && names.contains(&"gamma_b".to_string()), "{names:?}");
 }
@@ -130,7 +130,7 @@ fn tp_uplift_and_tp_run_give_the_same_uplift_forest_and_meta_learner_cate() {
         &["control", "a", "b"],
         "bought",
         &["--method", "uplift-forest", "--trees", "40", "--criterion", "ed", "--min-samples-leaf", "40"],
-        "method = \"uplift_forest\"\ntrees = 40\ncriterion = \"ed\"\nmin_samples_leaf = 40",
+        "method = \"uplift_forest\"\ntrees = 40\n[uplift.forest]\ncriterion = \"ed\"\nmin_samples_leaf = 40",
     );
     assert_eq!(names.len(), 8, "{names:?}");
     let names = same_cate(
