@@ -21,8 +21,8 @@ TOLERANCE = 1.3
 
 
 def acic():
-    x = pd.read_csv(TESTDATA / "python" / "acic2016_x.csv")
-    zy = pd.read_csv(TESTDATA / "python" / "acic2016_zymu_1.csv")
+    x = pd.read_csv(TESTDATA / "acic2016" / "x.csv")
+    zy = pd.read_csv(TESTDATA / "acic2016" / "zymu_1.csv")
     X = pd.get_dummies(x, columns=["x_2", "x_21", "x_24"], drop_first=True, dtype=float)
     T = zy["z"].to_numpy()
     y = np.where(T == 1, zy["y1"], zy["y0"])
