@@ -5,7 +5,16 @@
 //! forest_bench urf TRAIN.csv TEST.csv TREES DEPTH OUT.csv [seeds=S,..] [group=G]
 //!                                                  # uplift forest (KL), uplift of the test rows
 //! forest_bench scale N P TREES                     # simulated N × P causal forest, prints timings
+//! forest_bench cover DATA.csv TREES SEED cf|urf [OPTION...]
+//!                                                  # 90% interval coverage of the true effects
 //! ```
+//!
+//! `cover` reads the true effects from the columns `tau` (binary) or `tau1`, `tau2`, ... of
+//! DATA.csv, fits the causal forest (`cf`, defaults but the tree count, the seed and the `cf`
+//! options above) or the uplift forest (`urf`: KL, depth 8, `ci_group_size` 2), and prints one JSON
+//! line: per treated arm the PEHE of the out-of-bag τ̂ of every training row and the coverage and
+//! mean width of their 90% intervals, for each interval kind (`variance`, `bias_aware`; the uplift forest has only its little-bags `variance`), and the forest's own
+//! calibration (BLP slope, estimated variance-only coverage).
 //!
 //! `cf` options: `all` (mtry = p), `mtry=M`, `rule=gradient|exact`, `min_node_size=N`,
 //! `honesty_fraction=F`, `sample_fraction=F`, `alpha=A`, `nuisance_trees=T`, `seed=S`,
@@ -23,7 +32,7 @@ use std::time::Instant;
 
 use tp_core::CausalData;
 use tp_core::faer::Mat;
-use tp_uplift::{CausalForest, Divergence, SplitRule, Tuning, UpliftForest};
+use tp_uplift::{CausalForest, Divergence, Intervals, SplitRule, Tuning, UpliftForest, forest_run};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -88,6 +97,131 @@ fn write_cols(path: &str, cols: &[(String, Vec<f64>)]) -> Res<()> {
     std::fs::write(path, s).map_err(|e| format!("{path}: {e}").into())
 }
 
+/// The true-effect columns `tau` or `tau1`, `tau2`, ... of a CSV.
+fn read_truth(path: &str) -> Res<Vec<Vec<f64>>> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().ok_or(format!("{path}: empty"))?.split(',').collect();
+    let cols: Vec<usize> = (0..header.len()).filter(|&j| header[j].starts_with("tau")).collect();
+    if cols.is_empty() {
+        return Err(format!("{path}: no true-effect column (tau or tau1, tau2, ...)").into());
+    }
+    let mut out = vec![Vec::new(); cols.len()];
+    for (r, line) in lines.enumerate() {
+        let v: Vec<&str> = line.split(',').collect();
+        for (o, &j) in out.iter_mut().zip(&cols) {
+            o.push(v[j].parse::<f64>().map_err(|e| format!("{path} row {}: {e}", r + 1))?);
+        }
+    }
+    Ok(out)
+}
+
+/// PEHE, coverage and mean width of intervals [lo, hi] around `tau` against `truth`.
+fn scores(tau: &[f64], lo: &[f64], hi: &[f64], truth: &[f64]) -> String {
+    let n = truth.len() as f64;
+    let pehe = (tau.iter().zip(truth).map(|(t, u)| (t - u).powi(2)).sum::<f64>() / n).sqrt();
+    let cover = (0..truth.len()).filter(|&i| lo[i] <= truth[i] && truth[i] <= hi[i]).count() as f64 / n;
+    let width = hi.iter().zip(lo).map(|(h, l)| h - l).sum::<f64>() / n;
+    format!("{{\"pehe\": {pehe:.5}, \"coverage\": {cover:.5}, \"width\": {width:.5}}}")
+}
+
+fn cf_params(data: &CausalData, trees: usize, opts: &[String]) -> Res<CausalForest> {
+    let mut params = CausalForest::params().n_trees(trees).seed(7);
+    for opt in opts {
+        let (key, value) = opt.split_once('=').unwrap_or((opt.as_str(), ""));
+        let float = || value.parse::<f64>().map_err(|e| format!("{key}: {e}"));
+        let int = || value.parse::<usize>().map_err(|e| format!("{key}: {e}"));
+        params = match key {
+            "all" => params.mtry(Some(data.p())),
+            "mtry" => params.mtry(Some(int()?)),
+            "min_node_size" => params.min_node_size(int()?),
+            "honesty_fraction" => params.honesty_fraction(float()?),
+            "sample_fraction" => params.sample_fraction(float()?),
+            "alpha" => params.alpha(float()?),
+            "rule" => params.split_rule(match value {
+                "gradient" => SplitRule::Gradient,
+                "exact" => SplitRule::Exact,
+                _ => return Err(format!("rule: {value} (gradient or exact)").into()),
+            }),
+            "nuisance_trees" => params.nuisance_trees(int()?),
+            "tune" => params.tune(match value {
+                "auto" => Tuning::Auto,
+                "always" => Tuning::Always,
+                "never" => Tuning::Never,
+                _ => return Err(format!("tune: {value} (auto, always or never)").into()),
+            }),
+            "seed" => params.seed(int()? as u64),
+            _ => return Err(format!("unknown option {opt}").into()),
+        };
+    }
+    Ok(params)
+}
+
+fn cover(args: &[String]) -> Res<()> {
+    let path = args.get(2).ok_or("missing DATA")?;
+    let data = read(path)?;
+    let truth = read_truth(path)?;
+    let trees = num(args, 3, "TREES")?;
+    let seed = num(args, 4, "SEED")? as u64;
+    let method = args.get(5).map_or("cf", String::as_str);
+    let t = Instant::now();
+    let mut arms = Vec::new();
+    let mut extra = String::new();
+    if method == "urf" {
+        let model = UpliftForest::params()
+            .criterion(Divergence::Kl)
+            .n_trees(trees)
+            .max_depth(8)
+            .ci_group_size(2)
+            .seed(seed)
+            .fit(&data)?;
+        let p = model.oob_interval(0.9)?;
+        for (k, u) in truth.iter().enumerate() {
+            let col = |m: &Mat<f64>| m.col(k).iter().copied().collect::<Vec<f64>>();
+            // rows without an out-of-bag tree are left out of every figure
+            let ok: Vec<usize> =
+                (0..u.len()).filter(|&i| p.tau[(i, k)].is_finite() && p.se[(i, k)].is_finite()).collect();
+            let pick = |v: Vec<f64>| ok.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+            let (tau, lo, hi) = (pick(col(&p.tau)), pick(col(&p.lo)), pick(col(&p.hi)));
+            let truth: Vec<f64> = ok.iter().map(|&i| u[i]).collect();
+            arms.push(format!(
+                "{{\"rows\": {}, \"variance\": {}}}",
+                ok.len(),
+                scores(&tau, &lo, &hi, &truth)
+            ));
+        }
+    } else {
+        let params = cf_params(&data, trees, &args[6.min(args.len())..])?.seed(seed);
+        let fit = forest_run::fit_forest(&params, &data, 0.9)?;
+        if let Some(t) = fit.model.tuning() {
+            let b = t.best();
+            extra = format!(", \"tuned\": \"{:?} min_node_size={}\"", b.split_rule, b.min_node_size);
+        }
+        for (k, u) in truth.iter().enumerate() {
+            let p = &fit.oob[k];
+            let mut kinds = Vec::new();
+            for (name, kind) in [("variance", Intervals::Variance), ("bias_aware", Intervals::BiasAware)] {
+                let m = fit.model.clone().with_intervals(kind);
+                let h: Vec<f64> = (0..u.len())
+                    .map(|i| m.half_width(k + 1, p.tau[i], p.tau_se[i], 0.9))
+                    .collect::<Result<_, _>>()?;
+                let lo: Vec<f64> = p.tau.iter().zip(&h).map(|(t, h)| t - h).collect();
+                let hi: Vec<f64> = p.tau.iter().zip(&h).map(|(t, h)| t + h).collect();
+                kinds.push(format!("\"{name}\": {}", scores(&p.tau, &lo, &hi, u)));
+            }
+            let c = fit.model.calibration()[k];
+            kinds.push(format!(
+                "\"calibration\": {{\"slope\": {:.4}, \"slope_se\": {:.4}, \"mean_bias_sq\": {:.6}, \"mean_var\": {:.6}, \"variance_coverage_90\": {:.4}}}",
+                c.slope, c.slope_se, c.mean_bias_sq, c.mean_var, c.variance_coverage_90
+            ));
+            arms.push(format!("{{\"rows\": {}, {}}}", u.len(), kinds.join(", ")));
+        }
+    }
+    let fit_s = t.elapsed().as_secs_f64();
+    println!("{{\"n\": {}, \"fit_s\": {fit_s:.2}{extra}, \"arms\": [{}]}}", data.n(), arms.join(", "));
+    Ok(())
+}
+
 fn num(args: &[String], i: usize, what: &str) -> Res<usize> {
     args.get(i).ok_or(format!("missing {what}"))?.parse().map_err(|e| format!("{what}: {e}").into())
 }
@@ -95,6 +229,7 @@ fn num(args: &[String], i: usize, what: &str) -> Res<usize> {
 fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
+        Some("cover") => cover(&args)?,
         Some("cf") => {
             let data = read(&args[2])?;
             let trees = num(&args, 3, "TREES")?;
@@ -222,7 +357,7 @@ fn main() -> Res<()> {
         }
         _ => {
             return Err(
-                "usage: forest_bench cf DATA TREES OUT [OPTION...] | urf TRAIN TEST TREES DEPTH OUT [seeds=..] [group=G] | scale N P TREES"
+                "usage: forest_bench cf DATA TREES OUT [OPTION...] | urf TRAIN TEST TREES DEPTH OUT [seeds=..] [group=G] | scale N P TREES | cover DATA TREES SEED cf|urf [OPTION...]"
                     .into(),
             );
         }

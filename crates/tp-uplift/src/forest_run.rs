@@ -34,7 +34,6 @@ use crate::{
 };
 use faer::Mat;
 use tp_core::CausalData;
-use tp_core::stats::normal_quantile;
 
 /// Fewest rows of any arm the causal forest accepts: each tree estimates on
 /// a quarter of the rows (half-sample, then the honest half) and a leaf needs
@@ -100,11 +99,11 @@ pub fn fit_forest(params: &CausalForest, data: &CausalData, level: f64) -> Resul
         let x = data.covariates();
         let rows = Mat::from_fn(filled_rows.len(), data.p(), |r, j| x[(filled_rows[r], j)]);
         let fill = model.predict_arms(rows.as_ref())?;
-        let z = normal_quantile(0.5 + level / 2.0);
         for (k, p) in oob.iter_mut().enumerate() {
             for (r, &i) in filled_rows.iter().enumerate() {
                 let (t, se) = (fill.tau[(r, k)], fill.se[(r, k)]);
-                (p.tau[i], p.tau_se[i], p.tau_lo[i], p.tau_hi[i]) = (t, se, t - z * se, t + z * se);
+                let h = model.half_width(k + 1, t, se, level)?;
+                (p.tau[i], p.tau_se[i], p.tau_lo[i], p.tau_hi[i]) = (t, se, t - h, t + h);
             }
         }
     }

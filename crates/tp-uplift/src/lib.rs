@@ -29,7 +29,8 @@
 //!   (every training row's out-of-bag τ̂ completed, per-arm outcome models).
 //! - [`uplift_forest`]: uplift random forests for binary outcomes (KL, ED,
 //!   Chi, CTS divergences; causalml's conventions), binary or multi-arm,
-//!   with out-of-bag uplift and little-bags standard errors.
+//!   with out-of-bag uplift and little-bags standard errors (approximate:
+//!   see "How sure" below).
 //! - [`refute`]: placebo treatment, random common cause and data-subset
 //!   refutations of any effect estimator, each with a stated pass rule.
 //! - [`UpliftParams`] → [`UpliftFit`]: the one call behind `tp uplift`.
@@ -43,6 +44,44 @@
 //! with tp-learn base models saves to a model file. Every stochastic step
 //! takes a seed and parallel tasks draw from their own streams, so results
 //! do not depend on the number of threads.
+//!
+//! ## How sure: what a 90% interval on τ̂(x) does and does not hold
+//!
+//! The causal forest's standard error is the little-bags estimate of how
+//! much τ̂(x) would move over new samples (grf's). It leaves out the
+//! forest's *smoothing bias*: a forest averages the effect over a
+//! neighbourhood, so it pulls τ̂(x) toward the local mean, most where τ
+//! changes fast or the data are thin. On ACIC 2016 the variance-only 90%
+//! intervals held the true τ(x) for 53–72% of the units (EconML's
+//! `CausalForestDML`, the same kind of interval: 57–79%); see the coverage
+//! table of `docs/benchmarks.md` (`cargo xtask bench coverage`).
+//!
+//! What tp adds is measured on the data, without the truth (module
+//! `forest::calibrate`): the doubly robust scores Γᵢ of the training rows
+//! (out-of-bag τ̂ and nuisances) have E[Γ | X] ≈ τ(X) whatever τ̂ is, so
+//! regressing Γ on τ̂ gives the *shrinkage line* E[τ | τ̂] ≈ a + β(τ̂ − τ̄),
+//! the doubly robust best linear predictor. β > 1 means the forest shrinks
+//! the heterogeneity (the usual case: 1.15–1.17 on ACIC settings 1, 4 and 5);
+//! β < 1 that it sees heterogeneity where there is less. The line's gap to
+//! τ̂ is an estimate of the bias at τ̂, and the bias-aware interval
+//! ([`Intervals::BiasAware`], the default) is the shortest interval
+//! centered at τ̂ that holds τ with the stated probability when τ − τ̂ is
+//! normal with that mean and the variance SE² plus the line's own sampling
+//! variance. τ̂ is not moved, so PEHE and every ranking are unchanged; only
+//! the width pays. What it cannot see is bias that τ̂ does not predict
+//! (a bump the forest missed entirely); estimating that part needs E[τ²],
+//! and the score-based estimates of it tried here were not reliable (the
+//! module docs say why). So the intervals are closer to nominal where the
+//! forest shrinks, and still short of it on the hardest sets; the
+//! calibration block of `tp uplift --json` says so per run
+//! ([`CausalForestModel::calibration`]: β with its standard error and the
+//! coverage the variance-only intervals should have under the line's bias).
+//!
+//! The uplift forest's intervals are **approximate**: its trees are not
+//! honest (the same rows choose the splits and fill the leaves) and each
+//! tree bootstraps within its half-sample, so the little-bags variance
+//! misses both the adaptivity of the splits and the smoothing bias; read
+//! them as a scale of the noise, not as coverage statements.
 //!
 //! ```
 //! use tp_core::{CausalData, faer::Mat};
@@ -79,8 +118,8 @@ pub use api::{DiagnosticsSummary, HoldoutMetrics, UpliftFit, UpliftParams, Uplif
 pub use diagnostics::{Diagnostics, DiagnosticsParams, TrimRule};
 pub use error::{Result, UpliftError};
 pub use forest::{
-    ArmEffects, CausalForest, CausalForestModel, ForestPrediction, SplitRule, TuneCandidate, TuneReport,
-    Tuning,
+    ArmEffects, CausalForest, CausalForestModel, EffectCalibration, ForestPrediction, Intervals, SplitRule,
+    TuneCandidate, TuneReport, Tuning,
 };
 pub use learner::{ClassifierSpec, LearnerKind, RegressorSpec};
 pub use meta::{CateModel, Method};

@@ -1,6 +1,8 @@
 //! Integration tests of tp-uplift: golden comparisons with scikit-uplift,
 //! recovery of known effects on simulated data, diagnostics and model files.
 
+#[path = "uplift/coverage.rs"]
+mod coverage;
 #[path = "uplift/diagnose.rs"]
 mod diagnose;
 #[path = "uplift/effects.rs"]

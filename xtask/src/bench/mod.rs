@@ -6,6 +6,7 @@
 //! `OMP_WAIT_POLICY=PASSIVE`, read both quality figures, print the table and append a dated section
 //! to `docs/benchmarks.md`.
 
+mod coverage;
 mod report;
 mod tasks;
 
@@ -45,6 +46,10 @@ fn parse(args: &[String]) -> Result<Options> {
 
 /// Entry point of `cargo xtask bench`.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
+    // `coverage` has its own loop over data sets, seeds and interval kinds
+    if args.first().map(String::as_str) == Some("coverage") {
+        return coverage::run(root, &args[1..]);
+    }
     let opts = parse(args)?;
     let selected = tasks::select(&opts.tasks)?;
     if opts.list {

@@ -76,6 +76,7 @@
 //! assert!(ate > 0.5 && ate < 1.5 && ate_se > 0.0);
 //! ```
 
+mod calibrate;
 mod criterion;
 mod model;
 mod predict;
@@ -83,6 +84,7 @@ mod tune;
 pub(crate) use model::debias;
 pub(crate) mod store;
 
+pub use calibrate::{EffectCalibration, Intervals};
 pub use model::{ArmEffects, CausalForestModel, ForestPrediction};
 
 use crate::{Result, UpliftError};
@@ -122,6 +124,7 @@ pub struct CausalForest {
     leaf_set: bool,
     rule_set: bool,
     tuning: Tuning,
+    intervals: Intervals,
     nuisance_trees: Option<usize>,
     y_hat: Option<Vec<f64>>,
     w_hat: Option<Vec<f64>>,
@@ -155,6 +158,7 @@ impl CausalForest {
             leaf_set: false,
             rule_set: false,
             tuning: Tuning::Auto,
+            intervals: Intervals::default(),
             nuisance_trees: None,
             y_hat: None,
             w_hat: None,
@@ -222,6 +226,12 @@ impl CausalForest {
     /// was tried and chosen ([`CausalForestModel::tuning`]).
     pub fn tune(mut self, tuning: Tuning) -> Self {
         self.tuning = tuning;
+        self
+    }
+    /// Which intervals the fitted model reports ([`Intervals`]; default
+    /// bias-aware, see module `calibrate`). The estimates do not depend on it.
+    pub fn intervals(mut self, kind: Intervals) -> Self {
+        self.intervals = kind;
         self
     }
     /// Trees of each nuisance forest (m̂ and ê). Default max(50, trees/4), grf's rule.
@@ -486,7 +496,7 @@ impl CausalForest {
             bags.extend(bs);
         }
         let forest = FlatForest::new(&mapper, width, trees);
-        Ok(CausalForestModel::assemble(model::Fitted {
+        let model = CausalForestModel::assemble(model::Fitted {
             forest,
             d: D,
             group_size: g,
@@ -497,7 +507,8 @@ impl CausalForest {
             y_hat,
             w_hat,
             outcome: y,
-        }))
+        });
+        Ok(model.with_intervals(self.intervals))
     }
 }
 

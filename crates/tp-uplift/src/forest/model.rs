@@ -2,6 +2,7 @@
 //! moments, prediction by the forest-weighted moment, little-bags variance,
 //! binary or multi-arm.
 
+use super::calibrate::{EffectCalibration, Intervals, calibrate};
 use super::criterion::MAX_TREATED;
 use super::predict::predict;
 use super::store::FlatForest;
@@ -18,9 +19,10 @@ pub struct ForestPrediction {
     pub tau: Vec<f64>,
     /// Little-bags standard error of τ̂(x) (NaN with `ci_group_size` 1).
     pub tau_se: Vec<f64>,
-    /// Lower interval bound τ̂ − z·se.
+    /// Lower interval bound: τ̂ − z·se, or the bias-aware bound
+    /// ([`Intervals`](super::Intervals)).
     pub tau_lo: Vec<f64>,
-    /// Upper interval bound τ̂ + z·se.
+    /// Upper interval bound (same rule).
     pub tau_hi: Vec<f64>,
 }
 
@@ -64,6 +66,14 @@ pub struct CausalForestModel {
     /// What tuning tried and chose (module `tune`); None when it did not run.
     #[serde(default)]
     pub(super) tuning: Option<super::TuneReport>,
+    /// Per treated arm: the out-of-bag calibration behind bias-aware
+    /// intervals (empty in models saved before it existed: then intervals
+    /// are variance-only).
+    #[serde(default)]
+    calibration: Vec<EffectCalibration>,
+    /// Which intervals `predict_interval` and `oob_interval` report.
+    #[serde(default)]
+    pub(super) intervals: Intervals,
 }
 
 /// The unchecked on-disk form of a [`CausalForestModel`].
@@ -84,6 +94,10 @@ struct CausalForestForm {
     importance: Vec<f64>,
     #[serde(default)]
     tuning: Option<super::TuneReport>,
+    #[serde(default)]
+    calibration: Vec<EffectCalibration>,
+    #[serde(default)]
+    intervals: Intervals,
 }
 
 impl TryFrom<CausalForestForm> for CausalForestModel {
@@ -102,6 +116,8 @@ impl TryFrom<CausalForestForm> for CausalForestModel {
             scores: f.scores,
             importance: f.importance,
             tuning: f.tuning,
+            calibration: f.calibration,
+            intervals: f.intervals,
         };
         model.validate()?;
         Ok(model)
@@ -169,6 +185,12 @@ impl CausalForestModel {
             }
         }
         let importance = importance(&f.forest);
+        let calibration = (0..d)
+            .map(|k| {
+                let r = k * n..(k + 1) * n;
+                calibrate(&oob_tau[r.clone()], &oob_se[r.clone()], &scores[r])
+            })
+            .collect();
         Self {
             forest: f.forest,
             d,
@@ -181,6 +203,8 @@ impl CausalForestModel {
             scores,
             importance,
             tuning: None,
+            calibration,
+            intervals: Intervals::default(),
         }
     }
 
@@ -217,10 +241,79 @@ impl CausalForestModel {
     }
 
     /// [`predict`](Self::predict) with two-sided normal intervals at `level` (e.g. 0.9).
+    /// The bounds follow the model's [`Intervals`] ([`interval_kind`](Self::interval_kind)).
     pub fn predict_interval(&self, x: MatRef<'_, f64>, level: f64) -> Result<ForestPrediction> {
+        self.predict_interval_arm(x, 1, level)
+    }
+
+    /// τ̂, standard error and interval at `level` of treated arm `arm` (1..K) for every row of `x`.
+    pub fn predict_interval_arm(
+        &self,
+        x: MatRef<'_, f64>,
+        arm: usize,
+        level: f64,
+    ) -> Result<ForestPrediction> {
         check_level(level)?;
-        let (tau, tau_se) = self.predict(x)?;
-        Ok(intervals(tau, tau_se, level))
+        let k = self.arm_index(arm)?;
+        let e = self.predict_arms(x)?;
+        let tau = e.tau.col(k).iter().copied().collect();
+        let se = e.se.col(k).iter().copied().collect();
+        Ok(self.intervals_of(k, tau, se, level, self.intervals))
+    }
+
+    /// Intervals of treated arm index `k` (0-based) at `level` from τ̂ and SE, by `kind`.
+    fn intervals_of(
+        &self,
+        k: usize,
+        tau: Vec<f64>,
+        tau_se: Vec<f64>,
+        level: f64,
+        kind: Intervals,
+    ) -> ForestPrediction {
+        let z = normal_quantile(0.5 + level / 2.0);
+        let cal = self.calibration.get(k);
+        let half: Vec<f64> = tau
+            .iter()
+            .zip(&tau_se)
+            .map(|(&t, &s)| match cal {
+                Some(c) if kind != Intervals::Variance => c.half_width(t, s, level, kind),
+                _ => z * s,
+            })
+            .collect();
+        let tau_lo = tau.iter().zip(&half).map(|(t, h)| t - h).collect();
+        let tau_hi = tau.iter().zip(&half).map(|(t, h)| t + h).collect();
+        ForestPrediction { tau, tau_se, tau_lo, tau_hi }
+    }
+
+    /// The interval half-width at `level` of treated arm `arm` (1..K) for
+    /// an estimate `tau` with standard error `se`, by the model's [`Intervals`].
+    pub fn half_width(&self, arm: usize, tau: f64, se: f64, level: f64) -> Result<f64> {
+        check_level(level)?;
+        let k = self.arm_index(arm)?;
+        Ok(match self.calibration.get(k) {
+            Some(c) => c.half_width(tau, se, level, self.intervals),
+            None => normal_quantile(0.5 + level / 2.0) * se,
+        })
+    }
+
+    /// Which intervals the model reports.
+    pub fn interval_kind(&self) -> Intervals {
+        self.intervals
+    }
+
+    /// The same model reporting `kind` intervals.
+    pub fn with_intervals(mut self, kind: Intervals) -> Self {
+        self.intervals = kind;
+        self
+    }
+
+    /// Per treated arm (arm 1 first), the out-of-bag calibration of the
+    /// effects against the doubly robust scores: the BLP slope, the bias
+    /// model behind bias-aware intervals and the estimated coverage of the
+    /// variance-only intervals (module `calibrate`). Empty for a model
+    /// saved before calibration existed.
+    pub fn calibration(&self) -> &[EffectCalibration] {
+        &self.calibration
     }
 
     /// Out-of-bag τ̂ and standard error of each training row for treated
@@ -239,14 +332,20 @@ impl CausalForestModel {
 
     /// Out-of-bag predictions of the first treated arm with intervals at `level`.
     pub fn oob_interval(&self, level: f64) -> ForestPrediction {
-        intervals(self.oob_tau[..self.n].to_vec(), self.oob_se[..self.n].to_vec(), level)
+        self.intervals_of(
+            0,
+            self.oob_tau[..self.n].to_vec(),
+            self.oob_se[..self.n].to_vec(),
+            level,
+            self.intervals,
+        )
     }
 
     /// Out-of-bag predictions of treated arm `arm` (1..K) with intervals at `level`.
     pub fn oob_interval_arm(&self, arm: usize, level: f64) -> Result<ForestPrediction> {
         check_level(level)?;
         let (t, s) = self.oob_predict_arm(arm)?;
-        Ok(intervals(t.to_vec(), s.to_vec(), level))
+        Ok(self.intervals_of(arm - 1, t.to_vec(), s.to_vec(), level, self.intervals))
     }
 
     fn arm_index(&self, arm: usize) -> Result<usize> {
@@ -366,6 +465,9 @@ impl CausalForestModel {
                 self.group_size
             )));
         }
+        if !self.calibration.is_empty() && self.calibration.len() != self.d {
+            return Err(bad(format!("{} calibrations for {} treated arms", self.calibration.len(), self.d)));
+        }
         if self.importance.len() != self.forest.n_features() {
             return Err(bad(format!(
                 "{} importance values for {} features",
@@ -386,13 +488,6 @@ fn check_level(level: f64) -> Result<()> {
         });
     }
     Ok(())
-}
-
-fn intervals(tau: Vec<f64>, tau_se: Vec<f64>, level: f64) -> ForestPrediction {
-    let z = normal_quantile(0.5 + level / 2.0);
-    let tau_lo = tau.iter().zip(&tau_se).map(|(t, s)| t - z * s).collect();
-    let tau_hi = tau.iter().zip(&tau_se).map(|(t, s)| t + z * s).collect();
-    ForestPrediction { tau, tau_se, tau_lo, tau_hi }
 }
 
 /// grf's objective-Bayes correction of V_between − noise: a uniform prior

@@ -12,6 +12,14 @@
 //! With `ci_group_size(1)` each tree instead grows on a bootstrap of all n
 //! rows (causalml's sampling) and there are no standard errors.
 //!
+//! **The intervals are approximate.** The trees are not honest (the rows
+//! that choose a split also fill its leaves) and bootstrap within their
+//! half-sample, so the little-bags variance leaves out the adaptivity of
+//! the splits and the forest's smoothing bias; their coverage of the true
+//! uplift is measured, not promised (`cargo xtask bench coverage`,
+//! docs/benchmarks.md). Prefer the causal forest's intervals where
+//! coverage matters.
+//!
 //! Trees grow over the histogram bins of the covariates (≤ 255 per feature, NaN with
 //! its own code and sent to whichever side scores better). At every node
 //! `max_features` features are drawn, every bin boundary is tried, and the
