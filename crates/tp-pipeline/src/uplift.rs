@@ -391,8 +391,14 @@ fn causal_forest(
             source.treatment,
         );
     }
-    let mut params =
-        CausalForest::params().n_trees(s.trees.unwrap_or(2000)).tune(s.forest.tune.into()).seed(s.seed);
+    // Variance-only bands (tp-uplift's library default is bias-aware, issue 21): the policy step's
+    // risk-adjusted candidates read these lower bounds and were measured with them. The forest's
+    // self-check below says when they look too narrow.
+    let mut params = CausalForest::params()
+        .n_trees(s.trees.unwrap_or(2000))
+        .tune(s.forest.tune.into())
+        .intervals(tp_uplift::Intervals::Variance)
+        .seed(s.seed);
     if let Some(m) = s.forest.nuisance_trees {
         params = params.nuisance_trees(m);
     }
@@ -438,6 +444,40 @@ fn causal_forest(
     if let Some(t) = model.tuning() {
         summary["tuning"] = serde_json::to_value(t)?;
     }
+    // the self-check (tp-uplift forest::calibrate): BLP slope of the out-of-bag DR scores on τ̂ and
+    // the coverage that variance-only 90% intervals should have under the bias the slope implies
+    let calibration: Vec<Value> = model
+        .calibration()
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            json!({
+                "arm": labels[k + 1], "blp_slope": c.slope, "blp_slope_se": c.slope_se,
+                "estimated_variance_coverage_90": c.variance_coverage_90,
+            })
+        })
+        .collect();
+    let warnings: Vec<String> = model
+        .calibration()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.variance_coverage_90 < NARROW_COVERAGE)
+        .map(|(k, c)| {
+            format!(
+                "{} vs {}: the effect intervals look too narrow: the doubly robust scores put the calibration slope at \
+                 {:.2} ± {:.2}, so the forest's 90% intervals would hold the true effect for only about {:.0}% of \
+                 customers; read per-customer bands (and rules built on them) as optimistic",
+                labels[k + 1],
+                labels[0],
+                c.slope,
+                c.slope_se,
+                100.0 * c.variance_coverage_90
+            )
+        })
+        .collect();
+    summary["intervals"] = serde_json::to_value(model.interval_kind())?;
+    summary["calibration"] = json!(calibration);
+    summary["interval_warnings"] = json!(warnings);
     let col = |f: fn(&tp_uplift::ForestPrediction) -> &Vec<f64>| Mat::from_fn(n, d, |i, k| f(&oob[k])[i]);
     let cate = Cate {
         arms: labels.to_vec(),
@@ -456,6 +496,9 @@ fn causal_forest(
         fitted: Fitted::CausalForest(Box::new(model)),
     })
 }
+
+/// Below this estimated coverage of variance-only 90% intervals the causal forest's self-check warns.
+const NARROW_COVERAGE: f64 = 0.85;
 
 /// Out-of-bag uplift of every row with little-bags intervals, one set of columns per treated
 /// arm.
@@ -505,6 +548,8 @@ fn uplift_forest(
         "trees": model.n_trees(),
         "max_depth": s.forest.max_depth,
         "level": s.level,
+        // the trees are not honest: the little-bags intervals leave out split adaptivity and bias
+        "intervals": "approximate",
     });
     Ok(UpliftEstimate {
         cate: Cate {

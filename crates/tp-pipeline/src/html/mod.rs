@@ -252,6 +252,7 @@ fn overlap_section(h: &mut String, o: &Outcome) -> Result<()> {
 }
 
 fn effect_sections(h: &mut String, o: &Outcome) -> Result<()> {
+    use serde_json::Value;
     let u = &o.uplift.summary;
     let _ = write!(
         h,
@@ -278,6 +279,9 @@ fn effect_sections(h: &mut String, o: &Outcome) -> Result<()> {
         })
         .collect();
     h.push_str(&charts::boxes(&stats, be, "estimated effect τ̂")?);
+    for w in u["interval_warnings"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        let _ = write!(h, "<p class=\"note\">⚠ {}</p>", esc(w));
+    }
     for g in &o.gates {
         let _ = write!(
             h,

@@ -51,7 +51,8 @@ fn doubly_robust_ate_within_four_se() {
 
 /// Share of test points whose 90% interval covers τ(x), with the default forest.
 pub fn coverage(n: usize, n_trees: usize, n_test: usize, seed: u64) -> f64 {
-    coverage_with(CausalForest::params(), n, n_trees, n_test, seed)
+    // the variance-only intervals (the bias-aware default is tested in `coverage.rs`)
+    coverage_with(CausalForest::params().intervals(tp_uplift::Intervals::Variance), n, n_trees, n_test, seed)
 }
 
 /// [`coverage`] for the forest `params` (tree count and seed set here).
@@ -112,9 +113,9 @@ fn exact_rule_recovers_a_linear_effect_better_than_a_constant() {
 #[test]
 fn exact_rule_intervals_cover_between_85_and_97_percent() {
     let (n_test, c) = if slow() {
-        (4000, coverage_with(econml_like(), 5000, 2000, 4000, 7))
+        (4000, coverage_with(econml_like().intervals(tp_uplift::Intervals::Variance), 5000, 2000, 4000, 7))
     } else {
-        (2000, coverage_with(econml_like(), 2000, 1000, 2000, 7))
+        (2000, coverage_with(econml_like().intervals(tp_uplift::Intervals::Variance), 2000, 1000, 2000, 7))
     };
     let band = coverage_band(n_test);
     eprintln!("exact-rule causal forest 90% interval coverage {c:.3} on {n_test} points (band {band:.3?})");

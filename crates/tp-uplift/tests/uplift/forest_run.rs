@@ -3,7 +3,7 @@
 use tp_core::CausalData;
 use tp_core::faer::Mat;
 use tp_uplift::forest_run::{MIN_ROWS_PER_ARM, fit_forest, sparse_arm};
-use tp_uplift::{CausalForest, Tuning, UpliftError};
+use tp_uplift::{CausalForest, Intervals, Tuning, UpliftError};
 
 /// `n` rows, `k` arms assigned in turn (arm `rare` gets only `rare_rows` rows), τₖ = k·(1 + x₀).
 fn world(n: usize, k: usize, rare: Option<(usize, usize)>) -> CausalData {
@@ -52,7 +52,8 @@ fn rows_without_an_out_of_bag_tree_come_from_the_whole_forest() {
 #[test]
 fn arm_models_reproduce_the_effects_and_intervals_match_the_level() {
     let data = world(600, 3, None);
-    let params = CausalForest::params().n_trees(40).tune(Tuning::Never).seed(1);
+    let params =
+        CausalForest::params().n_trees(40).tune(Tuning::Never).intervals(Intervals::Variance).seed(1);
     let fit = fit_forest(&params, &data, 0.8).unwrap();
     assert_eq!(fit.oob.len(), 2);
     let z = tp_core::stats::normal_quantile(0.9);
