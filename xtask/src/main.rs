@@ -31,7 +31,8 @@ commands:
                          regenerate golden test files from the pinned Python peers (never run by CI)
   bench [TASK...] [--quick] [--list] [--no-append]
                          run benchmarks against the Python peers and append to docs/benchmarks.md
-                         (tasks: see `cargo xtask bench --list`)
+                         (tasks: see `cargo xtask bench --list`; `bench coverage [--quick] [--econml]`:
+                         90% interval coverage of the forests, see xtask/src/bench/coverage.rs)
   fuzz [--secs N] [TARGET...] [--list]
                          run the cargo-fuzz targets in fuzz/ for N seconds each (default 60)";
 

@@ -3,22 +3,22 @@
 //! the truth, and what that says about the intervals.
 //!
 //! The little-bags standard error measures how much τ̂(x) would move over
-//! new samples. It says nothing of the smoothing bias b(x) = E[τ̂(x)] − τ(x):
+//! new samples. It says nothing of the smoothing bias b(x) = E\[τ̂(x)\] − τ(x):
 //! a forest averages τ over a neighbourhood, so it pulls the effect toward
 //! the local mean, most where τ changes fast or the data are thin. The
 //! doubly robust score Γᵢ of a training row (out-of-bag τ̂ and nuisances)
-//! has E[Γᵢ | Xᵢ] ≈ τ(Xᵢ) whatever τ̂ is, so the held-out errors are visible
+//! has E\[Γᵢ | Xᵢ\] ≈ τ(Xᵢ) whatever τ̂ is, so the held-out errors are visible
 //! in Γᵢ − τ̂ᵢ, under noise that is independent across rows. Two pieces:
 //!
 //! 1. **The shrinkage line.** Regress Γ on (1, τ̂ − τ̄) by least squares
 //!    (τ̄ the mean out-of-bag τ̂): intercept a (the DR mean effect) and
 //!    slope β, the doubly robust best linear predictor of τ from τ̂. A forest
 //!    that shrinks has β > 1; one that sees heterogeneity where τ is flat
-//!    has β < 1. E[τ | τ̂] − τ̂ ≈ b̂(τ̂) = a + β(τ̂ − τ̄) − τ̂ is the part of the
+//!    has β < 1. E\[τ | τ̂\] − τ̂ ≈ b̂(τ̂) = a + β(τ̂ − τ̄) − τ̂ is the part of the
 //!    error that τ̂ itself predicts; its sampling variance (HC0 sandwich of
 //!    a and β) is carried into the interval.
 //! 2. **What the line leaves** is not estimated. The mean square of the
-//!    error left after the line, E[(τ − τ̃)²], would need E[τ²], and every
+//!    error left after the line, E\[(τ − τ̃)²\], would need E\[τ²\], and every
 //!    estimate of it tried here from the scores failed on the coverage
 //!    harness (docs/benchmarks.md, 2026-12-07): Γᵢ² is dominated by the
 //!    outcome noise; products ΓᵢΓⱼ over pairs of rows sharing a leaf
