@@ -139,6 +139,8 @@ fn uplift_forest_writes_oob_uplift_with_intervals_at_the_level() {
     assert_eq!(v["method"], "uplift_forest");
     assert_eq!(v["criterion"], "ed");
     assert_eq!(v["trees"], 60);
+    // not honest trees: the intervals say so
+    assert_eq!(v["intervals"], "approximate");
     assert_eq!(v["arms"], serde_json::json!(["control", "offer"]));
     // the mean uplift is 0.15 (0.3 on half the rows); n = 4000 gives it an SE of about 0.013
     let mean = v["mean_uplift"][0].as_f64().unwrap();
@@ -242,6 +244,18 @@ fn causal_forest_intervals_follow_the_level() {
     let cate = d.join("cate.csv");
     let out = uplift(&data, &cate, &["--method", "causal-forest", "--trees", "100", "--level", "0.8"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // the forest's self-check: variance-only bands, the BLP slope of the DR scores on τ̂ and the
+    // estimated coverage of those bands, with a warning exactly when it is below 0.85
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["intervals"], "variance");
+    let cal = &v["calibration"][0];
+    assert_eq!(cal["arm"], "offer");
+    assert!(cal["blp_slope"].as_f64().unwrap().is_finite() && cal["blp_slope_se"].as_f64().unwrap() > 0.0);
+    let est = cal["estimated_variance_coverage_90"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&est), "{est}");
+    let warnings = v["interval_warnings"].as_array().unwrap();
+    assert_eq!(warnings.is_empty(), est >= 0.85, "{v}");
+    assert!(warnings.iter().all(|w| w.as_str().unwrap().contains("too narrow")));
     let c = tp_io::read_table(&cate, &tp_io::ReadOptions::new()).unwrap();
     let (tau, se) = (c.f64_values("tau").unwrap(), c.f64_values("tau_se").unwrap());
     let (lo, hi) = (c.f64_values("tau_lo").unwrap(), c.f64_values("tau_hi").unwrap());
