@@ -1,4 +1,4 @@
-"""Peer figures for the external-reference tests (`crates/tp-uplift/tests/reference.rs`).
+"""Peer figures for the external-reference tests (`crates/tp-uplift/tests/uplift/reference.rs`).
 
     OMP_WAIT_POLICY=PASSIVE python testdata/reference/peers.py cf   # EconML CausalForestDML, ACIC 1-5
     OMP_WAIT_POLICY=PASSIVE python testdata/reference/peers.py x    # causalml X-learner, ACIC 1-5

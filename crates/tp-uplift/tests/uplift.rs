@@ -23,6 +23,8 @@ mod hillstrom;
 mod nhefs;
 #[path = "uplift/persist.rs"]
 mod persist;
+#[path = "uplift/reference.rs"]
+mod reference;
 #[path = "uplift/refute.rs"]
 mod refute;
 #[path = "uplift/saved.rs"]

@@ -14,7 +14,7 @@ use tp_uplift::{ClassifierSpec, LearnerKind, Method, RegressorSpec, UpliftParams
 
 /// Splits one CSV line, honouring double quotes (`history_segment` holds
 /// values such as `"7) $1,000 +"`).
-fn split(line: &str) -> Vec<String> {
+pub(crate) fn split(line: &str) -> Vec<String> {
     let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
     for c in line.chars() {
         match c {

@@ -28,12 +28,11 @@ use tp_uplift::{
     evaluate::curves::qini_auc, meta::fit_cate,
 };
 
+use crate::hillstrom::split;
+use crate::sim::slow;
+
 /// How many SDs of the comparison's noise ours may trail the peer by.
 const Z: f64 = 3.0;
-
-fn slow() -> bool {
-    std::env::var("TP_SLOW_TESTS").is_ok_and(|v| v == "1")
-}
 
 fn testdata(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(rel)
@@ -44,25 +43,10 @@ fn reference(kind: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
-/// The fields of one CSV line: commas inside double quotes belong to the field (Hillstrom's
-/// `"7) $1,000 +"`), the quotes themselves are dropped (these files have no escaped quotes).
-fn fields(line: &str) -> Vec<String> {
-    let (mut out, mut field, mut quoted) = (Vec::new(), String::new(), false);
-    for c in line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    out.push(field);
-    out
-}
-
-/// A CSV file as a header and rows of fields.
+/// A CSV file as a header and rows of fields (quotes honoured, as in `hillstrom::split`).
 fn csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut lines = text.lines().filter(|l| !l.is_empty()).map(fields);
+    let mut lines = text.lines().filter(|l| !l.is_empty()).map(split);
     let header = lines.next().unwrap();
     let rows: Vec<Vec<String>> = lines.collect();
     assert!(rows.iter().all(|r| r.len() == header.len()), "{}: a ragged row", path.display());
