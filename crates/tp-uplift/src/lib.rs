@@ -31,6 +31,8 @@
 //!   Chi, CTS divergences; causalml's conventions), binary or multi-arm,
 //!   with out-of-bag uplift and little-bags standard errors (approximate:
 //!   see "How sure" below).
+//! - [`smooth`]: the decision score — the cross-fitted linear projection
+//!   of τ̂ on the covariates, kept when its R-loss is lower than τ̂'s.
 //! - [`refute`]: placebo treatment, random common cause and data-subset
 //!   refutations of any effect estimator, each with a stated pass rule.
 //! - [`UpliftParams`] → [`UpliftFit`]: the one call behind `tp uplift`.
@@ -114,6 +116,7 @@ pub mod meta;
 pub mod model;
 mod nuisance;
 pub mod refute;
+pub mod smooth;
 pub mod uplift_forest;
 
 pub use api::{DiagnosticsSummary, HoldoutMetrics, UpliftFit, UpliftParams, UpliftSummary};
@@ -125,5 +128,6 @@ pub use forest::{
 };
 pub use learner::{ClassifierSpec, LearnerKind, RegressorSpec};
 pub use meta::{CateModel, Method};
+pub use smooth::{CateSmoothing, SmoothMode, SmoothParams, Smoother, smooth_cate};
 pub use nuisance::{Nuisances, crossfit_nuisances, crossfit_propensity};
 pub use uplift_forest::{Divergence, UpliftForest, UpliftForestModel};
