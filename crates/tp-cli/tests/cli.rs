@@ -644,6 +644,12 @@ fn demo_runs_the_pipeline_and_scores_it_against_the_truth() {
         (oof["lo"].as_f64().unwrap(), oof["estimate"].as_f64().unwrap(), oof["hi"].as_f64().unwrap());
     assert!(lo <= est && est <= hi && oof["level"] == 0.9, "{oof}");
     assert_eq!(v["truth"]["candidates"].as_array().unwrap().len(), 7);
+    // the decision score: the one of lower R-loss, both losses shown
+    let sc = &p["score"];
+    let (raw, lin) = (sc["r_loss_raw"].as_f64().unwrap(), sc["r_loss_linear"].as_f64().unwrap());
+    assert_eq!(sc["mode"], "auto");
+    assert_eq!(sc["chosen"], if lin < raw { "linear" } else { "raw" }, "{sc}");
+    assert!(sc["r_loss_diff_se"].as_f64().unwrap() > 0.0);
     assert!(v["truth"]["current_practice_source"].as_str().unwrap().contains("true"));
     assert_eq!(v["segments"]["kmeans"]["k"], 7);
     assert!(v["ope"]["estimates"]["dr"]["value"].is_number());

@@ -190,8 +190,14 @@ pub struct PolicyConfig {
     /// Grid points of the profit curve (default 101).
     pub curve_points: usize,
     /// Which policy ships when `rule = "threshold"`: `auto` (every candidate priced out of fold,
-    /// the best chosen with the one-SE rule; default), `threshold`, `rank`, `tree` or `risk`.
+    /// the best chosen with the two-SE rule; default), `threshold`, `rank`, `tree` or `risk`.
     pub learner: tp_policy::PolicyLearner,
+    /// The score the policy decides on: `auto` (τ̂ or its cross-fitted linear projection on the
+    /// uplift covariates, whichever has the lower R-loss; default), `raw` or `linear`.
+    pub score: tp_uplift::SmoothMode,
+    /// Under `learner = "auto"`, `rank` and the trees (rules learned from DR scores) may ship only
+    /// when at least this share of customers has propensities in [0.1, 0.9] (default 0.9).
+    pub min_overlap_dr: f64,
     /// Outer folds of the policy's cross-fitted pricing (default 5).
     pub folds: usize,
     /// A simpler candidate within this many paired standard errors of the best is chosen
@@ -345,8 +351,10 @@ impl Default for PolicyConfig {
             tree_features: None,
             curve_points: 101,
             learner: tp_policy::PolicyLearner::Auto,
+            score: tp_uplift::SmoothMode::Auto,
+            min_overlap_dr: 0.9,
             folds: 5,
-            margin_se: 1.0,
+            margin_se: 2.0,
             min_leaf_share: 0.1,
             tree_screen: 4,
             profit_level: 0.9,

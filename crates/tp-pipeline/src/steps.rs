@@ -71,6 +71,33 @@ impl UpliftResult {
     }
 }
 
+/// The policy's decision score, for summary.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreSummary {
+    /// `raw` (τ̂) or `linear` (its cross-fitted projection on the uplift covariates).
+    pub chosen: &'static str,
+    /// How it was chosen (`auto`: lower R-loss; or forced by `policy.score`).
+    pub mode: &'static str,
+    /// R-loss of τ̂.
+    pub r_loss_raw: f64,
+    /// R-loss of the projection.
+    pub r_loss_linear: f64,
+    /// Paired SE of their difference.
+    pub r_loss_diff_se: f64,
+}
+
+impl ScoreSummary {
+    fn from_smoothing(s: &tp_uplift::CateSmoothing, mode: tp_uplift::SmoothMode) -> Self {
+        Self {
+            chosen: s.chosen.name(),
+            mode: mode.name(),
+            r_loss_raw: s.r_loss_raw,
+            r_loss_linear: s.r_loss_linear,
+            r_loss_diff_se: s.r_loss_diff_se,
+        }
+    }
+}
+
 /// GATE of one treated arm by segment.
 #[derive(Debug, Clone, Serialize)]
 pub struct GateByArm {
@@ -158,6 +185,8 @@ pub struct Outcome {
     pub selection: Option<Selection>,
     /// Covariates the candidate policy trees could split on.
     pub tree_screen: Vec<String>,
+    /// The score the policy decided on (τ̂ or its linear projection) and the R-losses behind it.
+    pub score: ScoreSummary,
     /// The policy tree's plan, when `policy.tree_depth > 0`.
     pub tree_plan: Option<Plan>,
     /// Off-policy estimates of the policy.
@@ -378,8 +407,27 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
         "budget" => Rule::Budget(config.policy.budget.unwrap_or(0.0)),
         _ => Rule::Threshold,
     };
-    let lower = uplift.cate.bounds.as_ref().map(|(lo, _)| lo);
-    let mut inputs_p = PolicyInputs::new(uplift.cate.tau.as_ref());
+    // the decision score: τ̂ or its cross-fitted linear projection on the covariates, by R-loss
+    let score = tp_uplift::smooth_cate(
+        data.covariates(),
+        uplift.cate.tau.as_ref(),
+        data.outcome(),
+        data.arms(),
+        uplift.propensity.as_ref(),
+        uplift.q_hat.as_ref(),
+        &tp_uplift::SmoothParams {
+            seed: tp_core::rng::derive_seed_str(config.seed, "policy-score"),
+            mode: config.policy.score,
+            ..tp_uplift::SmoothParams::default()
+        },
+    )
+    .context("policy.score")?;
+    let tau_dec = &score.tau;
+    // the interval keeps its half-width around the decision score
+    let lower = uplift.cate.bounds.as_ref().map(|(lo, _)| {
+        Mat::from_fn(lo.nrows(), lo.ncols(), |i, a| tau_dec[(i, a)] - (uplift.cate.tau[(i, a)] - lo[(i, a)]))
+    });
+    let mut inputs_p = PolicyInputs::new(tau_dec.as_ref());
     inputs_p.gamma = Some(uplift.gamma());
     inputs_p.current = Some(&current);
     inputs_p.segments = Some(&seg_labels);
@@ -404,18 +452,19 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
     lparams.margin_se = config.policy.margin_se;
     lparams.min_leaf_share = config.policy.min_leaf_share;
     lparams.level = config.policy.profit_level;
+    lparams.min_overlap_dr = config.policy.min_overlap_dr;
     lparams.seed = config.seed;
     if config.policy.risk_lambda > 0.0 {
         lparams.risk_lambda = config.policy.risk_lambda;
     }
-    let lower_first = lower.filter(|_| n_arms == 2);
     let learn_inputs = LearnInputs {
-        tau: uplift.cate.tau.as_ref(),
-        lower: lower_first.map(|m| m.as_ref()),
+        tau: tau_dec.as_ref(),
+        lower: lower.as_ref().filter(|_| n_arms == 2).map(|m| m.as_ref()),
         gamma: uplift.gamma(),
         covariates: Some(x_screen.as_ref()),
         feature_names: Some(&tree_screen),
         current: uplift.propensity_logged.then(|| uplift.propensity.as_ref()),
+        overlap_share: Some(uplift.diagnostics.overlap_share),
     };
     let selection = if config.policy.rule == "threshold" {
         Some(learn_policy(&lparams, &learn_inputs).context("policy learner")?)
@@ -533,6 +582,7 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
         plan,
         selection,
         tree_screen,
+        score: ScoreSummary::from_smoothing(&score, config.policy.score),
         tree_plan,
         ope,
         comparisons,

@@ -126,6 +126,7 @@ fn policy_block(o: &Outcome, config: &Config) -> Value {
             "note": "priced on the customers it was learned from: optimistic",
         });
         p["tree_screen"] = json!(o.tree_screen);
+        p["score"] = json!(o.score);
         if let Some(t) = &sel.tree {
             p["learned_tree"] = json!(t.to_string());
         }

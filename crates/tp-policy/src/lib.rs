@@ -45,7 +45,7 @@
 //! - [`learn_policy`]: the policy to ship, chosen among candidates (treat-none,
 //!   the risk-adjusted and plain break-even rules, a ranking with a
 //!   cross-fitted share, depth-1/2 trees, treat-all) by their out-of-fold DR
-//!   profit with the one-SE rule, refit on all rows, and priced by nested
+//!   profit with the two-SE rule, refit on all rows, and priced by nested
 //!   cross-fitting ([`Selection::profit_oof`]).
 //! - [`plan`]: everything above in one call, returning a serde
 //!   [`PolicyReport`] (what `tp policy --json` prints) and the assignment.

@@ -128,6 +128,6 @@ pub use forest::{
 };
 pub use learner::{ClassifierSpec, LearnerKind, RegressorSpec};
 pub use meta::{CateModel, Method};
-pub use smooth::{CateSmoothing, SmoothMode, SmoothParams, Smoother, smooth_cate};
 pub use nuisance::{Nuisances, crossfit_nuisances, crossfit_propensity};
+pub use smooth::{CateSmoothing, SmoothMode, SmoothParams, Smoother, smooth_cate};
 pub use uplift_forest::{Divergence, UpliftForest, UpliftForestModel};

@@ -68,6 +68,17 @@ pub enum SmoothMode {
     Linear,
 }
 
+impl SmoothMode {
+    /// The name used in configs and output files.
+    pub fn name(self) -> &'static str {
+        match self {
+            SmoothMode::Auto => "auto",
+            SmoothMode::Raw => "raw",
+            SmoothMode::Linear => "linear",
+        }
+    }
+}
+
 /// Settings of [`smooth_cate`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SmoothParams {
@@ -119,8 +130,9 @@ pub fn r_loss_residuals(
     (0..y.len())
         .map(|i| {
             let m: f64 = (0..k).map(|a| propensity[(i, a)] * q_hat[(i, a)]).sum();
-            let fit: f64 =
-                (1..k).map(|a| (f64::from(u8::from(arms[i] == a)) - propensity[(i, a)]) * t[(i, a - 1)]).sum();
+            let fit: f64 = (1..k)
+                .map(|a| (f64::from(u8::from(arms[i] == a)) - propensity[(i, a)]) * t[(i, a - 1)])
+                .sum();
             y[i] - m - fit
         })
         .collect()
@@ -253,14 +265,12 @@ mod tests {
     use rand::Rng;
     use tp_core::rng::stream;
 
+    /// `(x, τ̂, y, arms, ê, q̂, τ)`.
+    type World = (Mat<f64>, Mat<f64>, Vec<f64>, Vec<usize>, Mat<f64>, Mat<f64>, Vec<f64>);
+
     /// A randomized world with τ(x) = 1 + 2·x₀ (or a step in x₀ when
     /// `step`), and a noisy "τ̂" = τ + noise, as a forest's would be.
-    fn world(
-        n: usize,
-        seed: u64,
-        step: bool,
-        noise: f64,
-    ) -> (Mat<f64>, Mat<f64>, Vec<f64>, Vec<usize>, Mat<f64>, Mat<f64>, Vec<f64>) {
+    fn world(n: usize, seed: u64, step: bool, noise: f64) -> World {
         let mut rng = stream(seed, 0);
         let x = Mat::from_fn(n, 3, |_, _| rng.random::<f64>() * 2.0 - 1.0);
         let tau: Vec<f64> = (0..n)
@@ -286,8 +296,16 @@ mod tests {
     fn projection_is_kept_when_the_effect_is_linear_and_recovers_it() {
         for seed in 0..4 {
             let (x, th, y, arms, e, q, tau) = world(2000, seed, false, 3.0);
-            let s = smooth_cate(x.as_ref(), th.as_ref(), &y, &arms, e.as_ref(), q.as_ref(), &SmoothParams::default())
-                .unwrap();
+            let s = smooth_cate(
+                x.as_ref(),
+                th.as_ref(),
+                &y,
+                &arms,
+                e.as_ref(),
+                q.as_ref(),
+                &SmoothParams::default(),
+            )
+            .unwrap();
             assert_eq!(s.chosen, Smoother::Linear, "seed {seed}");
             // the noise variance is 3²/3 = 3; the projection's error is O(p/n) of it
             let (raw, lin) = (mse(th.as_ref(), &tau), mse(s.tau.as_ref(), &tau));
@@ -301,8 +319,16 @@ mod tests {
     fn raw_is_kept_when_the_effect_is_not_linear_and_the_score_is_sharp() {
         for seed in 0..4 {
             let (x, th, y, arms, e, q, _) = world(2000, seed, true, 0.2);
-            let s = smooth_cate(x.as_ref(), th.as_ref(), &y, &arms, e.as_ref(), q.as_ref(), &SmoothParams::default())
-                .unwrap();
+            let s = smooth_cate(
+                x.as_ref(),
+                th.as_ref(),
+                &y,
+                &arms,
+                e.as_ref(),
+                q.as_ref(),
+                &SmoothParams::default(),
+            )
+            .unwrap();
             assert_eq!(s.chosen, Smoother::Raw, "seed {seed}");
             assert_eq!(s.tau, th);
             assert!(s.r_loss_raw < s.r_loss_linear - 2.0 * s.r_loss_diff_se, "seed {seed}");

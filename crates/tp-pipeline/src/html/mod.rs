@@ -454,14 +454,27 @@ It treats <b>{:.1}%</b> of customers, spends {} and is estimated to earn <b>{}</
 }
 
 /// The candidate policies with their held-out profits, as a table and an interval chart.
+/// One sentence on the score the candidates decide on.
+fn score_note(s: &crate::steps::ScoreSummary) -> String {
+    let which = match s.chosen {
+        "linear" => "the cross-fitted linear projection of τ̂ on the uplift covariates",
+        _ => "τ̂ as estimated",
+    };
+    format!(
+        "They decide on {which} (<code>policy.score = \"{}\"</code>; R-loss of τ̂ {:.1}, of the projection {:.1} ± {:.1}).",
+        s.mode, s.r_loss_raw, s.r_loss_linear, s.r_loss_diff_se
+    )
+}
+
 fn candidates_table(h: &mut String, o: &Outcome, sel: &tp_policy::Selection) -> Result<()> {
     let level = 100.0 * sel.profit_oof.level;
     let truth = o.truth.as_ref().map(|t| &t.candidates);
     let _ = write!(
         h,
-        "<h3>Candidate policies, priced out of fold</h3><p class=\"note\">Each candidate is learned on four fifths of the customers and assigns the rest; the held-out customers' doubly robust scores price it. Intervals are {level:.0}%; \"vs shipped\" is the paired difference from the shipped policy. Simpler candidates come first; one within <code>policy.margin_se</code> paired SEs of the best is preferred.</p>\
+        "<h3>Candidate policies, priced out of fold</h3><p class=\"note\">Each candidate is learned on four fifths of the customers and assigns the rest; the held-out customers' doubly robust scores price it. Intervals are {level:.0}%; \"vs shipped\" is the paired difference from the shipped policy. Simpler candidates come first; one within <code>policy.margin_se</code> paired SEs of the best is preferred. {score}</p>\
 <table><tr><th>candidate</th><th>share treated</th><th>held-out profit</th><th>interval</th><th>vs shipped</th>{}</tr>",
-        if truth.is_some_and(|t| !t.is_empty()) { "<th>true profit (refit on all)</th>" } else { "" }
+        if truth.is_some_and(|t| !t.is_empty()) { "<th>true profit (refit on all)</th>" } else { "" },
+        score = score_note(&o.score),
     );
     for c in &sel.candidates {
         let shipped = c.name == sel.chosen.name();
