@@ -288,6 +288,10 @@ mod tests {
         (x, tau_hat, y, arms, e, q, tau)
     }
 
+    fn smooth(w: &World, p: &SmoothParams) -> CateSmoothing {
+        smooth_cate(w.0.as_ref(), w.1.as_ref(), &w.2, &w.3, w.4.as_ref(), w.5.as_ref(), p).unwrap()
+    }
+
     fn mse(a: MatRef<'_, f64>, truth: &[f64]) -> f64 {
         truth.iter().enumerate().map(|(i, t)| (a[(i, 0)] - t).powi(2)).sum::<f64>() / truth.len() as f64
     }
@@ -295,20 +299,12 @@ mod tests {
     #[test]
     fn projection_is_kept_when_the_effect_is_linear_and_recovers_it() {
         for seed in 0..4 {
-            let (x, th, y, arms, e, q, tau) = world(2000, seed, false, 3.0);
-            let s = smooth_cate(
-                x.as_ref(),
-                th.as_ref(),
-                &y,
-                &arms,
-                e.as_ref(),
-                q.as_ref(),
-                &SmoothParams::default(),
-            )
-            .unwrap();
+            let w = world(2000, seed, false, 3.0);
+            let s = smooth(&w, &SmoothParams::default());
+            let (th, tau) = (&w.1, &w.6);
             assert_eq!(s.chosen, Smoother::Linear, "seed {seed}");
             // the noise variance is 3²/3 = 3; the projection's error is O(p/n) of it
-            let (raw, lin) = (mse(th.as_ref(), &tau), mse(s.tau.as_ref(), &tau));
+            let (raw, lin) = (mse(th.as_ref(), tau), mse(s.tau.as_ref(), tau));
             assert!((raw - 3.0).abs() < 0.3, "seed {seed}: raw mse {raw}");
             assert!(lin < 0.05, "seed {seed}: projected mse {lin}");
             assert!(s.r_loss_linear < s.r_loss_raw);
@@ -318,19 +314,11 @@ mod tests {
     #[test]
     fn raw_is_kept_when_the_effect_is_not_linear_and_the_score_is_sharp() {
         for seed in 0..4 {
-            let (x, th, y, arms, e, q, _) = world(2000, seed, true, 0.2);
-            let s = smooth_cate(
-                x.as_ref(),
-                th.as_ref(),
-                &y,
-                &arms,
-                e.as_ref(),
-                q.as_ref(),
-                &SmoothParams::default(),
-            )
-            .unwrap();
+            let w = world(2000, seed, true, 0.2);
+            let s = smooth(&w, &SmoothParams::default());
+            let th = &w.1;
             assert_eq!(s.chosen, Smoother::Raw, "seed {seed}");
-            assert_eq!(s.tau, th);
+            assert_eq!(&s.tau, th);
             assert!(s.r_loss_raw < s.r_loss_linear - 2.0 * s.r_loss_diff_se, "seed {seed}");
         }
     }
