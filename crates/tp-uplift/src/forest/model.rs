@@ -44,6 +44,7 @@ pub struct ArmEffects {
 /// ([`validate`](Self::validate)): a malformed one is an error naming what is
 /// wrong, never a model whose `predict` could index out of bounds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+// deserialization goes through `CausalForestForm`: its field attributes (defaults, null → NaN) apply
 #[serde(try_from = "CausalForestForm")]
 pub struct CausalForestModel {
     forest: FlatForest,
@@ -54,25 +55,19 @@ pub struct CausalForestModel {
     /// The rest are column-major n × D (arm k at [k·n, (k+1)·n)). Rows that
     /// no tree left out of bag have NaN out-of-bag values, which JSON writes
     /// as `null`: read back as NaN.
-    #[serde(deserialize_with = "super::store::nan_for_null")]
     oob_tau: Vec<f64>,
-    #[serde(deserialize_with = "super::store::nan_for_null")]
     oob_se: Vec<f64>,
     y_hat: Vec<f64>,
     w_hat: Vec<f64>,
-    #[serde(deserialize_with = "super::store::nan_for_null")]
     scores: Vec<f64>,
     importance: Vec<f64>,
     /// What tuning tried and chose (module `tune`); None when it did not run.
-    #[serde(default)]
     pub(super) tuning: Option<super::TuneReport>,
     /// Per treated arm: the out-of-bag calibration behind bias-aware
     /// intervals (empty in models saved before it existed: then intervals
     /// are variance-only).
-    #[serde(default)]
     calibration: Vec<EffectCalibration>,
     /// Which intervals `predict_interval` and `oob_interval` report.
-    #[serde(default)]
     pub(super) intervals: Intervals,
 }
 

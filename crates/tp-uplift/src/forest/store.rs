@@ -26,6 +26,7 @@ const LANES: usize = 8;
 /// Deserialization checks the forest ([`FlatForest::check`]): a loaded
 /// forest is either consistent or an error naming what is wrong.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// deserialization goes through `FlatForestForm`: its field attributes (defaults, null → NaN) apply
 #[serde(try_from = "FlatForestForm")]
 pub(crate) struct FlatForest {
     /// Cut points (upper bin edges) per feature: value v is in the first
@@ -42,7 +43,6 @@ pub(crate) struct FlatForest {
     /// f64 per leaf.
     width: usize,
     /// A leaf without estimation rows holds NaN moments (JSON `null`).
-    #[serde(deserialize_with = "nan_for_null")]
     leaves: Vec<f64>,
 }
 

@@ -561,6 +561,7 @@ fn partition(rows: &mut [u32], left: impl Fn(&u32) -> bool) -> usize {
 /// Deserialization validates the model ([`validate`](Self::validate)): a
 /// malformed one is an error naming what is wrong.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+// deserialization goes through `UpliftForestForm`: its field attributes (defaults, null → NaN) apply
 #[serde(try_from = "UpliftForestForm")]
 pub struct UpliftForestModel {
     forest: FlatForest,
@@ -568,7 +569,6 @@ pub struct UpliftForestModel {
     importance: Vec<f64>,
     /// Trees per half-sample group (1: no standard errors); models saved
     /// before groups existed load as 1.
-    #[serde(default = "one")]
     group_size: usize,
     #[serde(skip)]
     oob: Option<Oob>,
