@@ -14,6 +14,9 @@
 //!   deterministic at any thread count;
 //! - [`aipw_scores`]: the doubly robust score matrix Γ(i, a) every stage shares;
 //! - [`stats`]: weighted moments, quantiles, the normal cdf and quantile;
+//! - [`merge`]: the mergeable-summary seam ([`Mergeable`]: map a partition,
+//!   merge, finish) and [`merge::ExactSum`], the exact sum that makes merged
+//!   results the same bits under any partitioning;
 //! - [`kernels`]: faer-based tall-skinny products (XᵀWX, XᵀWy) computed as
 //!   mergeable row-block summaries.
 //!
@@ -38,6 +41,7 @@ mod data;
 pub mod error;
 mod folds;
 pub mod kernels;
+pub mod merge;
 pub mod rng;
 pub mod stats;
 pub mod table;
@@ -46,6 +50,7 @@ pub use aipw::{aipw_scores, contrast_scores};
 pub use data::{CausalData, CausalDataBuilder};
 pub use error::{CoreError, Result};
 pub use folds::Folds;
+pub use merge::{ExactSum, Mergeable};
 pub use table::{Column, ColumnData, Table};
 
 /// The faer version every tp crate uses.
