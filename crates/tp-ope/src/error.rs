@@ -82,6 +82,22 @@ pub enum OpeError {
         /// An arm without support at that row.
         arm: usize,
     },
+    /// [`OpeError::NoSupport`] found on a partitioned log (where rows have no global number).
+    #[error(
+        "{estimator} refuses: the target policy puts mass on arms the logging policy never plays in \
+         {rows} rows ({share:.4} of the log; arm {arm}); use dm or a dr-type estimator with a reward \
+         model, or change the target policy to stay within the logged support"
+    )]
+    NoSupportPartitioned {
+        /// The estimator that refused.
+        estimator: String,
+        /// Number of rows without support.
+        rows: usize,
+        /// Share of rows without support.
+        share: f64,
+        /// An arm without support.
+        arm: usize,
+    },
     /// An estimator needs the reward model q̂ but none was supplied.
     #[error("{estimator} needs a reward model: supply q_hat (n × K) or fit one with cross_fit_q_hat")]
     MissingRewardModel {

@@ -102,7 +102,7 @@ impl OpeParams {
         self
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         if self.estimators.is_empty() {
             return Err(invalid(
                 "estimators",
@@ -248,13 +248,38 @@ fn diagnostics(rows: &RowData, gap: &SupportGap, params: &OpeParams) -> Diagnost
     let max_weight = rows.w.iter().copied().fold(0.0, f64::max);
     let mean_weight = sw / n;
     let no_support_share = gap.rows as f64 / n;
+    let se_w = (tp_core::stats::variance(&rows.w) / n).sqrt();
+    let clipped = rows.w.iter().filter(|&&w| w > params.clip).count();
+    let first = gap.first.map(|(row, arm)| (gap.rows, Some(row), arm));
+    let warnings =
+        weight_warnings(n, ess, mean_weight, se_w, first, no_support_share, params.clip, max_weight, clipped);
+    Diagnostics { ess, ess_share: ess / n, max_weight, mean_weight, no_support_share, warnings }
+}
+
+/// The weight warnings of `n` rows: `gap` is `(rows without support, first such row if known,
+/// an unsupported arm)`; `clipped` counts the weights above `clip`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn weight_warnings(
+    n: f64,
+    ess: f64,
+    mean_weight: f64,
+    se_w: f64,
+    gap: Option<(usize, Option<usize>, usize)>,
+    no_support_share: f64,
+    clip: f64,
+    max_weight: f64,
+    clipped: usize,
+) -> Vec<String> {
     let mut warnings = Vec::new();
-    if let Some((row, arm)) = gap.first {
+    if let Some((rows, first_row, arm)) = gap {
+        let at = match first_row {
+            Some(row) => format!("first row {row}, arm {arm}"),
+            None => format!("arm {arm}"),
+        };
         warnings.push(format!(
-            "no support: in {} rows ({:.2}% of the log; first row {row}, arm {arm}) the target policy plays \
+            "no support: in {rows} rows ({:.2}% of the log; {at}) the target policy plays \
              arms the logging policy never plays; importance weights cannot see those rows, so model-based \
              estimates there rest on q_hat alone",
-            gap.rows,
             100.0 * no_support_share
         ));
     }
@@ -264,19 +289,17 @@ fn diagnostics(rows: &RowData, gap: &SupportGap, params: &OpeParams) -> Diagnost
              logging policy and weighted estimates are noisy; consider clipping or a dr-type estimator"
         ));
     }
-    let se_w = (tp_core::stats::variance(&rows.w) / n).sqrt();
-    if gap.rows == 0 && (mean_weight - 1.0).abs() > 4.0 * se_w.max(1e-12) && (mean_weight - 1.0).abs() > 1e-9
+    if gap.is_none() && (mean_weight - 1.0).abs() > 4.0 * se_w.max(1e-12) && (mean_weight - 1.0).abs() > 1e-9
     {
         warnings.push(format!(
             "mean importance weight is {mean_weight:.4}, more than 4 standard errors from 1: check that the \
              logging propensities are the probabilities of the logged actions"
         ));
     }
-    if params.clip.is_finite() && max_weight > params.clip {
-        let clipped = rows.w.iter().filter(|&&w| w > params.clip).count();
-        warnings.push(format!("{clipped} weights exceed the clip {} and were capped", params.clip));
+    if clip.is_finite() && max_weight > clip {
+        warnings.push(format!("{clipped} weights exceed the clip {clip} and were capped"));
     }
-    Diagnostics { ess, ess_share: ess / n, max_weight, mean_weight, no_support_share, warnings }
+    warnings
 }
 
 /// Per-estimator terms for one target policy, after all checks.

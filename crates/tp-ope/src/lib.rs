@@ -20,6 +20,10 @@
 //!   an empirical-Bernstein [`HighConfidenceBound`].
 //! - [`compare`] → [`Comparison`]: the policy against treat-all, treat-none
 //!   or current practice on the same rows, with paired intervals.
+//! - [`OpeSums`]: the same estimates as a [`tp_core::Mergeable`] summary
+//!   (exact sums per partition of the log, merged, finished once): the seam
+//!   `tp.spark.ope` runs on; the same bits under any partitioning, equal to
+//!   [`evaluate`] within 1e-12; normal intervals only.
 //! - [`ab_design`] / [`minimum_detectable_effect`]: sample size per arm for a
 //!   continuous or binary outcome, and its inverse.
 //!
@@ -66,6 +70,7 @@ mod evaluate;
 mod input;
 mod interval;
 mod reward;
+mod sums;
 mod tune;
 
 pub use design::{Design, DesignParams, Outcome, ab_design, minimum_detectable_effect};
@@ -77,4 +82,5 @@ pub use evaluate::{
 pub use input::{LoggingPropensity, OpeInput, TargetPolicy};
 pub use interval::HighConfidenceBound;
 pub use reward::{RewardFeatures, RewardLearner, cross_fit_q_hat};
+pub use sums::{Lambda, OpeSums, OpeSumsParams};
 pub use tune::{SLOPE_GRID, slope};
