@@ -14,6 +14,10 @@
 //! - [`KMeans`] / [`KMeansParams`]: greedy k-means++, Lloyd or Hamerly
 //!   (identical results, Hamerly skips most distance computations), mini-batch
 //!   for very large n, sample weights, parallel seeded restarts, `predict`.
+//! - [`Centers`] / [`AssignSums`]: fitted centers applied to rows anywhere
+//!   (row-local labels) and the [`tp_core::Mergeable`] summary of the assigned
+//!   rows (sizes, means, inertia; exact under partitioning): the seam
+//!   `tp.spark.kmeans_assign` runs on.
 //! - [`metrics`]: silhouette, Davies–Bouldin, Calinski–Harabasz, adjusted Rand
 //!   index, with scikit-learn's definitions.
 //! - [`nmf_curve`] / [`kmeans_curve`] with the `auto` rules [`choose_factors`]
@@ -74,6 +78,7 @@
 //! assert!(result.report().stability_ari.unwrap().mean > 0.9);
 //! ```
 
+mod apply;
 mod csr;
 mod error;
 mod kmeans;
@@ -84,6 +89,7 @@ mod select;
 mod stability;
 mod summary;
 
+pub use apply::{AssignSummary, AssignSums, Centers};
 pub use csr::Csr;
 pub use error::{Result, SegmentError};
 pub use kmeans::{Algorithm, KMeans, KMeansDiagnostics, KMeansParams};
