@@ -643,6 +643,14 @@ fn demo_runs_the_pipeline_and_scores_it_against_the_truth() {
     let (lo, est, hi) =
         (oof["lo"].as_f64().unwrap(), oof["estimate"].as_f64().unwrap(), oof["hi"].as_f64().unwrap());
     assert!(lo <= est && est <= hi && oof["level"] == 0.9, "{oof}");
+    // what ships is the chosen rule refit on all rows: the stated interval spans its own too
+    let chosen = p["candidates"].as_array().unwrap().iter().find(|c| c["name"] == p["chosen"]).unwrap();
+    if p["chosen"] != "treat_none" {
+        assert!(
+            lo <= chosen["lo"].as_f64().unwrap() && chosen["hi"].as_f64().unwrap() <= hi,
+            "{oof} {chosen}"
+        );
+    }
     assert_eq!(v["truth"]["candidates"].as_array().unwrap().len(), 7);
     // the decision score: the one of lower R-loss, both losses shown
     let sc = &p["score"];
@@ -659,6 +667,20 @@ fn demo_runs_the_pipeline_and_scores_it_against_the_truth() {
     }
     let policy = tp_io::read_table(d.join("policy.csv"), &tp_io::ReadOptions::new()).unwrap();
     assert_eq!(policy.n_rows(), 500);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn policy_propensity_clip_outside_its_range_is_an_error_naming_the_key() {
+    let d = tempdir("clip");
+    let cfg = d.join("clip.toml");
+    std::fs::write(&cfg, "[policy]\npropensity_clip = 0.5\n").unwrap();
+    let out =
+        tp(&["demo", "--out", s(&d.join("run")), "--customers", "300", "--seed", "2", "--config", s(&cfg)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("policy.propensity_clip = 0.5") && err.contains("[0, 0.5)"), "{err}");
+    assert!(!d.join("run").exists(), "a failed run leaves no folder");
     std::fs::remove_dir_all(&d).unwrap();
 }
 

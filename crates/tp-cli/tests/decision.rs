@@ -112,8 +112,9 @@ fn the_shipped_policy_never_loses_money_and_its_stated_profit_covers_the_truth()
     );
     eprintln!("{report}");
     // the stated 90% interval covers the true profit on ≥ 7 of 10 (binomial(10, 0.9) falls below
-    // 7 with probability 0.013). Measured: 7 of 10, 23 of 30 over seeds 1–30; the DR-priced value
-    // runs optimistic at this overlap (docs/demo-quality.md). Issue #16 asks for 85%: not reached.
+    // 7 with probability 0.013). Measured: 9 of 10; 26 of 30 over seeds 1–30 and 18 of 20 over
+    // seeds 31–50 (7 of 10 and 23 of 30 before the interval spanned the shipped rule's own); the
+    // misses are DR totals that run optimistic at this overlap (docs/demo-quality.md).
     assert!(covered >= 7, "{report}");
     // the shipped policy earns a positive share of what the covariates allow on average
     assert!(mean(&shares) >= MIN_SHARE_OF_CEILING * mean(&ceilings), "{report}");

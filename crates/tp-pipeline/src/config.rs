@@ -198,6 +198,10 @@ pub struct PolicyConfig {
     /// Under `learner = "auto"`, `rank` and the trees (rules learned from DR scores) may ship only
     /// when at least this share of customers has propensities in [0.1, 0.9] (default 0.9).
     pub min_overlap_dr: f64,
+    /// The policy step's doubly robust scores (which learn the DR-based candidates and price every
+    /// candidate) divide by propensities clipped to [c, 1 − c] (default 0.01, as the causal forest's
+    /// own scores).
+    pub propensity_clip: f64,
     /// Outer folds of the policy's cross-fitted pricing (default 5).
     pub folds: usize,
     /// A simpler candidate within this many paired standard errors of the best is chosen
@@ -353,6 +357,7 @@ impl Default for PolicyConfig {
             learner: tp_policy::PolicyLearner::Auto,
             score: tp_uplift::SmoothMode::Auto,
             min_overlap_dr: 0.9,
+            propensity_clip: 0.01,
             folds: 5,
             margin_se: 2.0,
             min_leaf_share: 0.1,

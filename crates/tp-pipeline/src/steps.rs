@@ -427,8 +427,17 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
     let lower = uplift.cate.bounds.as_ref().map(|(lo, _)| {
         Mat::from_fn(lo.nrows(), lo.ncols(), |i, a| tau_dec[(i, a)] - (uplift.cate.tau[(i, a)] - lo[(i, a)]))
     });
+    // the policy's DR scores: the uplift step's outcome models, propensities clipped to the band
+    let clip = config.policy.propensity_clip;
+    if !(0.0..0.5).contains(&clip) {
+        bail!("policy.propensity_clip = {clip}: expected a share in [0, 0.5), e.g. 0.01");
+    }
+    let e = uplift.propensity.as_ref();
+    let e_clip = Mat::from_fn(e.nrows(), e.ncols(), |i, a| e[(i, a)].clamp(clip, 1.0 - clip));
+    let gamma_policy =
+        tp_core::aipw_scores(data.outcome(), data.arms(), uplift.q_hat.as_ref(), e_clip.as_ref())?;
     let mut inputs_p = PolicyInputs::new(tau_dec.as_ref());
-    inputs_p.gamma = Some(uplift.gamma());
+    inputs_p.gamma = Some(gamma_policy.as_ref());
     inputs_p.current = Some(&current);
     inputs_p.segments = Some(&seg_labels);
     if config.policy.risk_lambda > 0.0 {
@@ -460,7 +469,7 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
     let learn_inputs = LearnInputs {
         tau: tau_dec.as_ref(),
         lower: lower.as_ref().filter(|_| n_arms == 2).map(|m| m.as_ref()),
-        gamma: uplift.gamma(),
+        gamma: gamma_policy.as_ref(),
         covariates: Some(x_screen.as_ref()),
         feature_names: Some(&tree_screen),
         current: uplift.propensity_logged.then(|| uplift.propensity.as_ref()),

@@ -48,6 +48,16 @@
 //! assigns the held-out fold. Nothing about a held-out row's score enters
 //! the policy that prices it.
 //!
+//! What ships, though, is the winner refit on *all* rows, and the outer
+//! folds need not have chosen it: at weak evidence some folds pick treating
+//! nobody and others a rule, so the procedure's value can be exactly 0
+//! while the shipped rule treats customers. Two held-out figures bear on the
+//! shipped rule: the procedure's (honest about the choice, but of policies
+//! that differ from it) and the chosen rule's own cross-fitted value (the
+//! same rule, but optimistic by the choice). The stated interval spans
+//! both intervals; the estimate stays the procedure's. Where the two
+//! agree this adds nothing; where they disagree, the interval says so.
+//!
 //! `τ̂` and its lower bounds must themselves be out of sample for each row
 //! (a forest's out-of-bag estimates, a meta-learner's out-of-fold ones), and
 //! the DR scores cross-fitted; the policy choices on top of them are what
@@ -298,7 +308,7 @@ pub struct Selection {
     /// Every candidate's held-out profit, simplest first, then `current_practice`.
     pub candidates: Vec<CandidateReport>,
     /// The honest value of the shipped procedure: nested cross-fitted held-out profit (exactly 0
-    /// when nobody is treated).
+    /// when nobody is treated); its interval also spans the chosen rule's own held-out interval.
     pub profit_oof: ProfitInterval,
     /// The chosen policy priced on the rows it was learned from (optimistic).
     pub profit_in_sample: ProfitInterval,
@@ -637,11 +647,14 @@ pub fn learn_policy(params: &LearnParams, inputs: &LearnInputs<'_>) -> Result<Se
             nested[i] = a;
         }
     }
-    // treating nobody earns nothing for certain; any other choice is priced by the procedure
+    // treating nobody earns nothing for certain; any other choice is priced by the procedure, and
+    // its interval also spans the chosen rule's own held-out interval (see the module docs)
     let profit_oof = if chosen == Candidate::TreatNone {
         ProfitInterval { estimate: 0.0, se: 0.0, lo: 0.0, hi: 0.0, level: params.level }
     } else {
-        interval(&ctx.terms(&rows, &nested), params.level)
+        let procedure = interval(&ctx.terms(&rows, &nested), params.level);
+        let rule = interval(&terms[pool_idx[choice]], params.level);
+        ProfitInterval { lo: procedure.lo.min(rule.lo), hi: procedure.hi.max(rule.hi), ..procedure }
     };
 
     // refit on all rows
@@ -780,6 +793,13 @@ mod tests {
             "{:?} {true_profit}",
             auto.profit_oof
         );
+        // ... and spans both the procedure's interval and the chosen rule's own
+        let rule = auto.candidates.iter().find(|c| c.name == auto.chosen.name()).unwrap();
+        let v = &auto.profit_oof;
+        let q = tp_core::stats::normal_quantile(0.5 + v.level / 2.0);
+        assert!(v.lo <= rule.lo && v.hi >= rule.hi, "{v:?} {rule:?}");
+        assert!(v.lo <= v.estimate - q * v.se && v.hi >= v.estimate + q * v.se, "{v:?}");
+        assert!(v.lo == rule.lo.min(v.estimate - q * v.se), "{v:?} {rule:?}");
         // at poor overlap the same candidates are priced but auto may not ship them
         let poor = LearnInputs { overlap_share: Some(0.7), ..inputs };
         let guarded = learn_policy(&p, &poor).unwrap();
