@@ -144,7 +144,8 @@ impl ProfileParams {
         self
     }
 
-    pub(crate) fn validate(&self) -> Result<()> {
+    /// Checks every parameter's range (a finite positive half-life, …); the error names it.
+    pub fn validate(&self) -> Result<()> {
         let pos = |name: &str, v: f64| {
             if v.is_finite() && v > 0.0 {
                 Ok(())

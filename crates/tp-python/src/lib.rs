@@ -25,6 +25,7 @@ mod metrics;
 mod ope;
 mod policy;
 mod run;
+mod spark;
 
 /// The name inputs go by in error messages (the CLI names the file).
 pub(crate) const SOURCE: &str = "data";
@@ -284,5 +285,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ope::register(m)?;
     policy::register(m)?;
     run::register(m)?;
+    spark::register(m)?;
     Ok(())
 }
