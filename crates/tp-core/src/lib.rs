@@ -10,6 +10,8 @@
 //!   of each row (arm 0 = control), the outcome, optional known propensities
 //!   and weights, validated once at construction;
 //! - [`Folds`]: seeded cross-fitting folds stratified by arm;
+//! - [`Economics`]: margin and cost per treatment arm (control free), the one
+//!   type the policy rules, the simulator's truth and the pipeline price with;
 //! - [`rng`]: ChaCha8 streams derived from `(seed, index)` so parallel work is
 //!   deterministic at any thread count;
 //! - [`aipw_scores`]: the doubly robust score matrix Γ(i, a) every stage shares;
@@ -38,6 +40,7 @@
 
 mod aipw;
 mod data;
+mod economics;
 pub mod error;
 mod folds;
 pub mod kernels;
@@ -48,6 +51,7 @@ pub mod table;
 
 pub use aipw::{aipw_scores, contrast_scores};
 pub use data::{CausalData, CausalDataBuilder};
+pub use economics::Economics;
 pub use error::{CoreError, Result};
 pub use folds::Folds;
 pub use merge::{ExactSum, Mergeable};

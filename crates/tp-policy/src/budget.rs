@@ -23,6 +23,7 @@
 //! value is within one segment's value of the LP bound.
 
 use crate::economics::Economics;
+use crate::economics::EconomicsExt;
 use crate::error::{PolicyError, Result, check_finite, check_shape};
 use serde::{Deserialize, Serialize};
 use tp_core::faer::MatRef;

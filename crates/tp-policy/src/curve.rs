@@ -11,6 +11,7 @@
 //! standard error then reflects only the spread of `τ̂`, not its error.
 
 use crate::economics::Economics;
+use crate::economics::EconomicsExt;
 use crate::error::{PolicyError, Result, check_assignment, check_finite};
 use crate::rules::rank_descending;
 use serde::{Deserialize, Serialize};

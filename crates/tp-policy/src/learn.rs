@@ -64,6 +64,7 @@
 //! this module cross-fits.
 
 use crate::economics::Economics;
+use crate::economics::EconomicsExt;
 use crate::error::{PolicyError, Result, check_shape};
 use crate::rules::{rank_descending, risk_adjusted};
 use crate::tree::{PolicyTree, PolicyTreeParams};

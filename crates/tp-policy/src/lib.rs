@@ -11,7 +11,8 @@
 //!
 //! - [`Economics`]: margin (value of one unit of outcome), cost per treated
 //!   unit of each arm, a fixed cost; break-even `τ* = c / m` and net values
-//!   `m·τ̂_a(x) − c_a`.
+//!   `m·τ̂_a(x) − c_a` (tp-core's type, re-exported: the simulator prices its
+//!   truth with the same one).
 //! - Rules: [`threshold`] (the arm of highest positive net value),
 //!   [`top_share`], [`risk_adjusted`] effects `CE(λ) = (1 − λ)·τ̂ + λ·LB`, and a
 //!   given [`current_practice`] for comparison.

@@ -7,6 +7,7 @@ use crate::curve::{
     share_treated,
 };
 use crate::economics::Economics;
+use crate::economics::EconomicsExt;
 use crate::error::{PolicyError, Result, check_assignment, check_shape};
 use crate::rules::{risk_adjusted, threshold, top_share};
 use crate::tree::{PolicyTreeParams, TreeCandidate, TreeDiagnostics, TreeGrid, policy_rewards, select_tree};

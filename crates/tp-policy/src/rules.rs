@@ -5,6 +5,7 @@
 //! control (not treated).
 
 use crate::economics::Economics;
+use crate::economics::EconomicsExt;
 use crate::error::{PolicyError, Result, check_assignment, check_finite, check_shape};
 use tp_core::faer::{Mat, MatRef};
 

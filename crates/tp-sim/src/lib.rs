@@ -26,7 +26,7 @@
 //!     .unwrap();
 //! let names: Vec<&str> = world.tables().iter().map(|(name, _)| *name).collect();
 //! assert_eq!(names, ["catalog", "events", "customers", "campaign", "truth"]);
-//! assert!((world.economics().breakeven_per_arm[1] - 42.43).abs() < 0.01);
+//! assert!((world.economics().breakeven()[0] - 42.43).abs() < 0.01);
 //!
 //! let sim = tp_sim::CriteoParams::default().rows(1_000).chunk_rows(256).seed(7);
 //! let rows: usize = sim.chunks().unwrap().map(|c| c.unwrap().n_rows()).sum();
@@ -194,4 +194,5 @@ pub use criteo::{
 };
 pub use error::{Result, SimError};
 pub use retail::{ARM_LABELS, MAX_CUSTOMERS, MIN_CUSTOMERS, MIN_PRE_WEEKS, RetailParams};
-pub use world::{Calibration, Economics, RetailWorld};
+pub use tp_core::Economics;
+pub use world::{Calibration, RetailWorld};

@@ -1,5 +1,6 @@
 //! The generated retail world: its tables, economics and calibration figures.
 
+use tp_core::Economics;
 use tp_core::{Column, Table};
 
 use crate::catalog::{Catalog, ITEM_ID_BASE, TAGS};
@@ -55,20 +56,6 @@ pub(crate) struct HouseholdOutcome {
     pub mu: Vec<f64>,
 }
 
-/// The campaign's economics: what a unit of incremental spend earns and what
-/// each arm costs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Economics {
-    /// Gross margin on incremental window spend.
-    pub margin: f64,
-    /// Arm labels, arm 0 = control.
-    pub arm_labels: Vec<String>,
-    /// Cost per household of each arm (control = 0).
-    pub cost_per_arm: Vec<f64>,
-    /// Break-even uplift in window spend per arm: cost / margin.
-    pub breakeven_per_arm: Vec<f64>,
-}
-
 /// Figures that show the world matches the reference case (all from the
 /// generated data; profits are *true* expected profits from the truth table).
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +101,7 @@ pub struct RetailWorld {
     campaign: Table,
     truth: Table,
     economics: Economics,
+    arm_labels: Vec<String>,
     calibration: Calibration,
 }
 
@@ -149,9 +137,13 @@ impl RetailWorld {
     pub fn truth(&self) -> &Table {
         &self.truth
     }
-    /// Margin, costs and break-even per arm.
+    /// Margin and cost per treatment arm (break-even = cost / margin); the control costs nothing.
     pub fn economics(&self) -> &Economics {
         &self.economics
+    }
+    /// The arms' labels, control first (`control`, `coupon`, then `loyalty_bonus` when three arms).
+    pub fn arm_labels(&self) -> &[String] {
+        &self.arm_labels
     }
     /// Calibration figures against the reference case.
     pub fn calibration(&self) -> &Calibration {
@@ -202,14 +194,7 @@ pub(crate) fn assemble(
 ) -> Result<RetailWorld> {
     let n_arms = params.n_arms();
     let labels: Vec<String> = ARM_LABELS[..n_arms].iter().map(|s| s.to_string()).collect();
-    let margin = params.margin_value();
-    let costs = params.costs();
-    let economics = Economics {
-        margin,
-        arm_labels: labels.clone(),
-        breakeven_per_arm: costs.iter().map(|c| c / margin).collect(),
-        cost_per_arm: costs.clone(),
-    };
+    let economics = Economics::new(params.margin_value(), params.costs()[1..].to_vec())?;
     let ids: Vec<i64> = (1..=hh.len() as i64).collect();
 
     // events (each household's lines are freed as they are copied into columns)
@@ -300,7 +285,7 @@ pub(crate) fn assemble(
     let campaign = Table::new(cols)?;
 
     // truth
-    let profit = |o: &HouseholdOutcome, k: usize| margin * (o.mu[k] - o.mu[0]) - costs[k];
+    let profit = |o: &HouseholdOutcome, k: usize| economics.net_value(k, o.mu[k] - o.mu[0]);
     let oracle: Vec<usize> = hh
         .iter()
         .map(|o| {
@@ -384,7 +369,17 @@ pub(crate) fn assemble(
         mean_mu_control: hh.iter().map(|o| o.mu[0]).sum::<f64>() / n,
     };
     let catalog = catalog.table()?;
-    Ok(RetailWorld { params, catalog, events, customers, campaign, truth, economics, calibration })
+    Ok(RetailWorld {
+        params,
+        catalog,
+        events,
+        customers,
+        campaign,
+        truth,
+        economics,
+        arm_labels: labels,
+        calibration,
+    })
 }
 
 #[cfg(test)]

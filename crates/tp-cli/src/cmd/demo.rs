@@ -93,7 +93,7 @@ pub fn run(args: Args) -> Result<()> {
         .context("invalid simulation parameters")?;
     let (_, world_meta) = write_retail(&world, &world_dir, FileFormat::Csv)?;
     let econ = world.economics().clone();
-    let config = demo_config(&args, econ.margin, econ.cost_per_arm[1..].to_vec())?;
+    let config = demo_config(&args, econ.margin(), econ.costs().to_vec())?;
     let named =
         |t: &tp_core::Table, name: &str| Named { table: t.clone(), name: format!("world/{name}.csv") };
     let inputs = Inputs {

@@ -180,10 +180,11 @@ pub fn world_json(world: &RetailWorld) -> serde_json::Value {
     let c = world.calibration();
     serde_json::json!({
         "economics": {
-            "margin": e.margin,
-            "arm_labels": e.arm_labels,
-            "cost_per_arm": e.cost_per_arm,
-            "breakeven_per_arm": e.breakeven_per_arm,
+            "margin": e.margin(),
+            "arm_labels": world.arm_labels(),
+            // control first (it costs nothing), as the arm labels
+            "cost_per_arm": (0..e.n_arms()).map(|a| e.cost(a)).collect::<Vec<_>>(),
+            "breakeven_per_arm": std::iter::once(0.0).chain(e.breakeven()).collect::<Vec<_>>(),
         },
         "calibration": {
             "n_events": c.n_events,

@@ -31,6 +31,7 @@ mod select;
 pub use select::{TreeCandidate, TreeGrid, TreeSelection, select_tree};
 
 use crate::economics::Economics;
+use crate::economics::EconomicsExt;
 use crate::error::{PolicyError, Result, check_finite};
 use bins::Binned;
 use search::{Problem, Stump};
