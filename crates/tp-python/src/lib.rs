@@ -25,7 +25,9 @@ mod metrics;
 mod ope;
 mod policy;
 mod run;
+mod segment;
 mod spark;
+mod uplift_forest;
 
 /// The name inputs go by in error messages (the CLI names the file).
 pub(crate) const SOURCE: &str = "data";
@@ -285,6 +287,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ope::register(m)?;
     policy::register(m)?;
     run::register(m)?;
+    segment::register(m)?;
     spark::register(m)?;
+    uplift_forest::register(m)?;
     Ok(())
 }

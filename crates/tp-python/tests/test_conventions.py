@@ -10,15 +10,19 @@ import pytest
 
 import tp
 
-ESTIMATORS = [lambda: tp.CausalForest(n_estimators=20, random_state=1)]
+ESTIMATORS = [
+    lambda: tp.CausalForest(n_estimators=20, random_state=1),
+    lambda: tp.UpliftForest(n_estimators=20, min_samples_leaf=20, random_state=1),
+]
 
 
-def data(n=400, seed=0):
+def data(n=400, seed=0, binary=False):
+    """Covariates, arms and an outcome; `binary`: a 0/1 outcome (every estimator takes it)."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3))
     T = rng.integers(0, 2, n)
     y = X[:, 0] + T * (1 + X[:, 1]) + rng.normal(size=n)
-    return X, T, y
+    return X, T, (y > 0.5).astype(np.int64) if binary else y
 
 
 @pytest.mark.parametrize("make", ESTIMATORS)
@@ -40,7 +44,7 @@ def test_init_stores_params_and_clone_copies_them(make):
 
 @pytest.mark.parametrize("make", ESTIMATORS)
 def test_fit_returns_self_and_sets_only_trailing_underscore_attributes(make):
-    X, T, y = data()
+    X, T, y = data(binary=True)
     est = make()
     before = set(vars(est))
     assert est.fit(X, T, y) is est
@@ -50,7 +54,7 @@ def test_fit_returns_self_and_sets_only_trailing_underscore_attributes(make):
 
 @pytest.mark.parametrize("make", ESTIMATORS)
 def test_unfitted_estimator_raises_not_fitted(make):
-    X, _, _ = data()
+    X, _, _ = data(binary=True)
     with pytest.raises(tp.NotFittedError, match="not fitted"):
         make().effect(X)
     sk = pytest.importorskip("sklearn.exceptions")
@@ -61,7 +65,7 @@ def test_unfitted_estimator_raises_not_fitted(make):
 def test_pickle_of_a_clone_of_a_fitted_estimator_is_unfitted(make):
     from sklearn.base import clone
 
-    X, T, y = data()
+    X, T, y = data(binary=True)
     est = make().fit(X, T, y)
     twin = pickle.loads(pickle.dumps(clone(est)))
     assert not hasattr(twin, "oob_effect_") and twin.get_params() == est.get_params()

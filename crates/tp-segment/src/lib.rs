@@ -92,7 +92,7 @@ mod summary;
 pub use apply::{AssignSummary, AssignSums, Centers};
 pub use csr::Csr;
 pub use error::{Result, SegmentError};
-pub use kmeans::{Algorithm, KMeans, KMeansDiagnostics, KMeansParams};
+pub use kmeans::{Algorithm, KMeans, KMeansDiagnostics, KMeansParams, nearest_centers};
 pub use nmf::{Init, Loss, Nmf, NmfDiagnostics, NmfParams, Solver};
 pub use pipeline::{
     Choice, KMeansReport, NmfReport, PipelineParams, Scale, SegmentPipeline, SegmentReport, SegmentResult,

@@ -238,6 +238,10 @@ fn kmeans_recovers_blobs_and_minibatch_is_close() {
     // the mini-batch centers are running means of noisy batches: within 1% of the exact optimum
     assert!(mb.inertia() <= m.inertia() * 1.01, "{} vs {}", mb.inertia(), m.inertia());
     assert_eq!(m.predict(x.as_ref()).unwrap(), m.labels());
+    // the centers kept outside the model (the Python package's pickles) give the same labels
+    assert_eq!(tp_segment::nearest_centers(m.centers(), x.as_ref()).unwrap(), m.labels());
+    let wrong = tp_segment::nearest_centers(m.centers(), x.as_ref().subcols(0, 2));
+    assert!(matches!(wrong, Err(SegmentError::Shape { .. })));
 }
 
 #[test]
@@ -337,6 +341,17 @@ fn nmf_inits_transform_and_penalties() {
     let sparse = Nmf::params(3).penalty_h(50.0, 0.0).tol(1e-8).max_iter(2000).fit(x.as_ref()).unwrap();
     assert!(zeros(&sparse) >= zeros(&m));
     assert!(sparse.diagnostics().objective >= m.diagnostics().objective * (1.0 - 1e-9));
+    // the components kept outside the model (the Python package's pickles) give the same W
+    let again = m.params_used().transform_with(m.h(), x.as_ref()).unwrap();
+    assert_eq!(again, w2);
+    assert!(matches!(
+        m.params_used().transform_with(m.h(), x.as_ref().subcols(0, 5)),
+        Err(SegmentError::Shape { .. })
+    ));
+    let mut bad = m.h().to_owned();
+    bad[(1, 2)] = f64::NAN;
+    let err = m.params_used().transform_with(bad.as_ref(), x.as_ref()).unwrap_err();
+    assert!(err.to_string().contains("components[1, 2]"), "{err}");
 }
 
 #[test]

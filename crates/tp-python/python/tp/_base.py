@@ -23,6 +23,25 @@ class NotFittedError(ValueError, AttributeError):
     """Raised when a method needs a fitted estimator (scikit-learn's class of the same name)."""
 
 
+_BOTH: Dict[type, type] = {}
+
+
+def _not_fitted_error() -> type:
+    """tp's NotFittedError; once scikit-learn is loaded, a subclass of its NotFittedError too.
+
+    scikit-learn's checks (and code written against it) catch its own class, so an unfitted
+    estimator raises an error that both ``except tp.NotFittedError`` and
+    ``except sklearn.exceptions.NotFittedError`` catch, without tp importing scikit-learn.
+    """
+    sk = sys.modules.get("sklearn.exceptions")
+    if sk is None:
+        return NotFittedError
+    theirs = sk.NotFittedError
+    if theirs not in _BOTH:
+        _BOTH[theirs] = type("NotFittedError", (NotFittedError, theirs), {"__module__": __name__})
+    return _BOTH[theirs]
+
+
 class BaseEstimator:
     """scikit-learn's parameter protocol without depending on scikit-learn.
 
@@ -76,7 +95,7 @@ class BaseEstimator:
 
     def _check_fitted(self, attr: str) -> None:
         if not hasattr(self, attr):
-            raise NotFittedError(
+            raise _not_fitted_error()(
                 f"this {type(self).__name__} instance is not fitted yet: call 'fit' with appropriate arguments first"
             )
 

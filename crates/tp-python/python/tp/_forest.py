@@ -1,4 +1,4 @@
-"""``tp.CausalForest``: grf's honest causal forest, binary or multi-arm."""
+"""``tp.CausalForest`` (grf's honest causal forest) and ``tp.UpliftForest`` (causalml's uplift trees)."""
 
 from __future__ import annotations
 
@@ -112,7 +112,36 @@ class _CateEstimator(BaseEstimator):
         os.replace(tmp, path)
 
 
-class CausalForest(_CateEstimator):
+class _Forest(_CateEstimator):
+    """The forests' little-bags intervals on new rows."""
+
+    def effect_interval(self, X: Any, alpha: float = 0.05) -> Tuple[np.ndarray, np.ndarray]:
+        """Two-sided normal interval of the effect at level 1 - alpha (little-bags standard errors).
+
+        Parameters
+        ----------
+        X : array-like or frame
+            Covariates, as at fit time.
+        alpha : float, default=0.05
+            1 - coverage (EconML's convention).
+
+        Returns
+        -------
+        lower, upper : ndarrays shaped like ``effect(X)``
+        """
+        if not (0.0 < alpha < 1.0):
+            raise ValueError(f"alpha={alpha}: expected a value in (0, 1), e.g. 0.05 for a 95% interval")
+        tau, se = self._predict(X, with_se=True)
+        z = _normal_quantile(1.0 - alpha / 2.0)
+        return self._shape(tau - z * se), self._shape(tau + z * se)
+
+    def effect_se(self, X: Any) -> np.ndarray:
+        """Little-bags standard error of ``effect(X)``."""
+        _, se = self._predict(X, with_se=True)
+        return self._shape(se)
+
+
+class CausalForest(_Forest):
     """Honest generalized random forest for heterogeneous treatment effects (grf's causal forest).
 
     The same estimator as ``tp uplift --method causal-forest``, with the same defaults: locally
@@ -251,27 +280,140 @@ class CausalForest(_CateEstimator):
         )
         return self
 
-    def effect_interval(self, X: Any, alpha: float = 0.05) -> Tuple[np.ndarray, np.ndarray]:
-        """Two-sided normal interval of the effect at level 1 - alpha (little-bags standard errors).
+
+class UpliftForest(_Forest):
+    """Uplift random forest for a 0/1 outcome (causalml's ``UpliftRandomForestClassifier``).
+
+    The same estimator as ``tp uplift --method uplift-forest``, with the same defaults: trees
+    split on the divergence between the arms' outcome rates (Rzepakowski and Jaroszewicz's KL,
+    squared Euclidean or chi-squared, or contextual treatment selection), causalml's
+    normalization and leaf rules, binary or multi-arm. Out-of-bag uplift per training row with
+    little-bags standard errors; the trees are not honest, so the intervals are approximate.
+    ``UpliftForest(random_state=0).fit(X, T, y).oob_effect_`` equals the ``tau`` column of
+    ``tp uplift --method uplift-forest --seed 0`` bit for bit.
+
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Trees (``--trees``).
+    criterion : {"kl", "ed", "chi", "cts"}, default="kl"
+        Split criterion (causalml's ``evaluationFunction``; ``--criterion``).
+    max_depth : int, default=4
+        Split levels (``--max-depth``).
+    min_samples_leaf : int, default=100
+        Fewest rows in a child (``--min-samples-leaf``).
+    min_samples_treatment : int, default=10
+        Fewest rows of every arm in a child (``--min-per-arm``).
+    max_features : int, default=10
+        Features tried at each split (``--max-features``).
+    control : str or None, default=None
+        Label of the control arm, as for :class:`CausalForest`.
+    random_state : int or None, default=0
+        Seed of every random draw (None means 0).
+    verbose : int, default=0
+        Print what the fit does and how long it took to stderr.
+
+    Attributes
+    ----------
+    oob_effect_ : ndarray of shape (n_samples,) or (n_samples, n_arms - 1)
+        Out-of-bag uplift of each training row (a row no tree left out gets the whole forest's).
+    oob_effect_se_ : ndarray, same shape
+        Its little-bags standard error (approximate).
+    mean_uplift_ : float or ndarray of shape (n_arms - 1,)
+        Mean of ``oob_effect_``.
+    observed_rate_ : ndarray of shape (n_arms,)
+        Outcome rate of every arm in the training rows.
+    arms_ : list of str
+        Arm labels, control first.
+    feature_importances_ : ndarray of shape (n_features_encoded,)
+        Divergence gain of the splits on each covariate.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Column names, when X was a frame.
+
+    Examples
+    --------
+    >>> import numpy as np, tp
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(4000, 3)); T = rng.integers(0, 2, 4000)
+    >>> y = (rng.random(4000) < 0.2 + 0.1 * T * (X[:, 0] > 0)).astype(int)
+    >>> uf = tp.UpliftForest(n_estimators=50).fit(X, T, y)
+    >>> uf.effect(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        n_estimators: int = 100,
+        criterion: str = "kl",
+        max_depth: int = 4,
+        min_samples_leaf: int = 100,
+        min_samples_treatment: int = 10,
+        max_features: int = 10,
+        control: Optional[str] = None,
+        random_state: Optional[int] = 0,
+        verbose: int = 0,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.criterion = criterion
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.min_samples_treatment = min_samples_treatment
+        self.max_features = max_features
+        self.control = control
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X: Any, T: Any, y: Any) -> "UpliftForest":
+        """Grows the forest.
 
         Parameters
         ----------
-        X : array-like or frame
-            Covariates, as at fit time.
-        alpha : float, default=0.05
-            1 - coverage (EconML's convention).
+        X : array-like of shape (n_samples, n_features) or a pandas / polars / pyarrow frame
+            Covariates; string columns are one-hot encoded (first category dropped, as the CLI).
+        T : array-like of shape (n_samples,)
+            Arm of each row: integers 0 (control), 1, 2, ... or labels.
+        y : array-like of shape (n_samples,)
+            Outcome, 0 or 1.
 
         Returns
         -------
-        lower, upper : ndarrays shaped like ``effect(X)``
+        self
         """
-        if not (0.0 < alpha < 1.0):
-            raise ValueError(f"alpha={alpha}: expected a value in (0, 1), e.g. 0.05 for a 95% interval")
-        tau, se = self._predict(X, with_se=True)
-        z = _normal_quantile(1.0 - alpha / 2.0)
-        return self._shape(tau - z * se), self._shape(tau + z * se)
+        seed = check_random_state(self.random_state)
+        for name in ("n_estimators", "max_depth", "min_samples_leaf", "min_samples_treatment", "max_features"):
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name}={value!r}: expected an int >= 1")
+        cols, names, t_name, y_name = self._prepare(X, T, y)
+        timer = Timer()
+        self._log(f"fitting {self.n_estimators} uplift trees on {len(cols[0][1])} rows x {len(names)} columns")
+        model, out = _native.uplift_forest_fit(
+            cols,
+            names,
+            t_name,
+            y_name,
+            None if self.control is None else str(self.control),
+            int(self.n_estimators),
+            str(self.criterion),
+            int(self.max_depth),
+            int(self.min_samples_leaf),
+            int(self.min_samples_treatment),
+            int(self.max_features),
+            0.9,
+            seed,
+        )
+        import json  # noqa: PLC0415
 
-    def effect_se(self, X: Any) -> np.ndarray:
-        """Little-bags standard error of ``effect(X)``."""
-        _, se = self._predict(X, with_se=True)
-        return self._shape(se)
+        summary = json.loads(out["summary"])
+        self._model = model
+        self.arms_ = list(model.arms)
+        self.oob_effect_ = self._shape(out["oob_tau"])
+        self.oob_effect_se_ = self._shape(out["oob_se"])
+        mean = np.asarray(summary["mean_uplift"], dtype=np.float64)
+        self.mean_uplift_ = float(mean[0]) if len(mean) == 1 else mean
+        self.observed_rate_ = np.asarray(summary["observed_rate"], dtype=np.float64)
+        self.feature_importances_ = out["importance"]
+        self.n_estimators_ = int(summary["trees"])
+        self._log(f"done in {timer}: {self.n_estimators_} trees, mean uplift {np.round(mean, 4).tolist()}")
+        return self

@@ -35,6 +35,53 @@ def causal_forest_fit(
     seed: int,
 ) -> Tuple[Model, Dict[str, Any]]: ...
 
+def uplift_forest_fit(
+    cols: Columns,
+    covariates: List[str],
+    treatment: str,
+    outcome: str,
+    control: Optional[str],
+    n_trees: int,
+    criterion_name: str,
+    max_depth: int,
+    min_samples_leaf: int,
+    min_per_arm: int,
+    max_features: int,
+    level: float,
+    seed: int,
+) -> Tuple[Model, Dict[str, Any]]: ...
+def kmeans_fit(
+    x: NDArray[np.float64],
+    k: int,
+    n_init: int,
+    max_iter: int,
+    tol: float,
+    seed: int,
+    algorithm_name: str,
+    batch_size: int,
+    sample_weight: Optional[NDArray[np.float64]],
+) -> Dict[str, Any]: ...
+def kmeans_predict(centers: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.int64]: ...
+def nmf_fit(
+    x: NDArray[np.float64],
+    k: int,
+    beta_loss: str,
+    solver: str,
+    init: str,
+    max_iter: int,
+    tol: float,
+    seed: int,
+) -> Dict[str, Any]: ...
+def nmf_transform(
+    h: NDArray[np.float64],
+    x: NDArray[np.float64],
+    beta_loss: str,
+    solver: str,
+    init: str,
+    max_iter: int,
+    tol: float,
+    seed: int,
+) -> NDArray[np.float64]: ...
 def meta_fit(
     cols: Columns,
     covariates: List[str],

@@ -130,6 +130,26 @@ impl KMeans {
     }
 }
 
+/// The nearest of `centers` (k × d) for every row of `x`: [`KMeans::predict`] for centers kept
+/// outside a fitted model (the Python package pickles a model as its centers). Same kernel, so
+/// the same labels.
+pub fn nearest_centers(centers: MatRef<'_, f64>, x: MatRef<'_, f64>) -> Result<Vec<usize>> {
+    if centers.nrows() == 0 {
+        return Err(param("centers", "0 rows", "at least 1 center"));
+    }
+    if x.ncols() != centers.ncols() {
+        return Err(SegmentError::Shape {
+            what: "predict input columns".into(),
+            expected: centers.ncols().to_string(),
+            got: x.ncols().to_string(),
+        });
+    }
+    check_finite("centers", centers)?;
+    check_finite("predict input", x)?;
+    let rows = Rows::from_mat(x);
+    Ok(rows::assign_all(&rows, &rows::row_major(centers), true))
+}
+
 impl KMeansParams {
     /// Number of restarts from different k-means++ seeds (default 10).
     pub fn n_init(mut self, n_init: usize) -> Self {

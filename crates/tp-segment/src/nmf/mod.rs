@@ -203,15 +203,7 @@ impl Nmf {
     }
 
     fn transform_source(&self, src: &Source<'_>) -> Result<Mat<f64>> {
-        let (n, m, k) = (src.nrows(), src.ncols(), self.params.k);
-        let mut h: Vec<f64> =
-            (0..m).flat_map(|j| (0..k).map(move |t| (j, t))).map(|(j, t)| self.h[(t, j)]).collect();
-        let (xx, xsum) = src.sq_norm_and_sum();
-        let avg = (xsum / (n * m).max(1) as f64 / k as f64).sqrt();
-        let mut wt = vec![avg; k * n];
-        let fit = Fit { p: &self.params, src, k, xx, parallel: self.params.parallel(n, m) };
-        fit.iterate(&mut wt, &mut h, false);
-        Ok(Mat::from_fn(n, k, |i, t| wt[i * k + t]))
+        self.params.transform_source(self.h.as_ref(), src)
     }
 }
 
@@ -303,6 +295,39 @@ impl NmfParams {
             Some(p) => p != Par::Seq,
             None => n * m * self.k >= 1 << 18 && n > pass::CHUNK,
         }
+    }
+
+    /// [`Nmf::transform`] with the components `h` (k × m, k = these parameters' rank) kept
+    /// outside a fitted model (the Python package pickles a model as its components): W for the
+    /// rows of `x` with H fixed, by the same iterations.
+    pub fn transform_with(&self, h: MatRef<'_, f64>, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        if h.nrows() != self.k || h.ncols() != x.ncols() {
+            return Err(SegmentError::Shape {
+                what: "nmf components".into(),
+                expected: format!("{} x {}", self.k, x.ncols()),
+                got: format!("{} x {}", h.nrows(), h.ncols()),
+            });
+        }
+        if let Some((i, j)) = (0..h.nrows())
+            .flat_map(|i| (0..h.ncols()).map(move |j| (i, j)))
+            .find(|&(i, j)| !h[(i, j)].is_finite() || h[(i, j)] < 0.0)
+        {
+            return Err(param(&format!("components[{i}, {j}]"), h[(i, j)], "a finite value >= 0"));
+        }
+        let dense = Dense::new(x)?;
+        self.transform_source(h, &dense.source())
+    }
+
+    fn transform_source(&self, h: MatRef<'_, f64>, src: &Source<'_>) -> Result<Mat<f64>> {
+        let (n, m, k) = (src.nrows(), src.ncols(), self.k);
+        let mut h: Vec<f64> =
+            (0..m).flat_map(|j| (0..k).map(move |t| (j, t))).map(|(j, t)| h[(t, j)]).collect();
+        let (xx, xsum) = src.sq_norm_and_sum();
+        let avg = (xsum / (n * m).max(1) as f64 / k as f64).sqrt();
+        let mut wt = vec![avg; k * n];
+        let fit = Fit { p: self, src, k, xx, parallel: self.parallel(n, m) };
+        fit.iterate(&mut wt, &mut h, false);
+        Ok(Mat::from_fn(n, k, |i, t| wt[i * k + t]))
     }
 
     /// Fit W and H to a non-negative, finite X (n × m). A row-major view is
