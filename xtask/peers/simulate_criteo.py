@@ -83,7 +83,7 @@ def simulate(n: int, seed: int) -> pa.Table:
         treatment=treated.astype(np.int64),
         visit=visit.astype(np.int64),
         conversion=conversion.astype(np.int64),
-        propensity=np.full(n, TREATED_SHARE),
+        propensity=np.where(treated, TREATED_SHARE, 1.0 - TREATED_SHARE),
         mu0=mu0,
         mu1=mu1,
         tau=mu1 - mu0,

@@ -32,7 +32,8 @@ commands:
   bench [TASK...] [--quick] [--list] [--no-append]
                          run benchmarks against the Python peers and append to docs/benchmarks.md
                          (tasks: see `cargo xtask bench --list`; `bench coverage [--quick] [--econml]`:
-                         90% interval coverage of the forests, see xtask/src/bench/coverage.rs)
+                         90% interval coverage of the forests, see xtask/src/bench/coverage.rs;
+                         `bench scale [--customers N]`: the criteo-sized chain of #19, per stage)
   fuzz [--secs N] [TARGET...] [--list]
                          run the cargo-fuzz targets in fuzz/ for N seconds each (default 60)";
 

@@ -552,6 +552,60 @@ fn causal_forest_saves_and_scores_new_customers() {
     let again = d.join("again.csv");
     assert!(score(&again).status.success());
     assert_eq!(std::fs::read(&scored).unwrap(), std::fs::read(&again).unwrap());
+
+    // streamed in batches: the same bytes and summary for batches of 1, 7 and all rows, CSV and Parquet
+    let fresh_pq = d.join("fresh.parquet");
+    tp_io::write_table(&fresh_pq, &tp_io::read_table(&fresh, &tp_io::ReadOptions::new()).unwrap()).unwrap();
+    for (data, ext) in [(&fresh, "csv"), (&fresh_pq, "parquet")] {
+        let mut outputs = Vec::new();
+        for rows in ["1", "7", "400"] {
+            let path = d.join(format!("batch{rows}.{ext}"));
+            let out = tp(&[
+                "score",
+                "--model",
+                s(&model),
+                "--data",
+                s(data),
+                "--id-col",
+                "id",
+                "--out",
+                s(&path),
+                "--chunk-rows",
+                rows,
+                "--json",
+            ]);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(v["rows"], 400);
+            assert_eq!(v["mean_tau"][0].as_f64().unwrap().to_bits(), mean_tau.to_bits());
+            outputs.push(std::fs::read(&path).unwrap());
+        }
+        assert!(outputs.iter().all(|o| *o == outputs[0]), "{ext}: the bytes depend on the batch size");
+    }
+    assert_eq!(std::fs::read(d.join("batch7.csv")).unwrap(), std::fs::read(&scored).unwrap());
+
+    // a bad row late in the file is an error naming it, and no partial output is left behind
+    let mut t = tp_io::read_table(&fresh, &tp_io::ReadOptions::new()).unwrap();
+    let mut x1v = t.f64_values("x1").unwrap().into_owned();
+    x1v[350] = f64::NAN;
+    let cols: Vec<tp_core::Column> = t
+        .columns()
+        .iter()
+        .map(|c| if c.name == "x1" { tp_core::Column::f64("x1", x1v.clone()) } else { c.clone() })
+        .collect();
+    t = tp_core::Table::new(cols).unwrap();
+    let bad = d.join("bad.parquet");
+    tp_io::write_table(&bad, &t).unwrap();
+    let target = d.join("partial.csv");
+    let out =
+        tp(&["score", "--model", s(&model), "--data", s(&bad), "--out", s(&target), "--chunk-rows", "7"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("x1") && err.contains("350"), "{err}");
+    assert!(!target.exists());
+    assert!(
+        std::fs::read_dir(&d).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("tmp"))
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }
 

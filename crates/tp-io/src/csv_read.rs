@@ -100,6 +100,21 @@ fn csv_reader(path: &Path) -> Result<csv::Reader<File>> {
     Ok(csv::ReaderBuilder::new().has_headers(true).flexible(true).buffer_capacity(1 << 16).from_reader(file))
 }
 
+/// The column names of a CSV file's header line.
+pub(crate) fn header(path: &Path) -> Result<Vec<String>> {
+    let mut reader = csv_reader(path)?;
+    let header: Vec<String> = reader
+        .byte_headers()
+        .map_err(|source| IoError::Csv { path: path.to_path_buf(), source })?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
+    if header.is_empty() {
+        return Err(IoError::EmptyFile { path: path.to_path_buf() });
+    }
+    Ok(header)
+}
+
 fn line_of(record: &ByteRecord) -> u64 {
     record.position().map_or(0, |p| p.line())
 }

@@ -53,7 +53,8 @@
 //! the temporary file. CSV floats are written in Rust's shortest round-trip
 //! form (`{:?}`: always with a `.` or exponent, so `1.0` stays a float), and
 //! read back bit for bit, `-0.0` and extreme exponents included. Parquet is
-//! snappy-compressed with one row group per chunk (at most 2^20 rows).
+//! snappy-compressed in row groups of 2^20 rows; its bytes do not depend on
+//! how the rows were split into [`TableWriter::write`] calls.
 //!
 //! ## Encoding
 //!
@@ -168,6 +169,17 @@ impl Source {
             Source::Csv(s) => s.empty_table(),
             Source::Parquet(s) => s.empty_table(),
         }
+    }
+}
+
+/// The column names of a CSV or Parquet file (by extension), in file order, without reading its
+/// rows: a CSV file's header line, a Parquet file's schema. Lets a caller choose the columns to
+/// keep ([`ReadOptions::columns`]) before streaming a file with [`read_table_chunks`].
+pub fn read_header(path: impl AsRef<Path>) -> Result<Vec<String>> {
+    let path = path.as_ref();
+    match Format::from_path(path)? {
+        Format::Csv => csv_read::header(path),
+        Format::Parquet => parquet_read::header(path),
     }
 }
 

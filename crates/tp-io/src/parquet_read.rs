@@ -67,6 +67,19 @@ fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
+/// The column names of a Parquet file's schema (read from its footer only).
+pub(crate) fn header(path: &Path) -> Result<Vec<String>> {
+    let file = File::open(path).map_err(|e| IoError::io(path, e))?;
+    if file.metadata().map_err(|e| IoError::io(path, e))?.len() == 0 {
+        return Err(IoError::EmptyFile { path: path.to_path_buf() });
+    }
+    let builder = guarded(path, || {
+        ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(|source| IoError::Parquet { path: path.to_path_buf(), source })
+    })?;
+    Ok(builder.schema().fields().iter().map(|f| f.name().clone()).collect())
+}
+
 /// The column type a stored Arrow type reads into by default.
 fn natural(dt: &DataType) -> Option<Target> {
     use DataType as D;

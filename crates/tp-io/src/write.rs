@@ -14,10 +14,15 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tp_core::{ColumnData, Table};
+use tp_core::{Column, ColumnData, Table};
 
-/// Rows per Parquet row group (and per Arrow batch) when a table is larger.
+/// Rows per Parquet row group (the last one of a file may hold fewer).
 const ROW_GROUP_ROWS: usize = 1 << 20;
+
+/// Rows per Arrow batch handed to the Parquet encoder. Rows are regrouped into batches of exactly
+/// this size (only a file's last batch is shorter) whatever the sizes of the tables written, so the
+/// file's bytes do not depend on how its rows were split into [`TableWriter::write`] calls.
+const BATCH_ROWS: usize = 1 << 16;
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -96,8 +101,10 @@ enum Sink {
 /// Dropping the writer without `finish` (or after a failed write) removes the
 /// temporary file, so the target is either complete or untouched.
 ///
-/// Parquet output gets one snappy-compressed row group per chunk (chunks above
-/// 2^20 rows are split), so memory stays bounded by one chunk.
+/// Parquet output is snappy-compressed in row groups of 2^20 rows, encoded
+/// from batches of 2^16 rows whatever the chunks written: the same rows give
+/// the same bytes however they were split into chunks, and memory stays
+/// bounded by one row group (plus the chunk being written).
 ///
 /// ```
 /// use tp_core::{Column, Table};
@@ -119,6 +126,8 @@ pub struct TableWriter {
     format: Format,
     sink: Sink,
     schema: Option<Vec<(String, &'static str)>>,
+    /// Parquet: rows written but not yet encoded (fewer than [`BATCH_ROWS`]).
+    pending: Vec<Column>,
     failed: bool,
     rows: u64,
     temp: TempPath,
@@ -145,7 +154,15 @@ impl TableWriter {
         let path = path.as_ref();
         let format = Format::from_path(path)?;
         let (temp, file) = TempPath::create(path)?;
-        Ok(TableWriter { format, sink: Sink::Pending(file), schema: None, failed: false, rows: 0, temp })
+        Ok(TableWriter {
+            format,
+            sink: Sink::Pending(file),
+            schema: None,
+            pending: Vec::new(),
+            failed: false,
+            rows: 0,
+            temp,
+        })
     }
 
     /// Appends a chunk. Its column names and types must equal the first
@@ -207,14 +224,36 @@ impl TableWriter {
         match &mut self.sink {
             Sink::Csv(w) => write_csv_rows(w, table).map_err(csv_err),
             Sink::Parquet(w, schema) => {
-                let mut start = 0;
-                while start < table.n_rows() {
-                    let end = (start + ROW_GROUP_ROWS).min(table.n_rows());
-                    let batch = record_batch(table, start, end, schema)
+                let n = table.n_rows();
+                let encode = |w: &mut ArrowWriter<File>, cols: &[Column], start: usize, end: usize| {
+                    let batch = record_batch(cols, start, end, schema)
                         .map_err(|source| IoError::Arrow { path: path.clone(), source })?;
-                    w.write(&batch).map_err(pq_err)?;
-                    w.flush().map_err(pq_err)?;
-                    start = end;
+                    w.write(&batch).map_err(pq_err)
+                };
+                // top up the rows left over from earlier chunks to one batch first
+                let mut start = 0;
+                if !self.pending.is_empty() {
+                    let have = self.pending[0].data.len();
+                    start = (BATCH_ROWS - have).min(n);
+                    for (p, c) in self.pending.iter_mut().zip(table.columns()) {
+                        extend(&mut p.data, &c.data, 0, start);
+                    }
+                    if have + start < BATCH_ROWS {
+                        return Ok(());
+                    }
+                    let full = std::mem::take(&mut self.pending);
+                    encode(w, &full, 0, BATCH_ROWS)?;
+                }
+                while n - start >= BATCH_ROWS {
+                    encode(w, table.columns(), start, start + BATCH_ROWS)?;
+                    start += BATCH_ROWS;
+                }
+                if start < n {
+                    self.pending = table
+                        .columns()
+                        .iter()
+                        .map(|c| Column { name: c.name.clone(), data: c.data.slice(start, n) })
+                        .collect();
                 }
                 Ok(())
             }
@@ -231,11 +270,22 @@ impl TableWriter {
     /// of rows written. Fails (leaving no output) if no chunk was written or
     /// a write failed.
     pub fn finish(self) -> Result<u64> {
-        let TableWriter { sink, failed, rows, temp, .. } = self;
+        let TableWriter { sink, pending, failed, rows, temp, .. } = self;
         let path = temp.target.clone();
         if failed {
             return Err(IoError::WriterState { path, reason: "an earlier write failed" });
         }
+        let sink = match sink {
+            Sink::Parquet(mut w, schema) => {
+                if let Some(first) = pending.first() {
+                    let batch = record_batch(&pending, 0, first.data.len(), &schema)
+                        .map_err(|source| IoError::Arrow { path: path.clone(), source })?;
+                    w.write(&batch).map_err(|source| IoError::Parquet { path: path.clone(), source })?;
+                }
+                Sink::Parquet(w, schema)
+            }
+            other => other,
+        };
         let file = match sink {
             Sink::Pending(_) | Sink::Gone => {
                 return Err(IoError::WriterState {
@@ -293,14 +343,24 @@ fn arrow_schema_of(table: &Table) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
+/// Appends rows `start..end` of `src` to `dst` (both of the same type, as the schema check ensures).
+fn extend(dst: &mut ColumnData, src: &ColumnData, start: usize, end: usize) {
+    match (dst, src) {
+        (ColumnData::F64(d), ColumnData::F64(s)) => d.extend_from_slice(&s[start..end]),
+        (ColumnData::I64(d), ColumnData::I64(s)) => d.extend_from_slice(&s[start..end]),
+        (ColumnData::Bool(d), ColumnData::Bool(s)) => d.extend_from_slice(&s[start..end]),
+        (ColumnData::Str(d), ColumnData::Str(s)) => d.extend_from_slice(&s[start..end]),
+        _ => unreachable!("chunks are checked against the first chunk's schema before they are written"),
+    }
+}
+
 fn record_batch(
-    table: &Table,
+    columns: &[Column],
     start: usize,
     end: usize,
     schema: &SchemaRef,
 ) -> std::result::Result<RecordBatch, arrow_schema::ArrowError> {
-    let arrays: Vec<ArrayRef> = table
-        .columns()
+    let arrays: Vec<ArrayRef> = columns
         .iter()
         .map(|c| -> ArrayRef {
             match &c.data {

@@ -422,11 +422,21 @@ fn parquet_foreign_types_are_widened() {
 fn parquet_chunks_cross_row_groups() {
     let d = TempDir::new("pq-groups");
     let p = d.path("g.parquet");
-    let mut w = TableWriter::create(&p).unwrap();
+    // five row groups of 100 rows (tp's own writer makes groups of 2^20 rows)
+    let schema = Arc::new(arrow_schema::Schema::new(vec![arrow_schema::Field::new(
+        "id",
+        arrow_schema::DataType::Int64,
+        false,
+    )]));
+    let props =
+        parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(100)).build();
+    let mut w =
+        ArrowWriter::try_new(std::fs::File::create(&p).unwrap(), schema.clone(), Some(props)).unwrap();
     for k in 0..5i64 {
-        w.write(&Table::new(vec![Column::i64("id", (k * 100..k * 100 + 100).collect())]).unwrap()).unwrap();
+        let ids: ArrayRef = Arc::new(Int64Array::from((k * 100..k * 100 + 100).collect::<Vec<_>>()));
+        w.write(&RecordBatch::try_new(schema.clone(), vec![ids]).unwrap()).unwrap();
     }
-    w.finish().unwrap();
+    assert_eq!(w.close().unwrap().row_groups().len(), 5);
     let chunks: Vec<Table> = read_table_chunks(&p, &opts(), 130).unwrap().map(|c| c.unwrap()).collect();
     let ids: Vec<i64> = chunks
         .iter()
@@ -578,8 +588,47 @@ fn table_writer_streams_chunks() {
         .unwrap()
         .metadata()
         .clone();
-    assert_eq!(meta.num_row_groups(), 4, "one row group per chunk");
+    assert_eq!(meta.num_row_groups(), 1, "rows are grouped by 2^20, not by chunk");
     assert_eq!(d.entries(), ["w.csv", "w.parquet"]);
+}
+
+/// The bytes of a written file depend on its rows, not on how they were split into `write` calls:
+/// chunks of 1, 7 and all rows, across Parquet's 2^16-row encoder batches.
+#[test]
+fn written_bytes_do_not_depend_on_the_chunking() {
+    let d = TempDir::new("chunking");
+    let n = (1 << 16) + 1000;
+    let t = Table::new(vec![
+        Column::i64("id", (0..n as i64).collect()),
+        Column::f64("y", (0..n).map(|i| (i as f64 * 0.37).sin()).collect()),
+        Column::str("s", (0..n).map(|i| format!("v{}", i % 13)).collect()),
+        Column::bool("b", (0..n).map(|i| i % 3 == 0).collect()),
+    ])
+    .unwrap();
+    for ext in ["csv", "parquet"] {
+        let mut files = Vec::new();
+        // all rows at once; chunks of 7; 1-row chunks over the part that crosses a batch edge
+        let splits: [Vec<usize>; 3] = [
+            vec![n],
+            std::iter::repeat_n(7, n / 7).chain([n % 7]).collect(),
+            [vec![(1 << 16) - 20], vec![1; 40], vec![n - (1 << 16) - 20]].concat(),
+        ];
+        for (k, sizes) in splits.iter().enumerate() {
+            let p = d.path(&format!("c{k}.{ext}"));
+            let mut w = TableWriter::create(&p).unwrap();
+            let mut start = 0;
+            for &m in sizes {
+                w.write(&t.slice_rows(start, start + m)).unwrap();
+                start += m;
+            }
+            assert_eq!(start, n);
+            assert_eq!(w.finish().unwrap(), n as u64);
+            files.push(std::fs::read(&p).unwrap());
+        }
+        assert!(files.iter().all(|f| *f == files[0]), "{ext}: the bytes depend on the chunking");
+        assert_bit_equal(&read_table(d.path(&format!("c1.{ext}")), &opts()).unwrap(), &t);
+        assert_eq!(tp_io::read_header(d.path(&format!("c0.{ext}"))).unwrap(), ["id", "y", "s", "b"]);
+    }
 }
 
 #[test]

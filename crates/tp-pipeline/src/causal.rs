@@ -32,14 +32,17 @@ pub fn covariate_matrix(table: &Table, names: &[String], file: &str) -> Result<(
         .map(String::as_str)
         .filter(|n| table.column(n).is_ok_and(|c| !c.data.is_numeric()))
         .collect();
+    let unique = names.iter().enumerate().all(|(i, n)| !names[..i].contains(n));
+    if strings.is_empty() && unique {
+        // numeric columns straight into the matrix: no copy of the selected columns on the way
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let x = table.to_matrix(&refs).with_context(|| file.to_string())?;
+        return Ok((x, names.to_vec()));
+    }
     let selected = table
         .select(&names.iter().map(String::as_str).collect::<Vec<_>>())
         .with_context(|| file.to_string())?;
-    let encoded = if strings.is_empty() {
-        selected
-    } else {
-        tp_io::OneHot::new().drop_first(true).fit(&selected, &strings)?.transform(&selected)?
-    };
+    let encoded = tp_io::OneHot::new().drop_first(true).fit(&selected, &strings)?.transform(&selected)?;
     let cols: Vec<String> = encoded.names().iter().map(|s| s.to_string()).collect();
     let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let x = encoded.to_matrix(&refs).with_context(|| file.to_string())?;

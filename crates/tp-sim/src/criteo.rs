@@ -110,7 +110,14 @@ impl CriteoParams {
         cols.push(Column::i64("treatment", rows.iter().map(|r| i64::from(r.treated)).collect()));
         cols.push(Column::i64("visit", rows.iter().map(|r| i64::from(r.visit)).collect()));
         cols.push(Column::i64("conversion", rows.iter().map(|r| i64::from(r.conversion)).collect()));
-        cols.push(Column::f64("propensity", vec![self.treated_share; rows.len()]));
+        // the probability of the arm the row received (as in the retail world's campaign log),
+        // which `tp ope --propensity` reads: the treated share for treated rows, its complement
+        // for control rows
+        let p = self.treated_share;
+        cols.push(Column::f64(
+            "propensity",
+            rows.iter().map(|r| if r.treated { p } else { 1.0 - p }).collect(),
+        ));
         cols.push(Column::f64("mu0", rows.iter().map(|r| r.mu0).collect()));
         cols.push(Column::f64("mu1", rows.iter().map(|r| r.mu1).collect()));
         cols.push(Column::f64("tau", rows.iter().map(|r| r.mu1 - r.mu0).collect()));
@@ -233,6 +240,16 @@ fn draw_row(seed: u64, row: u64, treated_share: f64) -> Row {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn propensity_is_that_of_the_arm_received() {
+        let t = CriteoParams::default().rows(2000).treated_share(0.8).generate().unwrap();
+        let (w, e) = (t.f64_values("treatment").unwrap(), t.f64_values("propensity").unwrap());
+        assert!(w.contains(&0.0) && w.contains(&1.0));
+        for (w, e) in w.iter().zip(e.iter()) {
+            assert_eq!(*e, if *w == 1.0 { 0.8 } else { 1.0 - 0.8 });
+        }
+    }
 
     #[test]
     fn chunk_bounds_and_validation() {

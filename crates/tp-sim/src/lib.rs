@@ -157,7 +157,7 @@
 //! Gaussian blocks pushed through log-normal, count, binary, bounded,
 //! censored and ordinal transforms; `f11` is pure noise), `treatment` (0/1,
 //! probability `treated_share` = 0.85 for every row, as in the Criteo RCT),
-//! the outcome `visit` (0/1, ~5%), `propensity` (0.85); a second outcome
+//! the outcome `visit` (0/1, ~5%), `propensity` (of the arm received: 0.85 treated, 0.15 control); a second outcome
 //! `conversion` (0/1, only after a visit, ~0.6%); and truth: `mu0`, `mu1`
 //! (P(conversion) without and with treatment), `tau` = `mu1 − mu0`
 //! (heterogeneous, negative for ~30% of rows), `tau_visit`.

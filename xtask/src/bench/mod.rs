@@ -8,6 +8,7 @@
 
 mod coverage;
 mod report;
+mod scale;
 mod tasks;
 
 use std::fs;
@@ -49,6 +50,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     // `coverage` has its own loop over data sets, seeds and interval kinds
     if args.first().map(String::as_str) == Some("coverage") {
         return coverage::run(root, &args[1..]);
+    }
+    // `scale` runs the criteo-sized chain of #19 stage by stage, no peers
+    if args.first().map(String::as_str) == Some("scale") {
+        return scale::run(root, &args[1..]);
     }
     let opts = parse(args)?;
     let selected = tasks::select(&opts.tasks)?;
@@ -209,7 +214,7 @@ fn measure(ctx: &Ctx, side: &Side, dir: &Path, who: &str) -> Result<Measured> {
     Ok(Measured { wall_s, max_rss_kib, quality })
 }
 
-fn git_commit(root: &Path) -> String {
+pub(super) fn git_commit(root: &Path) -> String {
     let head = capture(Command::new("git").args(["rev-parse", "--short", "HEAD"]).current_dir(root))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "unknown".into());

@@ -12,7 +12,7 @@ use tp_core::Table;
 use tp_core::faer::Mat;
 use tp_io::ReadOptions;
 use tp_pipeline::cate::Cate;
-use tp_pipeline::causal::{Roles, causal_data, covariate_matrix};
+use tp_pipeline::causal::{Roles, causal_data};
 use tp_pipeline::uplift::{self, Criterion, ForestSettings, Source, Tune, UpliftSettings};
 use tp_uplift::{CateModel, LearnerKind, Method};
 
@@ -129,6 +129,16 @@ pub struct Args {
     /// Save the fitted model (versioned JSON) for `tp score` (every method).
     #[arg(long)]
     save_model: Option<PathBuf>,
+    /// Write the outcome model per row and arm (`q_<arm>` columns, rows aligned with the data
+    /// used) for `tp ope --q-hat`; meta-learners and the causal forest.
+    #[arg(long)]
+    q_hat_out: Option<PathBuf>,
+    /// Fit on a random share of the rows (each row kept with this probability, drawn from
+    /// --seed), read in bounded batches: for methods too slow for the whole file, e.g. the
+    /// causal forest on 14M rows. The output holds the sampled rows only; use --id-col to
+    /// join them back.
+    #[arg(long)]
+    sample_share: Option<f64>,
     /// Print a JSON summary on stdout.
     #[arg(long)]
     json: bool,
@@ -153,12 +163,21 @@ pub fn run(args: Args) -> Result<()> {
         }
         options = options.columns(keep);
     }
-    let table = tp_io::read_table(&args.data, &options).map_err(|e| match e {
+    let mixed = |e: tp_io::IoError| match e {
         tp_io::IoError::MixedColumn { .. } => {
             anyhow::anyhow!("{e} (tp uplift reads every column unless --covariates lists the covariates)")
         }
         e => e.into(),
-    })?;
+    };
+    let table = match args.sample_share {
+        None => tp_io::read_table(&args.data, &options).map_err(mixed)?,
+        Some(share) => {
+            read_sample(&args.data, &options, share, args.seed).map_err(|e| match e.downcast() {
+                Ok(io) => mixed(io),
+                Err(e) => e,
+            })?
+        }
+    };
     let mut exclude: Vec<&str> = args.exclude.iter().map(String::as_str).collect();
     if let Some(id) = &args.id_col {
         table.column(id).with_context(|| file.clone())?;
@@ -173,6 +192,10 @@ pub fn run(args: Args) -> Result<()> {
         propensity_prefix: args.propensity_prefix.as_deref(),
     };
     let (data, arms) = causal_data(&table, &roles, &file)?;
+    // only the id column is needed from here on: free the table (at 14M rows, more than the
+    // covariate matrix itself) before fitting
+    let id = args.id_col.as_ref().map(|c| table.column(c).cloned()).transpose()?;
+    drop(table);
     let settings = UpliftSettings {
         method: args.method,
         learner: args.learner,
@@ -195,8 +218,20 @@ pub fn run(args: Args) -> Result<()> {
     };
     let source = Source { file: &file, treatment: &args.treatment, outcome: &args.outcome };
     let est = uplift::estimate(&settings, &data, &arms, source)?;
-    let id = args.id_col.as_ref().map(|c| table.column(c)).transpose()?;
-    tp_io::write_table(&args.out, &est.cate.to_table(id)?)?;
+    if let Some(path) = &args.q_hat_out {
+        let Some(q) = &est.q_hat else {
+            bail!(
+                "--q-hat-out: the {} method fits no outcome model; drop the flag",
+                uplift::method_name(args.method)
+            );
+        };
+        let mut cols: Vec<tp_core::Column> = id.iter().cloned().collect();
+        for (a, label) in arms.labels().iter().enumerate() {
+            cols.push(tp_core::Column::f64(format!("q_{label}"), q.col(a).iter().copied().collect()));
+        }
+        tp_io::write_table(path, &Table::new(cols)?)?;
+    }
+    tp_io::write_table(&args.out, &est.cate.to_table(id.as_ref())?)?;
     let mut summary = est.summary.clone();
     if let Some(path) = &args.save_model {
         let model = est.into_model(&settings, &data)?;
@@ -204,6 +239,47 @@ pub fn run(args: Args) -> Result<()> {
     }
     summary["seconds"] = json!(start.elapsed().as_secs_f64());
     crate::report::emit(args.json, &summary, || human(&summary, arms.labels(), &args.out))
+}
+
+/// Reads the rows of `path` kept by a Bernoulli(`share`) draw per row from `seed`, in batches:
+/// memory follows the sample, not the file, and the sample does not depend on the batch size.
+fn read_sample(path: &Path, options: &ReadOptions, share: f64, seed: u64) -> Result<Table> {
+    if !(share > 0.0 && share <= 1.0) {
+        bail!("--sample-share {share}: expected a share of rows in (0, 1], e.g. 0.1");
+    }
+    let base = tp_core::rng::derive_seed_str(seed, "sample-share");
+    let mut parts: Vec<Table> = Vec::new();
+    let mut row = 0u64;
+    for chunk in tp_io::read_table_chunks(path, options, 1 << 16)? {
+        let chunk = chunk?;
+        let keep: Vec<usize> = (0..chunk.n_rows())
+            .filter(|&i| {
+                let u = (tp_core::rng::derive_seed(base, row + i as u64) >> 11) as f64 / (1u64 << 53) as f64;
+                u < share
+            })
+            .collect();
+        row += chunk.n_rows() as u64;
+        parts.push(chunk.take_rows(&keep));
+    }
+    let mut parts = parts.into_iter();
+    let first = parts.next().context("no rows")?;
+    let mut cols: Vec<tp_core::Column> = first.into_columns();
+    for part in parts {
+        for (c, p) in cols.iter_mut().zip(part.into_columns()) {
+            use tp_core::ColumnData as D;
+            match (&mut c.data, p.data) {
+                (D::F64(a), D::F64(b)) => a.extend(b),
+                (D::I64(a), D::I64(b)) => a.extend(b),
+                (D::Bool(a), D::Bool(b)) => a.extend(b),
+                (D::Str(a), D::Str(b)) => a.extend(b),
+                _ => bail!("{}: column '{}' changed type between batches", path.display(), c.name),
+            }
+        }
+    }
+    if cols.first().is_some_and(|c| c.data.is_empty()) {
+        bail!("{}: --sample-share {share} kept no rows of {row}; raise it", path.display());
+    }
+    Ok(Table::new(cols)?)
 }
 
 /// The human summary of `tp uplift` on stderr.
@@ -276,6 +352,9 @@ fn human(summary: &Value, labels: &[String], out: &Path) -> String {
 /// Arguments of `tp score`.
 #[derive(Debug, ClapArgs)]
 #[command(after_help = "\
+The data are read, scored and written in batches of --chunk-rows rows, so memory follows the batch,
+not the file; the output's bytes do not depend on the batch size.
+
 Examples:
   tp uplift --data campaign.csv --treatment arm --outcome outcome --out cate.csv --save-model model.json
   tp score --model model.json --data new_customers.csv --id-col customer_id --out scores.csv")]
@@ -292,6 +371,9 @@ pub struct ScoreArgs {
     /// Output: id and τ̂ columns.
     #[arg(long)]
     out: PathBuf,
+    /// Rows read, scored and written at a time.
+    #[arg(long, default_value_t = 1 << 16)]
+    chunk_rows: usize,
     /// Print a JSON summary on stdout.
     #[arg(long)]
     json: bool,
@@ -302,53 +384,133 @@ struct ScoreSummary {
     rows: usize,
     arms: Vec<String>,
     mean_tau: Vec<f64>,
+    seconds: f64,
 }
 
-/// Columns of `table` that, once string columns are one-hot encoded, give
-/// exactly the model's features: a feature `c=v` comes from column `c`.
-fn source_columns(table: &Table, features: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+/// Where a model's feature comes from in the data.
+enum FeatureSource {
+    /// A numeric column of the same name.
+    Column(String),
+    /// `column=value`: 1 where a string column holds the value, else 0 (one-hot encoding; the
+    /// category dropped in training has no feature, a category unseen in training none either).
+    Category(String, String),
+}
+
+/// How each of the model's features is read from a file with columns `header`, or the features
+/// the file lacks.
+fn feature_sources(
+    header: &[String],
+    features: &[String],
+) -> std::result::Result<Vec<FeatureSource>, Vec<String>> {
+    let mut out = Vec::with_capacity(features.len());
+    let mut missing = Vec::new();
     for f in features {
-        let src = if table.position(f).is_some() {
-            f.clone()
+        if header.contains(f) {
+            out.push(FeatureSource::Column(f.clone()));
+        } else if let Some((c, v)) = f.split_once('=')
+            && header.iter().any(|h| h == c)
+        {
+            out.push(FeatureSource::Category(c.to_string(), v.to_string()));
         } else {
-            f.split_once('=').map_or(f.clone(), |(c, _)| c.to_string())
-        };
-        if !out.contains(&src) {
-            out.push(src);
+            missing.push(f.clone());
         }
     }
-    out
+    if missing.is_empty() { Ok(out) } else { Err(missing) }
 }
 
-/// Runs `tp score`.
+/// The feature matrix of one batch; `first_row` (0-based, in the file) places errors.
+fn feature_matrix(
+    table: &Table,
+    sources: &[FeatureSource],
+    first_row: usize,
+    file: &str,
+) -> Result<Mat<f64>> {
+    let mut x = Mat::<f64>::zeros(table.n_rows(), sources.len());
+    for (j, src) in sources.iter().enumerate() {
+        match src {
+            FeatureSource::Column(c) => {
+                let v = table.f64_values(c).with_context(|| {
+                    format!("{file}: column '{c}' must be numeric, as in the data the model was fitted on")
+                })?;
+                for (i, &value) in v.iter().enumerate() {
+                    if !value.is_finite() {
+                        bail!(
+                            "{file}: column '{c}' row {} holds {value}; covariates must be finite (impute or drop the row)",
+                            first_row + i
+                        );
+                    }
+                    x[(i, j)] = value;
+                }
+            }
+            FeatureSource::Category(c, value) => {
+                let v = table.string_values(c).with_context(|| file.to_string())?;
+                for (i, s) in v.iter().enumerate() {
+                    x[(i, j)] = f64::from(u8::from(s == value));
+                }
+            }
+        }
+    }
+    Ok(x)
+}
+
+/// Runs `tp score`: reads `--chunk-rows` rows at a time, scores them and appends them to the
+/// output, which appears only when every row is scored.
 pub fn score(args: ScoreArgs) -> Result<()> {
+    let start = Instant::now();
+    if args.chunk_rows == 0 {
+        bail!("--chunk-rows 0: expected at least 1 row per batch");
+    }
     let model = CateModel::load(&args.model)
         .with_context(|| format!("cannot load the model {}", args.model.display()))?;
     let file = args.data.display().to_string();
-    let table = tp_io::read_table(&args.data, &ReadOptions::new())?;
-    let sources = source_columns(&table, model.feature_names());
-    let (x, names) = covariate_matrix(&table, &sources, &file)?;
-    // One-hot encoding of new data may see other categories: align to the model's columns.
-    let aligned = Mat::from_fn(x.nrows(), model.feature_names().len(), |i, j| {
-        names.iter().position(|n| *n == model.feature_names()[j]).map_or(0.0, |k| x[(i, k)])
-    });
-    let missing: Vec<&String> = model.feature_names().iter().filter(|f| !names.contains(f)).collect();
-    if !missing.is_empty() && missing.iter().any(|f| !f.contains('=')) {
-        bail!("{file}: lacks the model's covariates {:?}", missing);
+    let header = tp_io::read_header(&args.data)?;
+    let sources = feature_sources(&header, model.feature_names())
+        .map_err(|missing| anyhow::anyhow!("{file}: lacks the model's covariates {missing:?}"))?;
+    let mut keep: Vec<&str> = Vec::new();
+    for s in &sources {
+        let (FeatureSource::Column(c) | FeatureSource::Category(c, _)) = s;
+        if !keep.contains(&c.as_str()) {
+            keep.push(c);
+        }
     }
-    let tau = model.predict(aligned.as_ref())?;
+    if let Some(id) = &args.id_col {
+        if !header.contains(id) {
+            bail!("{file}: no id column '{id}' (columns: {})", header.join(", "));
+        }
+        if !keep.contains(&id.as_str()) {
+            keep.push(id);
+        }
+    }
     let labels = model.arm_labels().to_vec();
-    // standard errors where the model has them: a causal forest's own, or the bootstrap replicates'
-    let se = model.predict_se(aligned.as_ref())?;
-    let mean_tau: Vec<f64> = (0..tau.ncols())
-        .map(|j| tp_core::stats::mean(&tau.col(j).iter().copied().collect::<Vec<_>>()))
-        .collect();
-    let cate = Cate { arms: labels.clone(), tau, se, bounds: None, gamma: None };
-    let id = args.id_col.as_ref().map(|c| table.column(c).with_context(|| file.clone())).transpose()?;
-    tp_io::write_table(&args.out, &cate.to_table(id)?)?;
-    let summary = ScoreSummary { rows: table.n_rows(), arms: labels, mean_tau };
+    let mut writer = tp_io::TableWriter::create(&args.out)?;
+    // running sums in row order: the same additions, in the same order, as a mean over all rows
+    let mut sums = vec![std::iter::empty::<f64>().sum::<f64>(); labels.len().saturating_sub(1)];
+    let mut rows = 0usize;
+    for chunk in tp_io::read_table_chunks(&args.data, &ReadOptions::new().columns(keep), args.chunk_rows)? {
+        let table = chunk?;
+        let x = feature_matrix(&table, &sources, rows, &file)?;
+        let tau = model.predict(x.as_ref())?;
+        // standard errors where the model has them: a causal forest's own, or the bootstrap replicates'
+        let se = model.predict_se(x.as_ref())?;
+        for (j, sum) in sums.iter_mut().enumerate() {
+            *sum = tau.col(j).iter().fold(*sum, |acc, &t| acc + t);
+        }
+        let cate = Cate { arms: labels.clone(), tau, se, bounds: None, gamma: None };
+        let id = args.id_col.as_ref().map(|c| table.column(c).with_context(|| file.clone())).transpose()?;
+        writer.write(&cate.to_table(id)?)?;
+        rows += table.n_rows();
+    }
+    writer.finish()?;
+    let mean_tau = sums.iter().map(|s| if rows == 0 { f64::NAN } else { s / rows as f64 }).collect();
+    let seconds = start.elapsed().as_secs_f64();
+    let summary = ScoreSummary { rows, arms: labels, mean_tau, seconds };
     crate::report::emit(args.json, &summary, || {
-        format!("scored {} rows; mean τ̂ {:?}; wrote {}", summary.rows, summary.mean_tau, args.out.display())
+        format!(
+            "scored {} rows in {:.1} s; mean τ̂ {:?}; wrote {}",
+            summary.rows,
+            summary.seconds,
+            summary.mean_tau,
+            args.out.display()
+        )
     })
 }

@@ -124,6 +124,16 @@ mod tests {
                 assert_eq!(data.row(r), &codes[r * 4..r * 4 + 4]);
             }
         }
+        // eight rows walked together, a fixed number of steps, reach the same leaves (NaN rows
+        // and leaves at every depth among them)
+        let depth = packed.depth();
+        assert!(depth > 3 && depth <= 14, "depth {depth}");
+        for start in (0..n - 8).step_by(8) {
+            let k: [usize; 8] = packed.leaf_indices(&codes[start * 4..(start + 8) * 4], &nan_codes, depth);
+            for (j, &kj) in k.iter().enumerate() {
+                assert_eq!(kj, g.tree.leaf_index(x.as_ref(), start + j), "row {}", start + j);
+            }
+        }
     }
 
     #[test]

@@ -92,6 +92,48 @@ impl PackedTree {
             k = w as u32 as usize + usize::from(!left);
         }
     }
+
+    /// Steps from the root to the deepest leaf (0 for a tree that is one leaf).
+    pub fn depth(&self) -> usize {
+        // children come after their parent: one forward pass
+        let mut depth = vec![0usize; self.nodes.len()];
+        let mut max = 0;
+        for (k, &w) in self.nodes.iter().enumerate() {
+            if w & Self::LEAF == 0 {
+                let (left, dk) = (w as u32 as usize, depth[k] + 1);
+                for child in [left, left + 1] {
+                    if let Some(d) = depth.get_mut(child) {
+                        *d = dk;
+                        max = max.max(dk);
+                    }
+                }
+            }
+        }
+        max
+    }
+
+    /// [`leaf_index`](Self::leaf_index) of `N` rows at once (`codes` holds them one after
+    /// another, `N × p` codes), walking `depth` ([`depth`](Self::depth)) steps for every row
+    /// without branching: a row that reached its leaf stays there. The `N` walks are
+    /// independent, so the processor overlaps their memory loads; the leaves are the same.
+    #[inline]
+    pub fn leaf_indices<const N: usize>(&self, codes: &[u8], nan_code: &[u8], depth: usize) -> [usize; N] {
+        let p = codes.len() / N;
+        let mut k = [0usize; N];
+        for _ in 0..depth {
+            for (j, kj) in k.iter_mut().enumerate() {
+                let w = self.nodes[*kj];
+                let f = (w >> 32) as u16 as usize;
+                let (bin, nan_left) = ((w >> 48) as u8, (w >> 56) & 1 != 0);
+                // a leaf's word has feature 0 here: a valid index whose result is not used
+                let b = codes[j * p + f];
+                let left = (b <= bin) | (b == nan_code[f] && nan_left);
+                let next = w as u32 as usize + usize::from(!left);
+                *kj = if w & Self::LEAF != 0 { *kj } else { next };
+            }
+        }
+        k.map(|kj| self.nodes[kj] as u32 as usize)
+    }
 }
 
 impl<L: Clone + Send + Sync> Tree<L> {

@@ -256,10 +256,15 @@ fn fit_parts(
                 .map(|a| {
                     let s = derive_seed(seed, 100 + a as u64);
                     let treated = rows_of(a);
-                    let xt = take_rows(x, &treated);
+                    // the treated rows' copy lives only while mu0 predicts on it (each later fit
+                    // copies its own rows): one copy of the covariates fewer at the peak
+                    let d1: Vec<f64> = mu0
+                        .predict(take_rows(x, &treated).as_ref())?
+                        .iter()
+                        .zip(&treated)
+                        .map(|(m, &i)| y[i] - m)
+                        .collect();
                     let mua = fit_reg(l.outcome, &treated, &pick(y, &treated), None, derive_seed(s, 1))?;
-                    let d1: Vec<f64> =
-                        mu0.predict(xt.as_ref())?.iter().zip(&treated).map(|(m, &i)| y[i] - m).collect();
                     let d0: Vec<f64> =
                         mua.predict(xc.as_ref())?.iter().zip(&control).map(|(m, &i)| m - y[i]).collect();
                     let tau1 = fit_reg(l.effect, &treated, &d1, None, derive_seed(s, 2))?;
