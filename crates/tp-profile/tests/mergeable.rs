@@ -4,34 +4,11 @@
 
 use proptest::prelude::*;
 use tp_core::merge::merge_tree;
-use tp_core::{Column, ColumnData, Mergeable, Table};
+use tp_core::{ColumnData, Mergeable, Table};
 use tp_profile::{Catalog, CatalogSpec, ProfileContext, ProfileParams, ProfileState, Weight};
 
-fn catalog() -> Table {
-    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    Table::new(vec![
-        Column::i64("item_id", vec![10, 11, 12, 13, 14, 15]),
-        Column::str("department", s(&["PRODUCE", "PRODUCE", "PRODUCE", "SNACKS", "SNACKS", "SNACKS"])),
-        Column::str("commodity", s(&["FRUIT", "FRUIT", "VEG", "CHIPS", "CHIPS", "BARS"])),
-        Column::f64("base_price", vec![1.0, 3.0, 0.5, 2.0, 2.5, 4.0]),
-        Column::i64("healthy", vec![1, 1, 1, 0, 0, 1]),
-    ])
-    .unwrap()
-}
-
-type Ev = (i64, i64, i64, f64, f64, bool);
-
-fn events(ev: &[Ev]) -> Table {
-    Table::new(vec![
-        Column::i64("customer_id", ev.iter().map(|e| e.0).collect()),
-        Column::i64("item_id", ev.iter().map(|e| e.1).collect()),
-        Column::i64("day", ev.iter().map(|e| e.2).collect()),
-        Column::f64("quantity", ev.iter().map(|e| e.3).collect()),
-        Column::f64("value", ev.iter().map(|e| e.4).collect()),
-        Column::bool("promo", ev.iter().map(|e| e.5).collect()),
-    ])
-    .unwrap()
-}
+mod common;
+use common::{Ev, events, small_catalog as catalog};
 
 /// Every float within `rel` relative (floor 1 for values near zero), everything else equal.
 fn assert_close(a: &Table, b: &Table, rel: f64) -> Result<(), TestCaseError> {
