@@ -15,6 +15,7 @@ pub mod html;
 pub mod inputs;
 pub mod output;
 pub mod plan;
+pub mod policy;
 pub mod progress;
 pub mod steps;
 pub mod summary;

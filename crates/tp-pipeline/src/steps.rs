@@ -6,6 +6,7 @@ use crate::cate::Cate;
 use crate::causal::{Roles, causal_data};
 use crate::config::{Count, expand_columns};
 use crate::inputs::{Inputs, Named, gather, join_rows};
+use crate::policy::{Decision, PolicyData, ScoreSummary};
 use crate::uplift::{self, Source, UpliftSettings};
 use crate::{Config, Progress};
 use anyhow::{Context, Result, bail};
@@ -17,10 +18,7 @@ use tp_ope::{
     Baseline, Comparison, Design, DesignParams, Estimator, LoggingPropensity, OpeInput, OpeParams, OpeReport,
     TargetPolicy,
 };
-use tp_policy::{
-    Economics, LearnInputs, LearnParams, Plan, PolicyInputs, PolicyParams, PolicyTreeParams, Rule, Selection,
-    learn_policy, refit_all,
-};
+use tp_policy::{Economics, LearnInputs, LearnParams, Plan, Selection, refit_all};
 use tp_segment::{Choice, SegmentPipeline, SegmentResult};
 use tp_uplift::Diagnostics;
 use tp_uplift::evaluate::curves::Curve;
@@ -68,33 +66,6 @@ impl UpliftResult {
     /// The AIPW scores per row and arm, `n × K`.
     pub fn gamma(&self) -> MatRef<'_, f64> {
         self.cate.gamma.as_ref().expect("uplift_step always fills in the AIPW scores").as_ref()
-    }
-}
-
-/// The policy's decision score, for summary.json.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScoreSummary {
-    /// `raw` (τ̂) or `linear` (its cross-fitted projection on the uplift covariates).
-    pub chosen: &'static str,
-    /// How it was chosen (`auto`: lower R-loss; or forced by `policy.score`).
-    pub mode: &'static str,
-    /// R-loss of τ̂.
-    pub r_loss_raw: f64,
-    /// R-loss of the projection.
-    pub r_loss_linear: f64,
-    /// Paired SE of their difference.
-    pub r_loss_diff_se: f64,
-}
-
-impl ScoreSummary {
-    fn from_smoothing(s: &tp_uplift::CateSmoothing, mode: tp_uplift::SmoothMode) -> Self {
-        Self {
-            chosen: s.chosen.name(),
-            mode: mode.name(),
-            r_loss_raw: s.r_loss_raw,
-            r_loss_linear: s.r_loss_linear,
-            r_loss_diff_se: s.r_loss_diff_se,
-        }
     }
 }
 
@@ -395,106 +366,22 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
     let uplift_curve = tp_uplift::evaluate::curves::dr_toc_curve(&d_first, &s_first)?;
 
     progress.step("choosing whom to treat (candidates priced out of fold, profit curve, policy tree)");
-    let seg_labels: Vec<String> = seg.labels.iter().map(|l| format!("segment_{l}")).collect();
-    let current = data.arms().to_vec();
     let economics = Economics::new(margin, cost.clone())?.with_fixed_cost(config.policy.fixed_cost)?;
-    let mut pparams = PolicyParams::new(economics.clone());
-    pparams.seed = config.seed;
-    pparams.risk_lambda = config.policy.risk_lambda;
-    pparams.curve_points = config.policy.curve_points;
-    pparams.rule = match config.policy.rule.as_str() {
-        "top_share" => Rule::TopShare(config.policy.top_share.unwrap_or(0.0)),
-        "budget" => Rule::Budget(config.policy.budget.unwrap_or(0.0)),
-        _ => Rule::Threshold,
-    };
-    // the decision score: τ̂ or its cross-fitted linear projection on the covariates, by R-loss
-    let score = tp_uplift::smooth_cate(
-        data.covariates(),
-        uplift.cate.tau.as_ref(),
-        data.outcome(),
-        data.arms(),
-        uplift.propensity.as_ref(),
-        uplift.q_hat.as_ref(),
-        &tp_uplift::SmoothParams {
-            seed: tp_core::rng::derive_seed_str(config.seed, "policy-score"),
-            mode: config.policy.score,
-            ..tp_uplift::SmoothParams::default()
+    let decision = crate::policy::decide(
+        &config.policy,
+        config.seed,
+        &economics,
+        PolicyData {
+            data,
+            uplift: &uplift,
+            features: &features,
+            feature_names: &feature_names,
+            segment_features: &seg_features,
+            segment_labels: &seg.labels,
         },
-    )
-    .context("policy.score")?;
-    let tau_dec = &score.tau;
-    // the interval keeps its half-width around the decision score
-    let lower = uplift.cate.bounds.as_ref().map(|(lo, _)| {
-        Mat::from_fn(lo.nrows(), lo.ncols(), |i, a| tau_dec[(i, a)] - (uplift.cate.tau[(i, a)] - lo[(i, a)]))
-    });
-    // the policy's DR scores: the uplift step's outcome models, propensities clipped to the band
-    let clip = config.policy.propensity_clip;
-    if !(0.0..0.5).contains(&clip) {
-        bail!("policy.propensity_clip = {clip}: expected a share in [0, 0.5), e.g. 0.01");
-    }
-    let e = uplift.propensity.as_ref();
-    let e_clip = Mat::from_fn(e.nrows(), e.ncols(), |i, a| e[(i, a)].clamp(clip, 1.0 - clip));
-    let gamma_policy =
-        tp_core::aipw_scores(data.outcome(), data.arms(), uplift.q_hat.as_ref(), e_clip.as_ref())?;
-    let mut inputs_p = PolicyInputs::new(tau_dec.as_ref());
-    inputs_p.gamma = Some(gamma_policy.as_ref());
-    inputs_p.current = Some(&current);
-    inputs_p.segments = Some(&seg_labels);
-    if config.policy.risk_lambda > 0.0 {
-        inputs_p.lower = Some(
-            lower
-                .as_ref()
-                .context("policy.risk_lambda needs τ̂ intervals: use uplift.method = \"causal_forest\"")?
-                .as_ref(),
-        );
-    }
-    let tree_features = match &config.policy.tree_features {
-        Some(p) => expand_columns(p, &feature_names, "policy.tree_features")?,
-        None => seg_features.clone(),
-    };
-    let x_tree = features.to_matrix(&tree_features.iter().map(String::as_str).collect::<Vec<_>>())?;
-    let tree_screen = screen(&tree_features, uplift.importance.as_deref(), config.policy.tree_screen);
-    let x_screen = features.to_matrix(&tree_screen.iter().map(String::as_str).collect::<Vec<_>>())?;
-    let mut lparams = LearnParams::new(economics.clone());
-    lparams.learner = config.policy.learner;
-    lparams.folds = config.policy.folds;
-    lparams.margin_se = config.policy.margin_se;
-    lparams.min_leaf_share = config.policy.min_leaf_share;
-    lparams.level = config.policy.profit_level;
-    lparams.min_overlap_dr = config.policy.min_overlap_dr;
-    lparams.seed = config.seed;
-    if config.policy.risk_lambda > 0.0 {
-        lparams.risk_lambda = config.policy.risk_lambda;
-    }
-    let learn_inputs = LearnInputs {
-        tau: tau_dec.as_ref(),
-        lower: lower.as_ref().filter(|_| n_arms == 2).map(|m| m.as_ref()),
-        gamma: gamma_policy.as_ref(),
-        covariates: Some(x_screen.as_ref()),
-        feature_names: Some(&tree_screen),
-        current: uplift.propensity_logged.then(|| uplift.propensity.as_ref()),
-        overlap_share: Some(uplift.diagnostics.overlap_share),
-    };
-    let selection = if config.policy.rule == "threshold" {
-        Some(learn_policy(&lparams, &learn_inputs).context("policy learner")?)
-    } else {
-        None
-    };
-    if let Some(sel) = &selection {
-        inputs_p.assignment = Some((&sel.assignment, sel.chosen.name()));
-    }
-    let plan = tp_policy::plan(&pparams, &inputs_p).context("policy")?;
-    let tree_plan = if config.policy.tree_depth > 0 {
-        let mut tparams = pparams.clone();
-        tparams.tree = Some(PolicyTreeParams::new(config.policy.tree_depth));
-        let mut tinputs = inputs_p;
-        tinputs.assignment = None;
-        tinputs.covariates = Some(x_tree.as_ref());
-        tinputs.feature_names = Some(&tree_features);
-        Some(tp_policy::plan(&tparams, &tinputs).context("policy tree")?)
-    } else {
-        None
-    };
+    )?;
+    let Decision { plan, selection, tree_plan, tree_screen, score, learner } = decision;
+    let current = data.arms();
     let mut policy_cols = vec![
         ids.clone(),
         Column::str("arm", plan.assignment.iter().map(|&a| arms.labels()[a].clone()).collect()),
@@ -509,7 +396,7 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
     let logged: Vec<f64> = (0..n).map(|i| uplift.propensity[(i, current[i])]).collect();
     let input = OpeInput::new(
         data.outcome().to_vec(),
-        current.clone(),
+        current.to_vec(),
         LoggingPropensity::Logged(logged),
         TargetPolicy::Arms(plan.assignment.clone()),
     )
@@ -573,7 +460,7 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
             tree_plan.as_ref(),
             margin,
             &cost,
-            selection.as_ref().map(|_| (&lparams, &learn_inputs)),
+            selection.as_ref().map(|_| (&learner.params, learner.inputs(&uplift))),
         )?),
         None => None,
     };
@@ -591,7 +478,7 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
         plan,
         selection,
         tree_screen,
-        score: ScoreSummary::from_smoothing(&score, config.policy.score),
+        score,
         tree_plan,
         ope,
         comparisons,
@@ -751,20 +638,6 @@ fn uplift_step(
     Ok((result, (data, arms)))
 }
 
-/// The `k` of `features` the forest split on most (ties in feature order); all of them when
-/// `k` is 0 or no importance is known.
-fn screen(features: &[String], importance: Option<&[(String, f64)]>, k: usize) -> Vec<String> {
-    let Some(imp) = importance.filter(|_| k > 0 && k < features.len()) else {
-        return features.to_vec();
-    };
-    let score = |f: &String| imp.iter().find(|(n, _)| n == f).map_or(0.0, |(_, v)| *v);
-    let mut order: Vec<usize> = (0..features.len()).collect();
-    order.sort_by(|&a, &b| score(&features[b]).total_cmp(&score(&features[a])));
-    let mut keep: Vec<usize> = order.into_iter().take(k).collect();
-    keep.sort_unstable();
-    keep.into_iter().map(|i| features[i].clone()).collect()
-}
-
 /// True expected profit of giving row `i` arm `arm[i]`: Σ margin·τ − cost.
 fn true_profit(tau: &Mat<f64>, arm: &[usize], margin: f64, cost: &[f64]) -> f64 {
     arm.iter()
@@ -786,7 +659,7 @@ fn truth_step(
     tree_plan: Option<&Plan>,
     margin: f64,
     cost: &[f64],
-    learner: Option<(&LearnParams, &LearnInputs<'_>)>,
+    learner: Option<(&LearnParams, LearnInputs<'_>)>,
 ) -> Result<Truth> {
     let rows = join_rows(campaign, truth, id, true)?;
     let t = gather(&truth.table, &rows, id)?;
@@ -820,7 +693,7 @@ fn truth_step(
     let policy_profit = true_profit(&tau, &plan.assignment, margin, cost);
     let share = |a: &[usize]| a.iter().filter(|&&v| v > 0).count() as f64 / n as f64;
     let candidates = match learner {
-        Some((p, inputs)) => refit_all(p, inputs)?
+        Some((p, inputs)) => refit_all(p, &inputs)?
             .into_iter()
             .map(|(c, a)| TrueCandidate {
                 name: c.name().into(),

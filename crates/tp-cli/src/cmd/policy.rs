@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use tp_core::{Column, Table};
 use tp_io::ReadOptions;
 use tp_pipeline::cate::{self, CateRead};
-use tp_policy::{Economics, PolicyInputs, PolicyParams, PolicyReport, PolicyTreeParams, Rule};
+use tp_pipeline::policy::{self, PlanSettings};
+use tp_policy::{Economics, PolicyInputs, PolicyReport, Rule};
 
 /// Arguments of `tp policy`.
 #[derive(Debug, ClapArgs)]
@@ -149,14 +150,14 @@ pub fn run(args: Args) -> Result<()> {
     };
 
     let economics = Economics::new(args.value, args.cost.clone())?.with_fixed_cost(args.fixed_cost)?;
-    let mut params = PolicyParams::new(economics);
-    params.risk_lambda = args.risk_lambda;
-    params.rule = match (args.budget, args.top_share) {
+    let rule = match (args.budget, args.top_share) {
         (Some(b), _) => Rule::Budget(b),
         (None, Some(s)) => Rule::TopShare(s),
         (None, None) => Rule::Threshold,
     };
-    params.tree = args.tree_depth.map(PolicyTreeParams::new);
+    let mut settings = PlanSettings::new(economics, rule);
+    settings.risk_lambda = args.risk_lambda;
+    settings.tree_depth = args.tree_depth;
     let mut inputs = PolicyInputs::new(tau.as_ref());
     inputs.lower = lower.as_ref().map(|m| m.as_ref());
     inputs.gamma = gamma.as_ref().map(|m| m.as_ref());
@@ -164,7 +165,7 @@ pub fn run(args: Args) -> Result<()> {
     inputs.feature_names = Some(&feature_names);
     inputs.current = current.as_deref();
     inputs.segments = segments.as_deref();
-    let plan = tp_policy::plan(&params, &inputs)?;
+    let plan = policy::plan(&settings, &inputs)?;
 
     let mut cols = Vec::new();
     if let Some(id) = &args.id_col {

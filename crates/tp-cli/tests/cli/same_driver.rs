@@ -4,7 +4,7 @@
 //! meta-learner's out-of-fold τ̂.
 
 use super::{s, tempdir, tp, uniform};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tp_core::{Column, Table};
 
 /// A randomized campaign: `id`, covariates x1, x2 on [−1, 1], non-negative segment features
@@ -52,6 +52,25 @@ fn effect_columns(path: &Path) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+/// Runs `tp run` in `d` on `d/campaign.csv` with the `[uplift]` lines `uplift` and the `[policy]`
+/// lines `policy` (margin 1, cost 0.1 per treated arm, no tree unless they say otherwise); returns
+/// the output folder.
+fn run_pipeline(d: &Path, labels: &[&str], outcome: &str, uplift: &str, policy: &str) -> PathBuf {
+    let costs = vec!["0.1"; labels.len() - 1].join(", ");
+    let toml = format!(
+        "seed = 3\n[data]\ncampaign = \"campaign.csv\"\nid = \"id\"\n\
+         [campaign]\ntreatment = \"arm\"\noutcome = \"{outcome}\"\npropensity_prefix = \"\"\n\
+         [segment]\nfeatures = [\"s1\", \"s2\"]\nfactors = 2\nclusters = 2\nstability_runs = 0\nvalue = \"\"\n\
+         [uplift]\ninterval_level = 0.8\ncovariates = [\"x1\", \"x2\"]\nfactor_covariates = false\n{uplift}\n\
+         [policy]\nmargin = 1.0\ncost = [{costs}]\ntree_depth = 0\n{policy}\n"
+    );
+    std::fs::write(d.join("run.toml"), toml).unwrap();
+    let run = d.join("run");
+    let out = tp(&["run", s(&d.join("run.toml")), "--out", s(&run)]);
+    assert!(out.status.success(), "tp run: {}", String::from_utf8_lossy(&out.stderr));
+    run
+}
+
 /// Runs `tp uplift` with `flags` and `tp run` with the `[uplift]` lines `config` on the same
 /// file and asserts the same effect columns; returns their names.
 fn same_cate(name: &str, labels: &[&str], outcome: &str, flags: &[&str], config: &str) -> Vec<String> {
@@ -81,18 +100,7 @@ fn same_cate(name: &str, labels: &[&str], outcome: &str, flags: &[&str], config:
     args.extend_from_slice(flags);
     let out = tp(&args);
     assert!(out.status.success(), "tp uplift: {}", String::from_utf8_lossy(&out.stderr));
-    let costs = vec!["0.1"; labels.len() - 1].join(", ");
-    let toml = format!(
-        "seed = 3\n[data]\ncampaign = \"campaign.csv\"\nid = \"id\"\n\
-         [campaign]\ntreatment = \"arm\"\noutcome = \"{outcome}\"\npropensity_prefix = \"\"\n\
-         [segment]\nfeatures = [\"s1\", \"s2\"]\nfactors = 2\nclusters = 2\nstability_runs = 0\nvalue = \"\"\n\
-         [uplift]\ninterval_level = 0.8\ncovariates = [\"x1\", \"x2\"]\nfactor_covariates = false\n{config}\n\
-         [policy]\nmargin = 1.0\ncost = [{costs}]\ntree_depth = 0\n"
-    );
-    std::fs::write(d.join("run.toml"), toml).unwrap();
-    let run = d.join("run");
-    let out = tp(&["run", s(&d.join("run.toml")), "--out", s(&run)]);
-    assert!(out.status.success(), "tp run: {}", String::from_utf8_lossy(&out.stderr));
+    let run = run_pipeline(&d, labels, outcome, config, "");
     let (a, b) = (effect_columns(&cate), effect_columns(&run.join("cate.csv")));
     let names: Vec<String> = a.iter().map(|(n, _)| n.clone()).collect();
     for (name, col) in &a {
@@ -141,4 +149,40 @@ fn tp_uplift_and_tp_run_give_the_same_uplift_forest_and_meta_learner_cate() {
         "method = \"dr\"\nfolds = 5",
     );
     assert_eq!(names, ["tau", "gamma_control", "gamma_coupon"]);
+}
+
+/// `tp policy` on `tp run`'s own cate.csv, with the run's rule and economics, writes the run's
+/// policy.csv byte for byte: both apply the rule through `tp_pipeline::policy::plan` (the run
+/// decides on τ̂ itself here, `policy.score = "raw"`). Two arms under a top share, three under a
+/// budget.
+#[test]
+fn tp_policy_and_tp_run_give_the_same_policy() {
+    for (name, labels, rule, flags) in [
+        (
+            "pol2",
+            &["control", "coupon"][..],
+            "rule = \"top_share\"\ntop_share = 0.3",
+            &["--top-share", "0.3"][..],
+        ),
+        ("pol3", &["control", "a", "b"][..], "rule = \"budget\"\nbudget = 20.0", &["--budget", "20"][..]),
+    ] {
+        let d = tempdir(&format!("same-{name}"));
+        tp_io::write_table(d.join("campaign.csv"), &table(600, labels)).unwrap();
+        let run = run_pipeline(&d, labels, "y", "method = \"dr\"", &format!("score = \"raw\"\n{rule}"));
+        let costs = vec!["0.1"; labels.len() - 1].join(",");
+        let (pol, cate) = (d.join("policy.csv"), run.join("cate.csv"));
+        let mut args = vec!["policy", "--cate", s(&cate), "--id-col", "id", "--value", "1", "--cost", &costs];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["--out", s(&pol), "--json"]);
+        let out = tp(&args);
+        assert!(out.status.success(), "tp policy: {}", String::from_utf8_lossy(&out.stderr));
+        let a = std::fs::read(&pol).unwrap();
+        let b = std::fs::read(run.join("policy.csv")).unwrap();
+        assert_eq!(a, b, "{name}: tp policy's policy.csv differs from tp run's");
+        // a rule that treats some but not all: the equality is not that of two empty plans
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let share = v["treated_share"].as_f64().unwrap();
+        assert!(share > 0.05 && share < 0.95, "{name}: treated share {share}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }

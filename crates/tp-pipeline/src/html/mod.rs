@@ -455,7 +455,7 @@ It treats <b>{:.1}%</b> of customers, spends {} and is estimated to earn <b>{}</
 
 /// The candidate policies with their held-out profits, as a table and an interval chart.
 /// One sentence on the score the candidates decide on.
-fn score_note(s: &crate::steps::ScoreSummary) -> String {
+fn score_note(s: &crate::policy::ScoreSummary) -> String {
     let which = match s.chosen {
         "linear" => "the cross-fitted linear projection of τ̂ on the uplift covariates",
         _ => "τ̂ as estimated",
