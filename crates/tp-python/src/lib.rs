@@ -24,6 +24,7 @@ mod meta;
 mod metrics;
 mod ope;
 mod policy;
+mod profile;
 mod run;
 mod segment;
 mod spark;
@@ -76,23 +77,31 @@ pub(crate) fn column(name: String, obj: &Bound<'_, PyAny>) -> PyResult<Column> {
     if let Ok(a) = obj.extract::<PyReadonlyArray1<'_, i64>>() {
         return Ok(Column::i64(name, a.as_array().to_vec()));
     }
+    if let Ok(a) = obj.extract::<PyReadonlyArray1<'_, bool>>() {
+        return Ok(Column::bool(name, a.as_array().to_vec()));
+    }
     if let Ok(v) = obj.extract::<Vec<String>>() {
         return Ok(Column::str(name, v));
     }
     let kind = obj.get_type().name().map(|n| n.to_string()).unwrap_or_default();
     Err(PyTypeError::new_err(format!(
-        "column '{name}': expected a 1-D float64 or int64 array or a list of str, got {kind}"
+        "column '{name}': expected a 1-D float64, int64 or bool array or a list of str, got {kind}"
     )))
 }
 
 /// The table of `(name, column)` pairs; a duplicate name or unequal lengths are `ValueError`s.
 pub(crate) fn table(cols: &Bound<'_, PyList>) -> PyResult<Table> {
+    named_table(cols, SOURCE)
+}
+
+/// [`table`], with errors naming the input `source` (e.g. `events`) instead of `data`.
+pub(crate) fn named_table(cols: &Bound<'_, PyList>, source: &str) -> PyResult<Table> {
     let mut out = Vec::with_capacity(cols.len());
     for item in cols.iter() {
         let (name, obj): (String, Bound<'_, PyAny>) = item.extract()?;
         out.push(column(name, &obj)?);
     }
-    Table::new(out).map_err(|e| PyValueError::new_err(format!("{SOURCE}: {e}")))
+    Table::new(out).map_err(|e| PyValueError::new_err(format!("{source}: {e}")))
 }
 
 /// The covariate matrix of `table` in the order of a model's `features`: numeric columns by name,
@@ -286,6 +295,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     metrics::register(m)?;
     ope::register(m)?;
     policy::register(m)?;
+    profile::register(m)?;
     run::register(m)?;
     segment::register(m)?;
     spark::register(m)?;

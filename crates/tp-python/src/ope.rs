@@ -30,8 +30,8 @@ fn ope_evaluate(
     control: Option<String>,
     estimators: Option<String>,
     clip: Option<f64>,
-    switch_lambda: f64,
-    dros_lambda: f64,
+    switch_lambda: Option<f64>,
+    dros_lambda: Option<f64>,
     bootstrap: usize,
     alpha: f64,
     seed: u64,
@@ -78,15 +78,17 @@ fn ope_evaluate(
             None if input.q_hat.is_some() => Estimator::ALL.to_vec(),
             None => vec![Estimator::Ipw, Estimator::Snipw],
         };
-        let mut params = OpeParams::default()
-            .estimators(&estimators)
-            .switch_lambda(switch_lambda)
-            .dros_lambda(dros_lambda)
-            .bootstrap(bootstrap)
-            .alpha(alpha)
-            .seed(seed);
+        let mut params =
+            OpeParams::default().estimators(&estimators).bootstrap(bootstrap).alpha(alpha).seed(seed);
         if let Some(c) = clip {
             params = params.clip(c);
+        }
+        // as `tp ope`: a λ not given is chosen by SLOPE over tp_ope::SLOPE_GRID
+        if let Some(l) = switch_lambda {
+            params = params.switch_lambda(l);
+        }
+        if let Some(l) = dros_lambda {
+            params = params.dros_lambda(l);
         }
         let report = tp_ope::evaluate(&input, &params)?;
         let mut baselines = vec![Baseline::treat_none(n)];

@@ -44,7 +44,7 @@ fn profile_context(catalog: &Table, params: &str) -> anyhow::Result<ProfileConte
 }
 
 /// A finished table as `(name, numpy array or list of str)` pairs.
-fn columns<'py>(py: Python<'py>, t: &Table) -> PyResult<Bound<'py, PyList>> {
+pub(crate) fn columns<'py>(py: Python<'py>, t: &Table) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
     for c in t.columns() {
         let v: Bound<'py, PyAny> = match &c.data {

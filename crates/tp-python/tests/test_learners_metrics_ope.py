@@ -122,6 +122,51 @@ def test_ope_ipw_of_treat_all_is_the_closed_form_on_an_rct():
         tp.ope.evaluate(a, r, p[:-1], policy)
 
 
+def test_ope_defaults_equal_tp_ope_json_slope_lambdas_included(tmp_path):
+    """Same log, policy, reward model and current practice: tp.ope.evaluate with its defaults gives
+    `tp ope --json`'s summary, number for number, SLOPE's choice of the Switch-DR and DRos λ
+    included (the CLI tunes them by default; a fixed λ would differ)."""
+    rng = np.random.default_rng(11)
+    n, labels = 3000, np.array(["control", "email", "sms"])
+    x = rng.uniform(size=n)
+    # a skewed logging policy: importance weights up to ~40, so the λ matters
+    logits = np.column_stack([np.zeros(n), 3.0 * (x - 0.5), -2.5 + 2.0 * x])
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    a = (rng.uniform(size=(n, 1)) > np.cumsum(p, axis=1)).sum(axis=1)
+    reward = np.array([0.0, 0.4, 0.9])[a] * x + rng.normal(0, 1, n)
+    q = np.column_stack([k * 0.45 * x + rng.normal(0, 0.3, n) for k in range(3)])
+    pd.DataFrame({"arm": labels[a], "reward": reward, "propensity": p[np.arange(n), a]}).to_csv(
+        tmp_path / "log.csv", index=False
+    )
+    pd.DataFrame({"arm": labels[np.where(x > 0.6, 2, np.where(x > 0.3, 1, 0))]}).to_csv(
+        tmp_path / "policy.csv", index=False
+    )
+    pd.DataFrame({f"q_{lab}": q[:, k] for k, lab in enumerate(labels)}).to_csv(tmp_path / "q.csv", index=False)
+    pd.DataFrame({"arm": labels[rng.integers(0, 3, n)]}).to_csv(tmp_path / "current.csv", index=False)
+    cli = run_cli([
+        "ope", "--log", str(tmp_path / "log.csv"), "--action", "arm", "--reward", "reward",
+        "--propensity", "propensity", "--policy", str(tmp_path / "policy.csv"), "--q-hat", str(tmp_path / "q.csv"),
+        "--current", str(tmp_path / "current.csv"), "--json",
+    ])
+    # the CLI's inputs as it read them (CSV floats round-trip exactly)
+    log = pd.read_csv(tmp_path / "log.csv", float_precision="round_trip")
+    qq = pd.read_csv(tmp_path / "q.csv", float_precision="round_trip")
+    policy = pd.read_csv(tmp_path / "policy.csv")["arm"]
+    current = pd.read_csv(tmp_path / "current.csv")["arm"]
+    out = tp.ope.evaluate(log["arm"], log["reward"], log["propensity"], policy, q_hat=qq.to_numpy(), current=current)
+    assert out.pop("skipped") == []
+    assert out == cli
+    assert set(out["lambdas"]) == {"switch-dr", "dros"}
+    # the tuned λ is not the old fixed default's: that one gives other numbers
+    fixed = tp.ope.evaluate(
+        log["arm"], log["reward"], log["propensity"], policy, q_hat=qq.to_numpy(), switch_lambda=100.0, dros_lambda=100.0
+    )
+    assert fixed["lambdas"] == {"switch-dr": 100.0, "dros": 100.0} != out["lambdas"]
+    tuned_values = (out["estimates"]["switch-dr"]["value"], out["estimates"]["dros"]["value"])
+    fixed_values = (fixed["estimates"]["switch-dr"]["value"], fixed["estimates"]["dros"]["value"])
+    assert tuned_values != fixed_values
+
+
 def test_design_matches_the_cli_documentation():
     assert tp.ope.design(mde=0.1, sd=1.0)["n_treated"] == 1570
     mde = tp.ope.design(sd=1.0, n=1570)["mde"]

@@ -11,6 +11,7 @@ released. Inputs: numpy arrays and pandas, polars or pyarrow frames.
   :class:`DRLearner`: meta-learners with ``learner="linear" | "rf" | "gbt"``.
 - :class:`KMeans`, :class:`NMF`: tp-segment's clustering and factorization (scikit-learn's
   cluster and transformer APIs).
+- :func:`profiles`: customer profiles from an event table and a catalog (``tp profile``).
 - :mod:`tp.metrics`: Qini, AUUC, uplift@k, RATE.
 - :mod:`tp.ope`: off-policy evaluation (``evaluate``) and A/B design (``design``).
 """
@@ -20,6 +21,7 @@ from ._base import NotFittedError
 from ._forest import CausalForest, UpliftForest
 from ._meta import DRLearner, RLearner, SLearner, TLearner, XLearner
 from ._policy import PolicyTree
+from ._profile import profiles
 from ._run import run
 from ._segment import NMF, KMeans
 
@@ -36,6 +38,7 @@ __all__ = [
     "UpliftForest",
     "XLearner",
     "metrics",
+    "profiles",
     "run",
     "ope",
 ]

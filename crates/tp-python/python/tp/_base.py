@@ -174,13 +174,18 @@ def _as_feature(name: str, values: Any) -> Column:
     if a.dtype.kind in "fiub":
         return np.ascontiguousarray(a, dtype=np.float64)
     if a.dtype.kind in "OUS":
-        out = []
-        for row, v in enumerate(a):
-            if v is None or (isinstance(v, float) and np.isnan(v)) or type(v).__name__ == "NAType":
-                raise ValueError(f"data: column '{name}' row {row} is missing: impute it or drop the row")
-            out.append(str(v))
-        return out
+        return string_column("data", name, a)
     raise TypeError(f"column '{name}': unsupported dtype {a.dtype}; expected numbers or strings")
+
+
+def string_column(source: str, name: str, a: np.ndarray) -> List[str]:
+    """A text column as a list of str; a missing value (None, NaN, NA) is an error naming the row."""
+    out = []
+    for row, v in enumerate(a):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or type(v).__name__ == "NAType":
+            raise ValueError(f"{source}: column '{name}' row {row} is missing: impute it or drop the row")
+        out.append(v.decode() if isinstance(v, bytes) else str(v))
+    return out
 
 
 def features(X: Any) -> Tuple[Columns, str, bool]:

@@ -5,7 +5,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 import numpy as np
 from numpy.typing import NDArray
 
-Column = Union[NDArray[np.float64], NDArray[np.int64], List[str]]
+Column = Union[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_], List[str]]
 Columns = List[Tuple[str, Column]]
 
 class Model:
@@ -34,6 +34,16 @@ def causal_forest_fit(
     level: float,
     seed: int,
 ) -> Tuple[Model, Dict[str, Any]]: ...
+
+def profiles(
+    events: Columns,
+    catalog: Columns,
+    half_life_days: float,
+    as_of: Optional[float],
+    shrinkage: float,
+    weight: str,
+    chunk_rows: int,
+) -> Columns: ...
 
 def uplift_forest_fit(
     cols: Columns,
@@ -111,8 +121,8 @@ def ope_evaluate(
     control: Optional[str],
     estimators: Optional[str],
     clip: Optional[float],
-    switch_lambda: float,
-    dros_lambda: float,
+    switch_lambda: Optional[float],
+    dros_lambda: Optional[float],
     bootstrap: int,
     alpha: float,
     seed: int,

@@ -20,8 +20,8 @@ def evaluate(
     current: Optional[Any] = None,
     estimators: Optional[Union[str, Sequence[str]]] = None,
     clip: Optional[float] = None,
-    switch_lambda: float = 100.0,
-    dros_lambda: float = 100.0,
+    switch_lambda: Optional[float] = None,
+    dros_lambda: Optional[float] = None,
     bootstrap: int = 0,
     alpha: float = 0.05,
     control: Optional[str] = None,
@@ -47,9 +47,12 @@ def evaluate(
         Current practice's arm per row, compared with the policy.
     estimators : str or list of str or None
         Any of ``ipw, snipw, dm, dr, sndr, switch_dr, dros`` (default: all the inputs allow).
-    clip, switch_lambda, dros_lambda, bootstrap, alpha, random_state
-        As the CLI's ``--clip``, ``--switch-lambda``, ``--dros-lambda``, ``--bootstrap``,
-        ``--alpha`` and ``--seed``.
+    switch_lambda, dros_lambda : float or None, default=None
+        Fixed λ of Switch-DR (weight threshold) and DRos (shrinkage), as the CLI's
+        ``--switch-lambda`` and ``--dros-lambda``; None (the CLI's default) lets SLOPE choose each
+        from 10, 50, ..., 10000, ∞ (the choice is in the result's ``lambdas``).
+    clip, bootstrap, alpha, random_state
+        As the CLI's ``--clip``, ``--bootstrap``, ``--alpha`` and ``--seed``.
     control : str or None
         Control label.
 
@@ -57,8 +60,10 @@ def evaluate(
     -------
     dict
         The ``tp ope --json`` summary: ``estimates`` (per estimator ``value``, ``ci_low``,
-        ``ci_high``, ...), ``diagnostics`` (effective sample size, weights), ``comparisons``
-        against treat-none, treat-all and current practice, ``arms``.
+        ``ci_high``, ...), ``lambdas`` (SLOPE's choices), ``diagnostics`` (effective sample
+        size, weights), ``comparisons`` against treat-none, treat-all and current practice,
+        ``arms``; and ``skipped``, the comparisons the log cannot support (the CLI warns of
+        them on stderr).
     """
     a = treatment_column(vector(actions, "actions")[1])
     cols = [
@@ -88,8 +93,8 @@ def evaluate(
         None if control is None else str(control),
         estimators,
         clip,
-        float(switch_lambda),
-        float(dros_lambda),
+        None if switch_lambda is None else float(switch_lambda),
+        None if dros_lambda is None else float(dros_lambda),
         int(bootstrap),
         float(alpha),
         check_random_state(random_state),

@@ -225,8 +225,8 @@ def ope(
     q_hat: Optional[Union[Sequence[str], Dict[str, str]]] = None,
     estimators: Optional[Union[str, Sequence[str]]] = None,
     clip: Optional[float] = None,
-    switch_lambda: Optional[float] = 100.0,
-    dros_lambda: Optional[float] = 100.0,
+    switch_lambda: Optional[float] = None,
+    dros_lambda: Optional[float] = None,
     alpha: float = 0.05,
     control: Optional[str] = None,
 ) -> Dict[str, Any]:
@@ -245,8 +245,8 @@ def ope(
     estimators, clip, alpha, control
         As :func:`tp.ope.evaluate`.
     switch_lambda, dros_lambda : float or None
-        Fixed λ of Switch-DR and DRos (default 100, as :func:`tp.ope.evaluate`); ``None`` lets
-        SLOPE choose from its grid, on the merged sums.
+        Fixed λ of Switch-DR and DRos; ``None`` (the default, as :func:`tp.ope.evaluate` and
+        ``tp ope``) lets SLOPE choose from its grid, on the merged sums.
 
     Returns
     -------
