@@ -104,6 +104,52 @@ pub(crate) fn named_table(cols: &Bound<'_, PyList>, source: &str) -> PyResult<Ta
     Table::new(out).map_err(|e| PyValueError::new_err(format!("{source}: {e}")))
 }
 
+/// What every causal fit takes first, as `tp._cate.CateEstimator._roles` passes it (a tuple): the
+/// columns, the covariate names in order, the treatment and outcome column names, the control label.
+#[derive(FromPyObject)]
+pub(crate) struct Roles<'py>(Bound<'py, PyList>, Vec<String>, String, String, Option<String>);
+
+/// [`Roles`] with the table built (under the GIL): a fit reads its data from it without the GIL.
+pub(crate) struct CausalInput {
+    table: Table,
+    covariates: Vec<String>,
+    treatment: String,
+    outcome: String,
+    control: Option<String>,
+}
+
+impl CausalInput {
+    /// Builds the table of `roles` (a `ValueError` names a bad column).
+    pub(crate) fn new(roles: Roles<'_>) -> PyResult<Self> {
+        let Roles(cols, covariates, treatment, outcome, control) = roles;
+        Ok(CausalInput { table: table(&cols)?, covariates, treatment, outcome, control })
+    }
+
+    /// The arms, outcome and (one-hot) covariates as `tp uplift` builds them, with its checks and
+    /// messages (`tp_pipeline::causal::causal_data`).
+    pub(crate) fn data(&self) -> anyhow::Result<(tp_core::CausalData, tp_pipeline::arms::Arms)> {
+        let roles = tp_pipeline::causal::Roles {
+            treatment: &self.treatment,
+            outcome: &self.outcome,
+            covariates: Some(&self.covariates),
+            control: self.control.as_deref(),
+            exclude: vec![],
+            propensity_prefix: None,
+        };
+        tp_pipeline::causal::causal_data(&self.table, &roles, SOURCE)
+    }
+
+    /// The treatment column's name.
+    pub(crate) fn treatment(&self) -> &str {
+        &self.treatment
+    }
+
+    /// The outcome column's name.
+    pub(crate) fn outcome(&self) -> &str {
+        &self.outcome
+    }
+}
+
 /// The covariate matrix of `table` in the order of a model's `features`: numeric columns by name,
 /// string columns one-hot encoded (all categories, so a category missing from new rows is all
 /// zeros and one the model never saw is ignored, as `tp score` does).
@@ -197,19 +243,13 @@ impl Model {
 
 /// Fits the causal forest exactly as `tp uplift --method causal-forest` does.
 ///
-/// `cols` holds the covariates, the treatment column `treatment` and the outcome column
-/// `outcome`; `covariates` names the covariate columns in order. Returns the model and a dict of
-/// training-row results.
+/// `roles` holds the covariates, the treatment and the outcome (see [`Roles`]). Returns the model
+/// and a dict of training-row results.
 #[pyfunction]
-#[pyo3(signature = (cols, covariates, treatment, outcome, control, n_trees, nuisance_trees, tune, level, seed))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (roles, n_trees, nuisance_trees, tune, level, seed))]
 fn causal_forest_fit<'py>(
     py: Python<'py>,
-    cols: &Bound<'py, PyList>,
-    covariates: Vec<String>,
-    treatment: String,
-    outcome: String,
-    control: Option<String>,
+    roles: Roles<'py>,
     n_trees: usize,
     nuisance_trees: Option<usize>,
     tune: &str,
@@ -226,21 +266,14 @@ fn causal_forest_fit<'py>(
             )));
         }
     };
-    let table = table(cols)?;
+    let input = CausalInput::new(roles)?;
     let out = run_detached(py, || {
-        let roles = tp_pipeline::causal::Roles {
-            treatment: &treatment,
-            outcome: &outcome,
-            covariates: Some(&covariates),
-            control: control.as_deref(),
-            exclude: vec![],
-            propensity_prefix: None,
-        };
-        let (data, arms) = tp_pipeline::causal::causal_data(&table, &roles, SOURCE)?;
+        let (data, arms) = input.data()?;
         if let Some((a, count)) = tp_uplift::forest_run::sparse_arm(&data) {
             anyhow::bail!(
-                "{SOURCE}: arm '{}' of column '{treatment}' has {count} rows; the causal forest needs at least {} rows of every arm: merge it into another arm or drop its rows",
+                "{SOURCE}: arm '{}' of column '{}' has {count} rows; the causal forest needs at least {} rows of every arm: merge it into another arm or drop its rows",
                 arms.labels()[a],
+                input.treatment(),
                 tp_uplift::forest_run::MIN_ROWS_PER_ARM
             );
         }

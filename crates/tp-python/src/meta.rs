@@ -3,10 +3,10 @@
 use numpy::PyArray2;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyDict;
 use tp_uplift::{LearnerKind, Method, UpliftParams};
 
-use crate::{Model, SOURCE, matrix, run_detached, table, vector};
+use crate::{CausalInput, Model, Roles, SOURCE, matrix, run_detached, vector};
 
 fn method(name: &str) -> PyResult<Method> {
     Ok(match name {
@@ -38,15 +38,10 @@ fn learner(name: &str) -> PyResult<LearnerKind> {
 /// `bootstrap ≥ 2`), `ate`, `ate_se`, `ci_low`, `ci_high`, `att`, `att_se` per treated arm,
 /// `scores` (AIPW, `n × K`) and `diagnostics` (JSON text).
 #[pyfunction]
-#[pyo3(signature = (cols, covariates, treatment, outcome, control, method_name, learner_name, folds, bootstrap, seed))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (roles, method_name, learner_name, folds, bootstrap, seed))]
 fn meta_fit<'py>(
     py: Python<'py>,
-    cols: &Bound<'py, PyList>,
-    covariates: Vec<String>,
-    treatment: String,
-    outcome: String,
-    control: Option<String>,
+    roles: Roles<'py>,
     method_name: &str,
     learner_name: &str,
     folds: usize,
@@ -54,17 +49,9 @@ fn meta_fit<'py>(
     seed: u64,
 ) -> PyResult<(Model, Bound<'py, PyDict>)> {
     let (m, l) = (method(method_name)?, learner(learner_name)?);
-    let table = table(cols)?;
+    let input = CausalInput::new(roles)?;
     let (fit, scores, arms) = run_detached(py, || {
-        let roles = tp_pipeline::causal::Roles {
-            treatment: &treatment,
-            outcome: &outcome,
-            covariates: Some(&covariates),
-            control: control.as_deref(),
-            exclude: vec![],
-            propensity_prefix: None,
-        };
-        let (data, arms) = tp_pipeline::causal::causal_data(&table, &roles, SOURCE)?;
+        let (data, arms) = input.data()?;
         let params = UpliftParams::with_learners(m, l).seed(seed).folds(folds).n_boot(bootstrap);
         let fit = params.fit(&data).map_err(|e| anyhow::anyhow!("{SOURCE}: {e}"))?;
         let scores = fit.scores(&data)?;

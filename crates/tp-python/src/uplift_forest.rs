@@ -3,11 +3,11 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyDict;
 use tp_pipeline::uplift::{Criterion, ForestSettings, Source, UpliftSettings};
 use tp_uplift::Method;
 
-use crate::{Model, SOURCE, matrix, run_detached, table, vector};
+use crate::{CausalInput, Model, Roles, SOURCE, matrix, run_detached, vector};
 
 fn criterion(name: &str) -> PyResult<Criterion> {
     Criterion::ALL.into_iter().find(|c| c.name() == name).ok_or_else(|| {
@@ -21,15 +21,11 @@ fn criterion(name: &str) -> PyResult<Criterion> {
 /// Returns the model and a dict: `oob_tau`, `oob_se`, `oob_lo`, `oob_hi` (`n × (K − 1)`, the
 /// CLI's `tau`, `tau_se`, `tau_lo`, `tau_hi` columns), `importance` and `summary` (JSON text).
 #[pyfunction]
-#[pyo3(signature = (cols, covariates, treatment, outcome, control, n_trees, criterion_name, max_depth, min_samples_leaf, min_per_arm, max_features, level, seed))]
+#[pyo3(signature = (roles, n_trees, criterion_name, max_depth, min_samples_leaf, min_per_arm, max_features, level, seed))]
 #[allow(clippy::too_many_arguments)]
 fn uplift_forest_fit<'py>(
     py: Python<'py>,
-    cols: &Bound<'py, PyList>,
-    covariates: Vec<String>,
-    treatment: String,
-    outcome: String,
-    control: Option<String>,
+    roles: Roles<'py>,
     n_trees: usize,
     criterion_name: &str,
     max_depth: usize,
@@ -40,17 +36,9 @@ fn uplift_forest_fit<'py>(
     seed: u64,
 ) -> PyResult<(Model, Bound<'py, PyDict>)> {
     let criterion = criterion(criterion_name)?;
-    let table = table(cols)?;
+    let input = CausalInput::new(roles)?;
     let (model, cate, importance, summary) = run_detached(py, || {
-        let roles = tp_pipeline::causal::Roles {
-            treatment: &treatment,
-            outcome: &outcome,
-            covariates: Some(&covariates),
-            control: control.as_deref(),
-            exclude: vec![],
-            propensity_prefix: None,
-        };
-        let (data, arms) = tp_pipeline::causal::causal_data(&table, &roles, SOURCE)?;
+        let (data, arms) = input.data()?;
         let settings = UpliftSettings {
             method: Method::UpliftForest,
             level,
@@ -66,7 +54,7 @@ fn uplift_forest_fit<'py>(
             seed,
             ..UpliftSettings::default()
         };
-        let source = Source { file: SOURCE, treatment: &treatment, outcome: &outcome };
+        let source = Source { file: SOURCE, treatment: input.treatment(), outcome: input.outcome() };
         let est = tp_pipeline::uplift::estimate(&settings, &data, &arms, source)?;
         let cate = est.cate.clone();
         let importance: Vec<f64> = est.importance.iter().flatten().map(|(_, v)| *v).collect();

@@ -104,6 +104,30 @@ class BaseEstimator:
             print(f"[tp.{type(self).__name__}] {message}", file=sys.stderr, flush=True)
 
 
+class NativeState(BaseEstimator):
+    """Pickling of an estimator that holds compiled objects: each pickles as its JSON text.
+
+    ``_native_state`` maps an attribute name to the compiled class whose ``from_json`` reads the
+    text back (``to_json`` writes it), e.g. ``{"_model": tp._native.Model}``.
+    """
+
+    _native_state: Dict[str, Any] = {}
+
+    def __getstate__(self) -> Dict[str, Any]:
+        state = self.__dict__.copy()
+        for attr in self._native_state:
+            if attr in state:
+                state[attr] = state[attr].to_json()
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        state = dict(state)
+        for attr, cls in self._native_state.items():
+            if attr in state:
+                state[attr] = cls.from_json(state[attr])
+        self.__dict__.update(state)
+
+
 def _kind(obj: Any) -> str:
     module = type(obj).__module__.split(".")[0]
     name = type(obj).__name__

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
 from . import _native
-from ._base import Timer, check_random_state
-from ._forest import _CateEstimator, _normal_quantile
+from ._cate import CateEstimator
 
 
-class _MetaLearner(_CateEstimator):
+class _MetaLearner(CateEstimator):
     """A meta-learner over tp-learn base models, as ``tp uplift --method <m> --learner <l>``.
 
     Parameters
@@ -53,6 +52,9 @@ class _MetaLearner(_CateEstimator):
     """
 
     _method = ""
+    _native_fit = staticmethod(_native.meta_fit)
+    _min_ints = (("folds", 0), ("bootstrap", 0))
+    _no_se_hint = "was fitted without bootstrap replicates: set bootstrap=200 (at least 2) to get intervals"
 
     def __init__(
         self,
@@ -70,80 +72,22 @@ class _MetaLearner(_CateEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X: Any, T: Any, y: Any) -> "_MetaLearner":
-        """Fits the nuisances (cross-fitted) and the effect model.
+    def _describe(self) -> str:
+        return f"the {self._method.upper()}-learner ({self.learner})"
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or a pandas / polars / pyarrow frame
-            Covariates; string columns are one-hot encoded.
-        T : array-like of shape (n_samples,)
-            Arm of each row: integers 0 (control), 1, 2, ... or labels.
-        y : array-like of shape (n_samples,)
-            Outcome.
+    def _native_args(self) -> Tuple[Any, ...]:
+        return (self._method, str(self.learner), self.folds, self.bootstrap)
 
-        Returns
-        -------
-        self
-        """
-        seed = check_random_state(self.random_state)
-        for name in ("folds", "bootstrap"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or v < 0:
-                raise ValueError(f"{name}={v!r}: expected an int >= 0")
-        cols, names, t_name, y_name = self._prepare(X, T, y)
-        timer = Timer()
-        self._log(f"fitting the {self._method.upper()}-learner ({self.learner}) on {len(cols[0][1])} rows")
-        model, out = _native.meta_fit(
-            cols,
-            names,
-            t_name,
-            y_name,
-            None if self.control is None else str(self.control),
-            self._method,
-            str(self.learner),
-            int(self.folds),
-            int(self.bootstrap),
-            seed,
-        )
-        self._model = model
-        self.arms_ = list(out["arms"])
+    def _read(self, out: Dict[str, Any]) -> str:
         self.train_effect_ = self._shape(out["tau"])
         self.train_effect_se_ = None if out["tau_se"] is None else self._shape(out["tau_se"])
+        self._set_ate(out["ate"], out["ate_se"], (out["ci_low"], out["ci_high"]))
         one = len(out["ate"]) == 1
-        pick = (lambda v: float(v[0])) if one else (lambda v: v)
-        self.ate_, self.ate_se_ = pick(out["ate"]), pick(out["ate_se"])
-        self.ate_interval_ = (pick(out["ci_low"]), pick(out["ci_high"]))
-        self.att_, self.att_se_ = pick(out["att"]), pick(out["att_se"])
+        self.att_ = float(out["att"][0]) if one else out["att"]
+        self.att_se_ = float(out["att_se"][0]) if one else out["att_se"]
         self.dr_scores_ = out["scores"]
         self.summary_ = json.loads(out["summary"])
-        self._log(f"done in {timer}: ATE {np.round(out['ate'], 4).tolist()}")
-        return self
-
-    def effect_interval(self, X: Any, alpha: float = 0.05) -> Tuple[np.ndarray, np.ndarray]:
-        """Two-sided normal interval of the effect from the bootstrap replicates.
-
-        Needs ``bootstrap >= 2`` at fit time.
-
-        Parameters
-        ----------
-        X : array-like or frame
-        alpha : float, default=0.05
-
-        Returns
-        -------
-        lower, upper : ndarrays shaped like ``effect(X)``
-        """
-        if not (0.0 < alpha < 1.0):
-            raise ValueError(f"alpha={alpha}: expected a value in (0, 1), e.g. 0.05 for a 95% interval")
-        tau, se = self._predict(X, with_se=True)
-        if se is None:
-            raise ValueError(
-                f"{type(self).__name__} was fitted without bootstrap replicates: "
-                "set bootstrap=200 (at least 2) to get intervals"
-            )
-        z = _normal_quantile(1.0 - alpha / 2.0)
-        return self._shape(tau - z * se), self._shape(tau + z * se)
+        return f"ATE {np.round(out['ate'], 4).tolist()}"
 
 
 class SLearner(_MetaLearner):

@@ -7,6 +7,8 @@ from numpy.typing import NDArray
 
 Column = Union[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_], List[str]]
 Columns = List[Tuple[str, Column]]
+#: (columns, covariate names in order, treatment column, outcome column, control label or None)
+Roles = Tuple[Columns, List[str], str, str, Optional[str]]
 
 class Model:
     """A fitted CATE model in tp's model file format."""
@@ -23,11 +25,7 @@ class Model:
     ) -> Tuple[NDArray[np.float64], Optional[NDArray[np.float64]]]: ...
 
 def causal_forest_fit(
-    cols: Columns,
-    covariates: List[str],
-    treatment: str,
-    outcome: str,
-    control: Optional[str],
+    roles: Roles,
     n_trees: int,
     nuisance_trees: Optional[int],
     tune: str,
@@ -46,11 +44,7 @@ def profiles(
 ) -> Columns: ...
 
 def uplift_forest_fit(
-    cols: Columns,
-    covariates: List[str],
-    treatment: str,
-    outcome: str,
-    control: Optional[str],
+    roles: Roles,
     n_trees: int,
     criterion_name: str,
     max_depth: int,
@@ -93,11 +87,7 @@ def nmf_transform(
     seed: int,
 ) -> NDArray[np.float64]: ...
 def meta_fit(
-    cols: Columns,
-    covariates: List[str],
-    treatment: str,
-    outcome: str,
-    control: Optional[str],
+    roles: Roles,
     method_name: str,
     learner_name: str,
     folds: int,

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
 import numpy as np
 
 from . import _native
-from ._base import BaseEstimator, features
+from ._base import NativeState, features
 
 
-class PolicyTree(BaseEstimator):
+class PolicyTree(NativeState):
     """Depth-limited policy tree (Athey & Wager): the tree on X whose leaves assign the arm with
     the largest summed reward, found by exact search up to depth 2 (greedy deeper), as
     ``tp policy --tree-depth``.
@@ -44,6 +44,8 @@ class PolicyTree(BaseEstimator):
     >>> pt = tp.PolicyTree(depth=2).fit(X, rewards)
     >>> arm = pt.predict(X_new)                               # index into pt.arms_
     """
+
+    _native_state = {"_tree": _native.Tree}
 
     def __init__(self, depth: int = 2, min_node_size: int = 1, max_bins: int = 64) -> None:
         self.depth = depth
@@ -98,15 +100,3 @@ class PolicyTree(BaseEstimator):
         if names != self._names:
             raise ValueError(f"X has columns {names}, but this PolicyTree was fitted on {self._names}")
         return self._tree.predict(np.ascontiguousarray(x))
-
-    def __getstate__(self) -> Dict[str, Any]:
-        state = self.__dict__.copy()
-        if "_tree" in state:
-            state["_tree"] = state["_tree"].to_json()
-        return state
-
-    def __setstate__(self, state: Dict[str, Any]) -> None:
-        if "_tree" in state:
-            state = dict(state)
-            state["_tree"] = _native.Tree.from_json(state["_tree"])
-        self.__dict__.update(state)
