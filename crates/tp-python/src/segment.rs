@@ -87,7 +87,14 @@ fn kmeans_predict<'py>(
     Ok(labels(py, &l))
 }
 
-/// NMF's parameters from the Python names (scikit-learn's spellings).
+/// scikit-learn's NMF penalties: `alpha_W`, `alpha_H` and `l1_ratio`.
+type Penalties = (f64, f64, f64);
+
+/// NMF's parameters from the Python names (scikit-learn's spellings), for data of `shape`
+/// (rows, columns). The penalties are scaled as scikit-learn (≥ 1.2) scales them: W's by the
+/// number of features, H's by the number of samples, so the objective is
+/// ½‖X − WH‖²_F + α_W·m·(ρ‖W‖₁ + ½(1 − ρ)‖W‖²_F) + α_H·n·(ρ‖H‖₁ + ½(1 − ρ)‖H‖²_F).
+#[allow(clippy::too_many_arguments)]
 fn nmf_params(
     k: usize,
     beta_loss: &str,
@@ -96,7 +103,22 @@ fn nmf_params(
     max_iter: usize,
     tol: f64,
     seed: u64,
+    (alpha_w, alpha_h, l1_ratio): Penalties,
+    (n, m): (usize, usize),
 ) -> PyResult<NmfParams> {
+    for (name, v) in [("alpha_W", alpha_w), ("alpha_H", alpha_h)] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(PyValueError::new_err(format!(
+                "{name}={v}: expected a finite penalty >= 0 (0 = no penalty)"
+            )));
+        }
+    }
+    if !(0.0..=1.0).contains(&l1_ratio) {
+        return Err(PyValueError::new_err(format!(
+            "l1_ratio={l1_ratio}: expected a value in [0, 1] (0 = L2 only, 1 = L1 only)"
+        )));
+    }
+    let (w_scale, h_scale) = (m as f64 * alpha_w, n as f64 * alpha_h);
     let loss = match beta_loss {
         "frobenius" => Loss::Frobenius,
         "kullback-leibler" => Loss::KullbackLeibler,
@@ -122,13 +144,21 @@ fn nmf_params(
             )));
         }
     };
-    Ok(Nmf::params(k).loss(loss).solver(solver).init(init).max_iter(max_iter).tol(tol).seed(seed))
+    Ok(Nmf::params(k)
+        .loss(loss)
+        .solver(solver)
+        .init(init)
+        .max_iter(max_iter)
+        .tol(tol)
+        .seed(seed)
+        .penalty_w(w_scale * l1_ratio, w_scale * (1.0 - l1_ratio))
+        .penalty_h(h_scale * l1_ratio, h_scale * (1.0 - l1_ratio)))
 }
 
 /// Fits NMF: returns a dict with `w` (n × k), `h` (k × m), `reconstruction_err`, `n_iter`,
 /// `converged` and `explained_variance`.
 #[pyfunction]
-#[pyo3(signature = (x, k, beta_loss, solver, init, max_iter, tol, seed))]
+#[pyo3(signature = (x, k, beta_loss, solver, init, max_iter, tol, seed, penalties))]
 #[allow(clippy::too_many_arguments)]
 fn nmf_fit<'py>(
     py: Python<'py>,
@@ -140,9 +170,11 @@ fn nmf_fit<'py>(
     max_iter: usize,
     tol: f64,
     seed: u64,
+    penalties: Penalties,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let params = nmf_params(k, beta_loss, solver, init, max_iter, tol, seed)?;
     let xv = view(&x)?;
+    let shape = (xv.nrows(), xv.ncols());
+    let params = nmf_params(k, beta_loss, solver, init, max_iter, tol, seed, penalties, shape)?;
     let fit = run_detached(py, || Ok(params.fit(xv)?))?;
     let d = fit.diagnostics().clone();
     let (w, h) = fit.into_factors();
@@ -158,7 +190,7 @@ fn nmf_fit<'py>(
 
 /// W for the rows of `x` with the components `h` fixed, under the fit's parameters.
 #[pyfunction]
-#[pyo3(signature = (h, x, beta_loss, solver, init, max_iter, tol, seed))]
+#[pyo3(signature = (h, x, beta_loss, solver, init, max_iter, tol, seed, penalties))]
 #[allow(clippy::too_many_arguments)]
 fn nmf_transform<'py>(
     py: Python<'py>,
@@ -170,9 +202,11 @@ fn nmf_transform<'py>(
     max_iter: usize,
     tol: f64,
     seed: u64,
+    penalties: Penalties,
 ) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
     let (hv, xv) = (view(&h)?, view(&x)?);
-    let params = nmf_params(hv.nrows(), beta_loss, solver, init, max_iter, tol, seed)?;
+    let shape = (xv.nrows(), xv.ncols());
+    let params = nmf_params(hv.nrows(), beta_loss, solver, init, max_iter, tol, seed, penalties, shape)?;
     let w: Mat<f64> = run_detached(py, || Ok(params.transform_with(hv, xv)?))?;
     Ok(matrix(py, &w))
 }

@@ -106,3 +106,63 @@ def test_bad_input_names_the_cell_and_the_fix():
         tp.KMeans(n_clusters=2).fit(blobs(20)[0]).predict(np.ones((4, 2)))
     with pytest.raises(ValueError, match="column 'region' is not numeric"):
         tp.KMeans(n_clusters=2).fit(pd.DataFrame({"a": [1.0, 2.0, 3.0], "region": ["n", "s", "e"]}))
+
+
+def _penalized_objective(X, W, H, alpha_W, alpha_H, l1_ratio):
+    """scikit-learn's NMF objective (Frobenius) with its penalty scaling."""
+    n, m = X.shape
+    pw, ph = alpha_W * m, alpha_H * n
+    return (
+        0.5 * np.sum((X - W @ H) ** 2)
+        + pw * (l1_ratio * W.sum() + 0.5 * (1 - l1_ratio) * np.sum(W**2))
+        + ph * (l1_ratio * H.sum() + 0.5 * (1 - l1_ratio) * np.sum(H**2))
+    )
+
+
+@pytest.mark.parametrize("alpha_W,alpha_H,l1_ratio", [(0.002, "same", 1.0), (0.01, 0.0, 0.0), (0.001, 0.004, 0.5)])
+def test_nmf_penalties_reach_scikit_learns_objective(alpha_W, alpha_H, l1_ratio):
+    """alpha_W, alpha_H and l1_ratio mean what they mean in scikit-learn (same scaling): with the
+    multiplicative updates tp reaches scikit-learn's penalized objective, the penalty moves the
+    solution away from the unpenalized one, and transform solves W under the same penalty."""
+    decomposition = pytest.importorskip("sklearn.decomposition")
+    X = low_rank(n=400, m=15, k=4, seed=3, noise=0.05)
+    kw = dict(n_components=4, init="nndsvda", solver="mu", max_iter=2000, tol=1e-7)
+    ours = tp.NMF(alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio, random_state=0, **kw)
+    W = ours.fit_transform(X)
+    ref = decomposition.NMF(alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio, random_state=0, **kw)
+    W_ref = ref.fit_transform(X)
+    a_H = alpha_W if alpha_H == "same" else alpha_H
+    obj = _penalized_objective(X, W, ours.components_, alpha_W, a_H, l1_ratio)
+    obj_ref = _penalized_objective(X, W_ref, ref.components_, alpha_W, a_H, l1_ratio)
+    assert obj == pytest.approx(obj_ref, rel=1e-4)
+    plain = tp.NMF(random_state=0, **kw)
+    W0 = plain.fit_transform(X)
+    # the unpenalized fit is worse on the penalized objective (the penalty is applied), better on
+    # the plain error
+    assert obj < 0.99 * _penalized_objective(X, W0, plain.components_, alpha_W, a_H, l1_ratio)
+    assert plain.reconstruction_err_ < ours.reconstruction_err_
+    # transform: W for new rows under the same penalty with H fixed, as scikit-learn's transform
+    Xn = low_rank(n=50, m=15, k=4, seed=4, noise=0.05)
+    H = ours.components_
+    ref.components_ = H
+
+    def w_objective(Wn):  # W's part of the objective (H fixed), scaled by n_features as at fit
+        return 0.5 * np.sum((Xn - Wn @ H) ** 2) + alpha_W * X.shape[1] * (
+            l1_ratio * Wn.sum() + 0.5 * (1 - l1_ratio) * np.sum(Wn**2)
+        )
+
+    Wn, Wn_ref = ours.transform(Xn), ref.transform(Xn)
+    assert w_objective(Wn) == pytest.approx(w_objective(Wn_ref), rel=1e-3)
+
+
+def test_nmf_penalty_errors_name_the_parameter():
+    X = low_rank()
+    with pytest.raises(ValueError, match="alpha_W=-1"):
+        tp.NMF(n_components=2, alpha_W=-1.0, solver="mu").fit(X)
+    with pytest.raises(ValueError, match=r"l1_ratio=1.5: expected a value in \[0, 1\]"):
+        tp.NMF(n_components=2, alpha_W=0.1, l1_ratio=1.5, solver="mu").fit(X)
+    with pytest.raises(ValueError, match="alpha_H='different'"):
+        tp.NMF(n_components=2, alpha_H="different", solver="mu").fit(X)
+    # coordinate descent refuses a penalty (it would end at a worse objective), and says so
+    with pytest.raises(ValueError, match="solver='cd' are not supported.*use solver='mu'"):
+        tp.NMF(n_components=2, alpha_W=0.1).fit(X)

@@ -75,6 +75,7 @@ def nmf_fit(
     max_iter: int,
     tol: float,
     seed: int,
+    penalties: Tuple[float, float, float],
 ) -> Dict[str, Any]: ...
 def nmf_transform(
     h: NDArray[np.float64],
@@ -85,6 +86,7 @@ def nmf_transform(
     max_iter: int,
     tol: float,
     seed: int,
+    penalties: Tuple[float, float, float],
 ) -> NDArray[np.float64]: ...
 def meta_fit(
     roles: Roles,

@@ -8,7 +8,7 @@ names are remembered, ``n_features_in_`` is set, and pickles hold only arrays.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Optional
+from typing import Any, Optional, Tuple, Union
 
 import numpy as np
 
@@ -294,6 +294,15 @@ class NMF(_MatrixEstimator):
     max_iter : int, default=500
     random_state : int or None, default=0
         Seed of the random start (None means 0).
+    alpha_W : float, default=0.0
+        Penalty on W (``solver="mu"`` only: tp's coordinate descent stops on the unpenalized
+        error and is refused with a penalty), scaled as scikit-learn's (by the number of
+        features): the objective adds
+        ``alpha_W * n_features * (l1_ratio * ||W||_1 + 0.5 * (1 - l1_ratio) * ||W||_F^2)``.
+    alpha_H : float or "same", default="same"
+        Penalty on H, scaled by the number of samples; "same" takes ``alpha_W``.
+    l1_ratio : float, default=0.0
+        Share of L1 in both penalties (0: L2 only, 1: L1 only, sparse factors).
 
     Attributes
     ----------
@@ -329,6 +338,9 @@ class NMF(_MatrixEstimator):
         tol: float = 1e-5,
         max_iter: int = 500,
         random_state: Optional[int] = 0,
+        alpha_W: float = 0.0,
+        alpha_H: Union[float, str] = "same",
+        l1_ratio: float = 0.0,
     ) -> None:
         self.n_components = n_components
         self.init = init
@@ -337,6 +349,9 @@ class NMF(_MatrixEstimator):
         self.tol = tol
         self.max_iter = max_iter
         self.random_state = random_state
+        self.alpha_W = alpha_W
+        self.alpha_H = alpha_H
+        self.l1_ratio = l1_ratio
 
     def _settings(self) -> tuple:
         return (
@@ -346,7 +361,28 @@ class NMF(_MatrixEstimator):
             _positive_int("max_iter", self.max_iter),
             _tolerance(self.tol),
             check_random_state(self.random_state),
+            self._penalties(),
         )
+
+    def _penalties(self) -> Tuple[float, float, float]:
+        """``(alpha_W, alpha_H, l1_ratio)`` as numbers (``alpha_H="same"`` is ``alpha_W``)."""
+        values = {}
+        for name in ("alpha_W", "alpha_H", "l1_ratio"):
+            v = getattr(self, name)
+            if name == "alpha_H" and isinstance(v, str):
+                if v != "same":
+                    raise ValueError(f"alpha_H={v!r}: expected a float >= 0 or 'same' (alpha_H = alpha_W)")
+                v = values["alpha_W"]
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise TypeError(f"{name}={v!r}: expected a number")
+            values[name] = float(v)
+        if (values["alpha_W"] > 0 or values["alpha_H"] > 0) and self.solver == "cd":
+            raise ValueError(
+                "alpha_W / alpha_H with solver='cd' are not supported: tp's coordinate descent stops "
+                "on the unpenalized error and ends at a worse penalized objective than scikit-learn's; "
+                "use solver='mu' (the same objective as scikit-learn's)"
+            )
+        return values["alpha_W"], values["alpha_H"], values["l1_ratio"]
 
     def _fit(self, X: Any) -> np.ndarray:
         a = self._validate(X, reset=True)
