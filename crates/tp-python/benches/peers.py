@@ -2,7 +2,11 @@
 
 Run from the repository root (a venv with tp, econml and causalml installed):
 
-    OMP_WAIT_POLICY=PASSIVE python crates/tp-python/benches/peers.py [--trees 500] [--rows N]
+    OMP_WAIT_POLICY=PASSIVE python crates/tp-python/benches/peers.py [--trees 500] [--rows N] [--only TASK]
+
+``--only`` runs one task in this process (tp-cf, econml-cf, tp-x-linear, causalml-x-linear,
+tp-x-gbt, causalml-x-gbt), so that a whole-process timer can pair tp with a peer, each in a fresh
+process with nothing imported but what its task needs.
 
 Data: the Hillstrom RCT (testdata/uplift/hillstrom.csv), women's e-mail vs no e-mail, outcome
 `spend`, covariates one-hot encoded once and shared by every estimator. Each task is timed from
@@ -52,11 +56,16 @@ class Peak:
         self.mib = (self.peak - self.base) / 2**20
 
 
+TASKS = ["tp-cf", "econml-cf", "tp-x-linear", "causalml-x-linear", "tp-x-gbt", "causalml-x-gbt"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trees", type=int, default=500)
     ap.add_argument("--rows", type=int, default=0, help="first N rows only (0 = all)")
+    ap.add_argument("--only", choices=TASKS, default=None, help="run this task only")
     args = ap.parse_args()
+    run = (lambda task: True) if args.only is None else (lambda task: task == args.only)
     df = pd.read_csv("testdata/uplift/hillstrom.csv")
     df = df[df["segment"] != "Mens E-Mail"].reset_index(drop=True)
     if args.rows:
@@ -68,15 +77,16 @@ def main() -> None:
     print(f"{len(y)} rows x {X.shape[1]} covariates, {args.trees} trees; load: {os.getloadavg()}")
     rows = []
 
-    import tp
+    if run("tp-cf"):
+        import tp
 
-    with Peak() as m:
-        cf = tp.CausalForest(n_estimators=args.trees, random_state=0).fit(X, T, y)
-        eff = cf.effect(X)
-        lo, hi = cf.effect_interval(X, alpha=0.05)
-    rows.append(("tp.CausalForest", m.seconds, m.mib, float(np.mean(eff))))
+        with Peak() as m:
+            cf = tp.CausalForest(n_estimators=args.trees, random_state=0).fit(X, T, y)
+            eff = cf.effect(X)
+            lo, hi = cf.effect_interval(X, alpha=0.05)
+        rows.append(("tp.CausalForest", m.seconds, m.mib, float(np.mean(eff))))
 
-    try:
+    if run("econml-cf"):
         from econml.dml import CausalForestDML
 
         with Peak() as m:
@@ -85,38 +95,30 @@ def main() -> None:
             eff = ec.effect(X)
             lo, hi = ec.effect_interval(X, alpha=0.05)
         rows.append(("econml CausalForestDML", m.seconds, m.mib, float(np.mean(eff))))
-    except ImportError as e:
-        print("econml missing:", e)
 
-    with Peak() as m:
-        xl = tp.XLearner(learner="linear").fit(X, T, y)
-        eff = xl.effect(X)
-    rows.append(("tp.XLearner(linear)", m.seconds, m.mib, float(np.mean(eff))))
-    try:
-        from causalml.inference.meta import BaseXRegressor
-        from sklearn.linear_model import LinearRegression
+    for learner in ("linear", "gbt"):
+        if run(f"tp-x-{learner}"):
+            import tp
 
-        with Peak() as m:
-            cx = BaseXRegressor(learner=LinearRegression())
-            eff = cx.fit_predict(X, T, y)
-        rows.append(("causalml BaseXRegressor(LinearRegression)", m.seconds, m.mib, float(np.mean(eff))))
-    except ImportError as e:
-        print("causalml missing:", e)
+            with Peak() as m:
+                xl = tp.XLearner(learner=learner).fit(X, T, y)
+                eff = xl.effect(X)
+            rows.append((f"tp.XLearner({learner})", m.seconds, m.mib, float(np.mean(eff))))
+        if run(f"causalml-x-{learner}"):
+            from causalml.inference.meta import BaseXRegressor
 
-    with Peak() as m:
-        xl = tp.XLearner(learner="gbt").fit(X, T, y)
-        eff = xl.effect(X)
-    rows.append(("tp.XLearner(gbt)", m.seconds, m.mib, float(np.mean(eff))))
-    try:
-        from causalml.inference.meta import BaseXRegressor
-        from sklearn.ensemble import HistGradientBoostingRegressor
+            if learner == "linear":
+                from sklearn.linear_model import LinearRegression as Base
 
-        with Peak() as m:
-            cx = BaseXRegressor(learner=HistGradientBoostingRegressor(random_state=0))
-            eff = cx.fit_predict(X, T, y)
-        rows.append(("causalml BaseXRegressor(HistGradientBoosting)", m.seconds, m.mib, float(np.mean(eff))))
-    except ImportError as e:
-        print("causalml missing:", e)
+                base, kw = Base, {}
+            else:
+                from sklearn.ensemble import HistGradientBoostingRegressor as Base
+
+                base, kw = Base, {"random_state": 0}
+            with Peak() as m:
+                cx = BaseXRegressor(learner=base(**kw))
+                eff = cx.fit_predict(X, T, y)
+            rows.append((f"causalml BaseXRegressor({base.__name__})", m.seconds, m.mib, float(np.mean(eff))))
 
     print(f"| {'task':<48} | {'seconds':>8} | {'peak MiB':>9} | {'mean effect':>11} |")
     print(f"|{'-' * 50}|{'-' * 10}:|{'-' * 11}:|{'-' * 13}:|")
