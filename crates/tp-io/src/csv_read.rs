@@ -13,9 +13,11 @@
 use crate::error::{IoError, Location, Result};
 use crate::options::{Kind, ReadOptions, check_header};
 use crate::table_build::{Builder, Target};
+use bytes::Bytes;
 use csv::ByteRecord;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::io::{Cursor, Read};
+use std::path::PathBuf;
 use tp_core::{Column, ColumnData, Table};
 
 /// What a field looks like, for inference, with its parsed value.
@@ -91,18 +93,51 @@ fn classify(field: &[u8]) -> Class {
     }
 }
 
-fn csv_reader(path: &Path) -> Result<csv::Reader<File>> {
-    let file = File::open(path).map_err(|e| IoError::io(path, e))?;
-    let len = file.metadata().map_err(|e| IoError::io(path, e))?.len();
+/// Where a CSV table's bytes are: the file at `path`, or `data` in memory. `path` names the
+/// table in every error either way. Each pass over the table opens it afresh ([`csv_reader`]), so
+/// a file and the same bytes in memory go through the same parsing code.
+#[derive(Debug, Clone)]
+pub(crate) struct CsvSource {
+    pub(crate) path: PathBuf,
+    pub(crate) data: Option<Bytes>,
+}
+
+/// The bytes of one pass over a [`CsvSource`].
+enum Input {
+    File(File),
+    Memory(Cursor<Bytes>),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Input::File(f) => f.read(buf),
+            Input::Memory(c) => c.read(buf),
+        }
+    }
+}
+
+/// Opens a pass over `src`: a 0-byte table is [`IoError::EmptyFile`].
+fn csv_reader(src: &CsvSource) -> Result<csv::Reader<Input>> {
+    let path = src.path.as_path();
+    let (input, len) = match &src.data {
+        None => {
+            let file = File::open(path).map_err(|e| IoError::io(path, e))?;
+            let len = file.metadata().map_err(|e| IoError::io(path, e))?.len();
+            (Input::File(file), len)
+        }
+        Some(data) => (Input::Memory(Cursor::new(data.clone())), data.len() as u64),
+    };
     if len == 0 {
         return Err(IoError::EmptyFile { path: path.to_path_buf() });
     }
-    Ok(csv::ReaderBuilder::new().has_headers(true).flexible(true).buffer_capacity(1 << 16).from_reader(file))
+    Ok(csv::ReaderBuilder::new().has_headers(true).flexible(true).buffer_capacity(1 << 16).from_reader(input))
 }
 
-/// The column names of a CSV file's header line.
-pub(crate) fn header(path: &Path) -> Result<Vec<String>> {
-    let mut reader = csv_reader(path)?;
+/// The column names of a CSV table's header line.
+pub(crate) fn header(src: &CsvSource) -> Result<Vec<String>> {
+    let path = src.path.as_path();
+    let mut reader = csv_reader(src)?;
     let header: Vec<String> = reader
         .byte_headers()
         .map_err(|source| IoError::Csv { path: path.to_path_buf(), source })?
@@ -129,7 +164,7 @@ struct CsvColumn {
 /// A CSV file opened for typed, chunked reading.
 pub(crate) struct CsvChunks {
     path: PathBuf,
-    reader: csv::Reader<File>,
+    reader: csv::Reader<Input>,
     n_fields: usize,
     columns: Vec<CsvColumn>,
     record: ByteRecord,
@@ -143,11 +178,12 @@ pub(crate) struct CsvChunks {
 }
 
 impl CsvChunks {
-    /// Opens `path`, checks the header against `opts`, and infers the kinds
+    /// Opens `src`, checks the header against `opts`, and infers the kinds
     /// not required (a first pass over the file). With `whole`, that pass
     /// also tries to collect the whole table (see the module docs).
-    pub(crate) fn open(path: &Path, opts: &ReadOptions, whole: bool) -> Result<CsvChunks> {
-        let mut reader = csv_reader(path)?;
+    pub(crate) fn open(src: &CsvSource, opts: &ReadOptions, whole: bool) -> Result<CsvChunks> {
+        let path = src.path.as_path();
+        let mut reader = csv_reader(src)?;
         let header: Vec<String> = reader
             .byte_headers()
             .map_err(|source| IoError::Csv { path: path.to_path_buf(), source })?
@@ -185,7 +221,7 @@ impl CsvChunks {
                     },
                 })
                 .collect();
-            let inference = infer(path, header.len(), &pass, whole, opts.non_finite_allowed())?;
+            let inference = infer(src, header.len(), &pass, whole, opts.non_finite_allowed())?;
             known_rows = inference.rows;
             for &c in &to_infer {
                 targets[c] = Some(match (inference.kinds[c], required[c]) {
@@ -421,14 +457,15 @@ struct Inference {
 /// numeric get an error at the first other value; a column inferred as text
 /// whose non-empty values are mostly numbers is [`IoError::MixedColumn`].
 fn infer(
-    path: &Path,
+    src: &CsvSource,
     n_fields: usize,
     cols: &[PassColumn],
     collect: bool,
     allow_non_finite: bool,
 ) -> Result<Inference> {
+    let path = src.path.as_path();
     let mut rows = 0u64;
-    let mut reader = csv_reader(path)?;
+    let mut reader = csv_reader(src)?;
     let mut kinds = vec![Inferred::Nothing; cols.len()];
     let mut specs: Vec<Spec> = cols
         .iter()

@@ -8,7 +8,9 @@
 //! ## Reading
 //!
 //! [`read_table`] reads a whole file; [`read_table_chunks`] yields tables of
-//! at most N rows so later stages can stream. [`ReadOptions`] says which
+//! at most N rows so later stages can stream. [`read_table_bytes`] and
+//! [`read_table_chunks_bytes`] do the same for a table already in memory,
+//! through the same parsing code (the file readers only open the file). [`ReadOptions`] says which
 //! columns to keep (only those are materialized: CSV records are streamed
 //! with the `csv` crate, Parquet batches are decoded through a projection
 //! mask, so memory follows the kept columns, not the file) and, optionally,
@@ -103,7 +105,9 @@ pub use onehot::{OneHot, OneHotEncoder, one_hot};
 pub use options::{Kind, ReadOptions};
 pub use write::{TableWriter, write_json, write_table};
 
-use csv_read::CsvChunks;
+pub use bytes::Bytes;
+
+use csv_read::{CsvChunks, CsvSource};
 use parquet_read::ParquetChunks;
 use std::path::Path;
 use tp_core::Table;
@@ -140,13 +144,24 @@ enum Source {
 }
 
 impl Source {
-    /// Opens a file for chunks of at most `chunk_rows` rows; `usize::MAX`
-    /// means the whole file is read at once.
-    fn open(path: &Path, opts: &ReadOptions, chunk_rows: usize) -> Result<Source> {
+    /// Opens the file at `path`, or `data` in memory named `path`, for chunks of at most
+    /// `chunk_rows` rows; `usize::MAX` means the whole table is read at once.
+    fn open(
+        path: &Path,
+        data: Option<Bytes>,
+        format: Format,
+        opts: &ReadOptions,
+        chunk_rows: usize,
+    ) -> Result<Source> {
         let whole = chunk_rows == usize::MAX;
-        Ok(match Format::from_path(path)? {
-            Format::Csv => Source::Csv(Box::new(CsvChunks::open(path, opts, whole)?)),
-            Format::Parquet => Source::Parquet(Box::new(ParquetChunks::open(path, opts, chunk_rows)?)),
+        Ok(match format {
+            Format::Csv => {
+                let src = CsvSource { path: path.to_path_buf(), data };
+                Source::Csv(Box::new(CsvChunks::open(&src, opts, whole)?))
+            }
+            Format::Parquet => {
+                Source::Parquet(Box::new(ParquetChunks::open(path, data.as_ref(), opts, chunk_rows)?))
+            }
         })
     }
 
@@ -178,18 +193,55 @@ impl Source {
 pub fn read_header(path: impl AsRef<Path>) -> Result<Vec<String>> {
     let path = path.as_ref();
     match Format::from_path(path)? {
-        Format::Csv => csv_read::header(path),
-        Format::Parquet => parquet_read::header(path),
+        Format::Csv => csv_read::header(&CsvSource { path: path.to_path_buf(), data: None }),
+        Format::Parquet => parquet_read::header(path, None),
     }
 }
 
 /// Reads a whole CSV or Parquet file (by extension) into a table.
 ///
 /// See the [crate docs](crate) for inference and the errors; see
-/// [`read_table_chunks`] to stream instead.
+/// [`read_table_chunks`] to stream instead, and [`read_table_bytes`] for a
+/// table already in memory.
 pub fn read_table(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Table> {
     let path = path.as_ref();
-    let mut source = Source::open(path, opts, usize::MAX)?;
+    read_whole(path, None, Format::from_path(path)?, opts)
+}
+
+/// Reads a whole CSV or Parquet table from bytes in memory (a `Vec<u8>`, a
+/// `&'static [u8]`, a [`Bytes`]; a `Vec` is not copied), in `format`.
+///
+/// `name` only names the table in errors (it is not opened, and its
+/// extension is not looked at). The bytes go through the same parsing code
+/// as a file's: `read_table_bytes(path, format, std::fs::read(path)?, opts)`
+/// returns the same table as [`read_table`]`(path, opts)`, or the same error
+/// with the same message, for any content. The exceptions: the errors of
+/// opening a file and [`IoError::UnknownExtension`] come only from files,
+/// and in an [`IoError::Parquet`] or [`IoError::Arrow`] error the decoder's
+/// own detail can be worded differently (a short read is "failed to fill
+/// whole buffer" from a file, "EOF: Expected to read at offset …" from
+/// bytes).
+///
+/// ```
+/// use tp_io::{Format, ReadOptions, read_table_bytes};
+/// let good: &'static [u8] = b"customer_id,spend\n1,10.5\n2,7\n";
+/// let t = read_table_bytes("upload.csv", Format::Csv, good, &ReadOptions::new()).unwrap();
+/// assert_eq!((t.n_rows(), t.names()), (2, vec!["customer_id", "spend"]));
+/// let ragged = b"customer_id,spend\n1,10.5\n2\n".to_vec();
+/// let err = read_table_bytes("upload.csv", Format::Csv, ragged, &ReadOptions::new()).unwrap_err();
+/// assert!(err.to_string().starts_with("upload.csv: line 3"), "{err}");
+/// ```
+pub fn read_table_bytes(
+    name: impl AsRef<Path>,
+    format: Format,
+    data: impl Into<Bytes>,
+    opts: &ReadOptions,
+) -> Result<Table> {
+    read_whole(name.as_ref(), Some(data.into()), format, opts)
+}
+
+fn read_whole(path: &Path, data: Option<Bytes>, format: Format, opts: &ReadOptions) -> Result<Table> {
+    let mut source = Source::open(path, data, format, opts, usize::MAX)?;
     match source.next_chunk(usize::MAX)? {
         Some(t) => Ok(t),
         None if opts.no_rows_allowed() => source.empty_table(),
@@ -222,6 +274,29 @@ pub fn read_table_chunks(
     chunk_rows: usize,
 ) -> Result<TableChunks> {
     let path = path.as_ref();
+    chunks(path, None, Format::from_path(path)?, opts, chunk_rows)
+}
+
+/// [`read_table_chunks`] over bytes in memory in `format`, named `name` in
+/// errors: the same chunks, or the same error, as from a file holding the
+/// bytes (see [`read_table_bytes`]).
+pub fn read_table_chunks_bytes(
+    name: impl AsRef<Path>,
+    format: Format,
+    data: impl Into<Bytes>,
+    opts: &ReadOptions,
+    chunk_rows: usize,
+) -> Result<TableChunks> {
+    chunks(name.as_ref(), Some(data.into()), format, opts, chunk_rows)
+}
+
+fn chunks(
+    path: &Path,
+    data: Option<Bytes>,
+    format: Format,
+    opts: &ReadOptions,
+    chunk_rows: usize,
+) -> Result<TableChunks> {
     if chunk_rows == 0 {
         return Err(tp_core::CoreError::InvalidParameter {
             name: "chunk_rows".into(),
@@ -230,7 +305,7 @@ pub fn read_table_chunks(
         }
         .into());
     }
-    let source = Source::open(path, opts, chunk_rows)?;
+    let source = Source::open(path, data, format, opts, chunk_rows)?;
     Ok(TableChunks {
         source,
         chunk_rows,

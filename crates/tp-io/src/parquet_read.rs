@@ -19,8 +19,10 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
+use bytes::Bytes;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::file::reader::ChunkReader;
 use std::cell::Cell;
 use std::fs::File;
 use std::panic::{self, AssertUnwindSafe};
@@ -67,17 +69,44 @@ fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
-/// The column names of a Parquet file's schema (read from its footer only).
-pub(crate) fn header(path: &Path) -> Result<Vec<String>> {
-    let file = File::open(path).map_err(|e| IoError::io(path, e))?;
-    if file.metadata().map_err(|e| IoError::io(path, e))?.len() == 0 {
-        return Err(IoError::EmptyFile { path: path.to_path_buf() });
+/// Reads the footer of the Parquet file at `path`, or of `data` when it is in memory (`path` then
+/// only names it in errors): a 0-byte table is [`IoError::EmptyFile`]. Both go through the same
+/// [`ChunkReader`]-generic code from here on ([`ParquetChunks::open`] and [`header`] call this).
+fn builder_for(path: &Path, data: Option<&Bytes>) -> Result<Footer> {
+    match data {
+        None => {
+            let file = File::open(path).map_err(|e| IoError::io(path, e))?;
+            if file.metadata().map_err(|e| IoError::io(path, e))?.len() == 0 {
+                return Err(IoError::EmptyFile { path: path.to_path_buf() });
+            }
+            Ok(Footer::File(footer(path, file)?))
+        }
+        Some(data) if data.is_empty() => Err(IoError::EmptyFile { path: path.to_path_buf() }),
+        Some(data) => Ok(Footer::Memory(footer(path, data.clone())?)),
     }
-    let builder = guarded(path, || {
-        ParquetRecordBatchReaderBuilder::try_new(file)
+}
+
+/// `ParquetRecordBatchReaderBuilder::try_new` under [`guarded`].
+fn footer<T: ChunkReader + 'static>(path: &Path, input: T) -> Result<ParquetRecordBatchReaderBuilder<T>> {
+    guarded(path, || {
+        ParquetRecordBatchReaderBuilder::try_new(input)
             .map_err(|source| IoError::Parquet { path: path.to_path_buf(), source })
-    })?;
-    Ok(builder.schema().fields().iter().map(|f| f.name().clone()).collect())
+    })
+}
+
+/// A reader builder over a file or over bytes in memory.
+enum Footer {
+    File(ParquetRecordBatchReaderBuilder<File>),
+    Memory(ParquetRecordBatchReaderBuilder<Bytes>),
+}
+
+/// The column names of a Parquet table's schema (read from its footer only).
+pub(crate) fn header(path: &Path, data: Option<&Bytes>) -> Result<Vec<String>> {
+    let schema = match builder_for(path, data)? {
+        Footer::File(b) => b.schema().clone(),
+        Footer::Memory(b) => b.schema().clone(),
+    };
+    Ok(schema.fields().iter().map(|f| f.name().clone()).collect())
 }
 
 /// The column type a stored Arrow type reads into by default.
@@ -117,15 +146,28 @@ pub(crate) struct ParquetChunks {
 }
 
 impl ParquetChunks {
-    /// Opens `path`, checks its schema against `opts`; batches will hold at
-    /// most `chunk_rows` rows.
-    pub(crate) fn open(path: &Path, opts: &ReadOptions, chunk_rows: usize) -> Result<ParquetChunks> {
-        let pq_err = |source| IoError::Parquet { path: path.to_path_buf(), source };
-        let file = File::open(path).map_err(|e| IoError::io(path, e))?;
-        if file.metadata().map_err(|e| IoError::io(path, e))?.len() == 0 {
-            return Err(IoError::EmptyFile { path: path.to_path_buf() });
+    /// Opens the file at `path` (or `data`, in memory, named `path`), checks its schema against
+    /// `opts`; batches will hold at most `chunk_rows` rows.
+    pub(crate) fn open(
+        path: &Path,
+        data: Option<&Bytes>,
+        opts: &ReadOptions,
+        chunk_rows: usize,
+    ) -> Result<ParquetChunks> {
+        match builder_for(path, data)? {
+            Footer::File(b) => Self::from_builder(path, b, opts, chunk_rows),
+            Footer::Memory(b) => Self::from_builder(path, b, opts, chunk_rows),
         }
-        let builder = guarded(path, || ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err))?;
+    }
+
+    /// The rest of [`ParquetChunks::open`], the same code for a file and for bytes.
+    fn from_builder<T: ChunkReader + 'static>(
+        path: &Path,
+        builder: ParquetRecordBatchReaderBuilder<T>,
+        opts: &ReadOptions,
+        chunk_rows: usize,
+    ) -> Result<ParquetChunks> {
+        let pq_err = |source| IoError::Parquet { path: path.to_path_buf(), source };
         let schema = builder.schema().clone();
         let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let keep = check_header(path, &header, opts)?;
