@@ -614,24 +614,11 @@ fn exact_depth2_tree_equals_brute_force_on_hillstrom() {
         return;
     }
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/uplift/hillstrom.csv");
-    let text = std::fs::read_to_string(&path).unwrap();
-    // commas inside double quotes belong to the field (`"7) $1,000 +"`); the quotes are dropped
-    let split = |line: &str| -> Vec<String> {
-        let (mut out, mut field, mut quoted) = (Vec::new(), String::new(), false);
-        for c in line.chars() {
-            match c {
-                '"' => quoted = !quoted,
-                ',' if !quoted => out.push(std::mem::take(&mut field)),
-                _ => field.push(c),
-            }
-        }
-        out.push(field);
-        out
-    };
-    let mut lines = text.lines();
-    let header = split(lines.next().unwrap());
-    let rows: Vec<Vec<String>> = lines.map(split).collect();
-    assert!(rows.iter().all(|r| r.len() == header.len()), "a ragged row");
+    // the csv crate keeps quoted commas in the field (`"7) $1,000 +"`) and refuses a ragged row
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows: Vec<Vec<String>> =
+        reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
     assert_eq!(rows.len(), 64_000);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     // a string column as the index of its value among the sorted distinct values

@@ -6,25 +6,22 @@
 //! much different from the difference-in-means SE (the covariates explain
 //! little of visits or spend).
 
+use std::path::Path;
 use tp_core::faer::Mat;
 use tp_core::stats::{mean, variance};
 use tp_core::{CausalData, stats};
 use tp_uplift::ate::average_effects;
 use tp_uplift::{ClassifierSpec, LearnerKind, Method, RegressorSpec, UpliftParams, crossfit_nuisances};
 
-/// Splits one CSV line, honouring double quotes (`history_segment` holds
-/// values such as `"7) $1,000 +"`).
-pub(crate) fn split(line: &str) -> Vec<String> {
-    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
-    for c in line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
+/// A CSV file as its header and rows of fields, read with the `csv` crate (quoted commas stay in
+/// the field: `history_segment` holds values such as `"7) $1,000 +"`; a ragged row is an error).
+pub(crate) fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let fail = |e: csv::Error| -> ! { panic!("{}: {e}", path.display()) };
+    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| fail(e));
+    let header = reader.headers().unwrap_or_else(|e| fail(e)).iter().map(str::to_owned).collect();
+    let rows =
+        reader.records().map(|r| r.unwrap_or_else(|e| fail(e)).iter().map(str::to_owned).collect()).collect();
+    (header, rows)
 }
 
 const ARMS: [&str; 3] = ["No E-Mail", "Mens E-Mail", "Womens E-Mail"];
@@ -44,9 +41,7 @@ const FEATURES: [&str; 9] = [
 /// design's propensities (1/3 per arm).
 fn hillstrom(outcome: &str, known: bool) -> CausalData {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/uplift/hillstrom.csv");
-    let text = std::fs::read_to_string(path).expect("read hillstrom.csv");
-    let mut lines = text.lines();
-    let header = split(lines.next().unwrap());
+    let (header, lines) = read_csv(Path::new(path));
     let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name}"));
     let (rec, hist, mens, womens, zip, newbie, channel, segment, y) = (
         col("recency"),
@@ -60,8 +55,7 @@ fn hillstrom(outcome: &str, known: bool) -> CausalData {
         col(outcome),
     );
     let (mut rows, mut arms, mut ys) = (Vec::new(), Vec::new(), Vec::new());
-    for line in lines {
-        let f = split(line);
+    for f in lines {
         let v = |j: usize| f[j].parse::<f64>().unwrap_or_else(|_| panic!("bad number {:?}", f[j]));
         let is = |j: usize, level: &str| f64::from(u8::from(f[j] == level));
         rows.push([

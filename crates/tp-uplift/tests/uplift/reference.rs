@@ -28,7 +28,7 @@ use tp_uplift::{
     evaluate::curves::qini_auc, meta::fit_cate,
 };
 
-use crate::hillstrom::split;
+use crate::hillstrom::read_csv as csv;
 use crate::sim::slow;
 
 /// How many SDs of the comparison's noise ours may trail the peer by.
@@ -41,16 +41,6 @@ fn testdata(rel: &str) -> PathBuf {
 fn reference(kind: &str) -> Value {
     let path = testdata(&format!("reference/{kind}.json"));
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-/// A CSV file as a header and rows of fields (quotes honoured, as in `hillstrom::split`).
-fn csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut lines = text.lines().filter(|l| !l.is_empty()).map(split);
-    let header = lines.next().unwrap();
-    let rows: Vec<Vec<String>> = lines.collect();
-    assert!(rows.iter().all(|r| r.len() == header.len()), "{}: a ragged row", path.display());
-    (header, rows)
 }
 
 /// Columns `names` of `rows`, each numeric one as it is (Rust's `parse::<f64>` rounds correctly,
