@@ -551,3 +551,41 @@ fn open_bandit_bts_from_random_log() {
         }
     }
 }
+
+/// Issue #20: Switch-DR and DRos no longer run with a fixed λ = 100 by default; λ is chosen by SLOPE
+/// over `SLOPE_GRID`. Checked from outside: the λ a default run reports is the one `slope` picks
+/// from the (estimate, SE) of a run at each fixed λ of the grid, and the default run's estimate is
+/// that fixed run's, on the obp fixture and on a log whose weights reach ~10 (where λ matters).
+#[test]
+fn switch_dr_and_dros_choose_lambda_by_slope_by_default() {
+    let (golden, _) = golden_input();
+    let (r, a, pb, q) = small_log(400, 4, 11);
+    let target = Mat::from_fn(400, 4, |i, j| if j == (i * 7) % 4 { 0.94 } else { 0.02 });
+    let heavy = OpeInput::new(r, a, LoggingPropensity::Full(pb), TargetPolicy::Probs(target)).with_q_hat(q);
+    let mut picks = Vec::new();
+    for input in [&golden, &heavy] {
+        for est in [Estimator::SwitchDr, Estimator::Dros] {
+            let at = |lambda: f64| {
+                let p = OpeParams::default().estimators(&[est]);
+                let p =
+                    if est == Estimator::SwitchDr { p.switch_lambda(lambda) } else { p.dros_lambda(lambda) };
+                let rep = evaluate(input, &p).unwrap();
+                (rep.estimates[est.name()].value, rep.estimates[est.name()].se)
+            };
+            let candidates: Vec<(f64, f64, f64)> = SLOPE_GRID
+                .iter()
+                .map(|&l| {
+                    let (v, se) = at(l);
+                    (l, v, se)
+                })
+                .collect();
+            let pick = SLOPE_GRID[slope(&candidates)];
+            let default = evaluate(input, &OpeParams::default().estimators(&[est])).unwrap();
+            assert_eq!(default.lambdas[est.name()], pick.is_finite().then_some(pick), "{est:?}");
+            assert_eq!(default.estimates[est.name()].value, at(pick).0, "{est:?}");
+            picks.push(pick);
+        }
+    }
+    // not every choice is the old fixed 100
+    assert!(picks.iter().any(|&l| l != 100.0), "{picks:?}");
+}
