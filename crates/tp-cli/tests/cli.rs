@@ -681,6 +681,7 @@ fn demo_runs_the_pipeline_and_scores_it_against_the_truth() {
         p["candidates"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     for c in [
         "treat_none",
+        "column",
         "treat_all",
         "threshold",
         "risk",
@@ -705,7 +706,7 @@ fn demo_runs_the_pipeline_and_scores_it_against_the_truth() {
             "{oof} {chosen}"
         );
     }
-    assert_eq!(v["truth"]["candidates"].as_array().unwrap().len(), 7);
+    assert_eq!(v["truth"]["candidates"].as_array().unwrap().len(), 8);
     // the decision score: the one of lower R-loss, both losses shown
     let sc = &p["score"];
     let (raw, lin) = (sc["r_loss_raw"].as_f64().unwrap(), sc["r_loss_linear"].as_f64().unwrap());

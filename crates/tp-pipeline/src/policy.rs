@@ -139,6 +139,9 @@ pub struct Learner {
     gamma: Mat<f64>,
     covariates: Mat<f64>,
     names: Vec<String>,
+    /// Every tree feature (unscreened): what the one-column rule may target by.
+    columns: Mat<f64>,
+    column_names: Vec<String>,
 }
 
 impl Learner {
@@ -150,6 +153,8 @@ impl Learner {
             gamma: self.gamma.as_ref(),
             covariates: Some(self.covariates.as_ref()),
             feature_names: Some(&self.names),
+            columns: Some(self.columns.as_ref()),
+            column_names: Some(&self.column_names),
             current: uplift.propensity_logged.then(|| uplift.propensity.as_ref()),
             overlap_share: Some(uplift.diagnostics.overlap_share),
         }
@@ -235,7 +240,16 @@ pub fn decide(
     if config.risk_lambda > 0.0 {
         params.risk_lambda = config.risk_lambda;
     }
-    let learner = Learner { params, tau, lower, gamma, covariates: x_screen, names: tree_screen.clone() };
+    let learner = Learner {
+        params,
+        tau,
+        lower,
+        gamma,
+        covariates: x_screen,
+        names: tree_screen.clone(),
+        columns: x_tree.clone(),
+        column_names: tree_features.clone(),
+    };
     let selection = if config.rule == "threshold" {
         Some(learn_policy(&learner.params, &learner.inputs(uplift)).context("policy learner")?)
     } else {
