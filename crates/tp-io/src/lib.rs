@@ -58,6 +58,12 @@
 //! snappy-compressed in row groups of 2^20 rows; its bytes do not depend on
 //! how the rows were split into [`TableWriter::write`] calls.
 //!
+//! ## Causal data
+//!
+//! [`causal::causal_data`] turns a table into validated [`tp_core::CausalData`] (arms with the
+//! control first, default covariates that leave out the assignment and the outcome, one-hot
+//! string covariates, known propensities); its errors name the file, the column and the row.
+//!
 //! ## Encoding
 //!
 //! [`one_hot`] / [`OneHot`] turn string, int or bool columns into sorted
@@ -92,6 +98,7 @@
 //! std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
+pub mod causal;
 mod csv_read;
 mod error;
 mod onehot;

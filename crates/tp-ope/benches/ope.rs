@@ -11,7 +11,7 @@ use tp_ope::{Estimator, LoggingPropensity, OpeInput, OpeParams, TargetPolicy, ev
 
 /// A logged bandit of `n` rows over `k` arms: uniform-ish logging
 /// probabilities, a target that favours one arm per row, 0/1 rewards.
-fn log(n: usize, k: usize, seed: u64) -> OpeInput {
+fn log(n: usize, k: usize, seed: u64) -> OpeInput<'static> {
     let mut rng = stream(seed, 0);
     let mut actions = Vec::with_capacity(n);
     let mut pscore = Vec::with_capacity(n);
@@ -24,7 +24,7 @@ fn log(n: usize, k: usize, seed: u64) -> OpeInput {
         pscore.push(1.0 / k as f64);
         rewards.push(if rng.random::<f64>() < 0.05 + 0.02 * a as f64 { 1.0 } else { 0.0 });
     }
-    OpeInput::new(rewards, actions, LoggingPropensity::Logged(pscore), TargetPolicy::Probs(target))
+    OpeInput::new(rewards, actions, LoggingPropensity::logged(pscore), TargetPolicy::probs(target))
         .with_q_hat(q)
 }
 

@@ -61,8 +61,8 @@ fn main() {
     let input = OpeInput::new(
         rewards,
         actions,
-        LoggingPropensity::Logged(vec![1.0 / k as f64; n]),
-        TargetPolicy::Probs(target),
+        LoggingPropensity::logged(vec![1.0 / k as f64; n]),
+        TargetPolicy::probs(target),
     )
     .with_q_hat(q);
     let params = OpeParams::default()

@@ -303,11 +303,11 @@ pub(crate) fn weight_warnings(
 }
 
 /// Per-estimator terms for one target policy, after all checks.
-fn estimator_terms(
-    input: &OpeInput,
-    target: &TargetPolicy,
+fn estimator_terms<'a>(
+    input: &'a OpeInput<'_>,
+    target: &TargetPolicy<'_>,
     params: &OpeParams,
-) -> Result<(RowData, SupportGap, Vec<Terms>, Knobs)> {
+) -> Result<(RowData<'a>, SupportGap, Vec<Terms>, Knobs)> {
     check_model(input, params)?;
     let gap = check_support(input, target, params)?;
     let rows = RowData::build(input, target);
@@ -359,7 +359,7 @@ pub fn evaluate(input: &OpeInput, params: &OpeParams) -> Result<OpeReport> {
     }
     let high_confidence = if params.high_confidence_bound && gap.rows == 0 {
         let r_lo = rows.r.iter().copied().fold(0.0, f64::min);
-        let x: Vec<f64> = rows.w.iter().zip(&rows.r).map(|(w, r)| w.min(params.clip) * (r - r_lo)).collect();
+        let x: Vec<f64> = rows.w.iter().zip(rows.r).map(|(w, r)| w.min(params.clip) * (r - r_lo)).collect();
         hcope_lower_bound(&x, params.alpha, params.seed).map(|mut b| {
             b.lower_bound += r_lo;
             b
@@ -378,26 +378,27 @@ pub fn evaluate(input: &OpeInput, params: &OpeParams) -> Result<OpeReport> {
     })
 }
 
-/// A policy to compare the target against, on the same logged rows.
+/// A policy to compare the target against, on the same logged rows (owned or lent, as
+/// [`TargetPolicy`]).
 #[derive(Debug, Clone)]
-pub struct Baseline {
+pub struct Baseline<'a> {
     /// Label in the report (`treat-all`, `treat-none`, `current`, …).
     pub name: String,
     /// The baseline policy.
-    pub policy: TargetPolicy,
+    pub policy: TargetPolicy<'a>,
 }
 
-impl Baseline {
+impl<'a> Baseline<'a> {
     /// Everyone gets `arm`.
-    pub fn treat_all(arm: usize, n: usize) -> Baseline {
+    pub fn treat_all(arm: usize, n: usize) -> Baseline<'static> {
         Baseline { name: "treat-all".into(), policy: TargetPolicy::constant(arm, n) }
     }
     /// Everyone gets the control arm 0.
-    pub fn treat_none(n: usize) -> Baseline {
+    pub fn treat_none(n: usize) -> Baseline<'static> {
         Baseline { name: "treat-none".into(), policy: TargetPolicy::constant(0, n) }
     }
     /// The current-practice assignment (or any named policy).
-    pub fn named(name: &str, policy: TargetPolicy) -> Baseline {
+    pub fn named(name: &str, policy: TargetPolicy<'a>) -> Baseline<'a> {
         Baseline { name: name.into(), policy }
     }
 }
@@ -435,7 +436,7 @@ pub fn compare(input: &OpeInput, params: &OpeParams, baselines: &[Baseline]) -> 
     let (_, _, mine, _) = estimator_terms(input, &input.target, params)?;
     let mut theirs = Vec::with_capacity(baselines.len());
     for b in baselines {
-        let probe = OpeInput { target: b.policy.clone(), ..input.clone() };
+        let probe = input.with_target(b.policy.view());
         probe.validate()?;
         theirs.push(estimator_terms(&probe, &b.policy, params)?.2);
     }

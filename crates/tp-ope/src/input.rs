@@ -1,27 +1,121 @@
 //! The logged data and the policy to evaluate, validated once.
+//!
+//! The log's vectors and matrices are taken as views or owned, as the caller holds them:
+//! [`Cow`] slices for rewards, actions and logged propensities, [`ArmMatrix`] for `n × K`
+//! matrices (target probabilities, full logging propensities, the reward model). A pipeline
+//! that already holds its outcome, actions and q̂ lends them; nothing here copies them.
 
 use crate::error::{OpeError, Result};
-use faer::Mat;
+use faer::{Mat, MatRef};
+use std::borrow::Cow;
 
 /// Tolerance on the row sums of a probability matrix.
 const SUM_TOL: f64 = 1e-6;
 
-/// The policy to evaluate, on the logged rows.
+/// An `n × K` matrix (rows, arms), owned or borrowed: the matrix counterpart of a [`Cow`] slice.
 #[derive(Debug, Clone)]
-pub enum TargetPolicy {
-    /// `π(a | x_i)` for every row `i` and arm `a` (`n × K`, rows sum to 1).
-    Probs(Mat<f64>),
-    /// A deterministic policy: the arm it plays on each row.
-    Arms(Vec<usize>),
+pub enum ArmMatrix<'a> {
+    /// Owned by the input.
+    Owned(Mat<f64>),
+    /// Lent by the caller.
+    Borrowed(MatRef<'a, f64>),
 }
 
-impl TargetPolicy {
-    /// The policy that plays `arm` on every one of `n` rows (treat-all with
-    /// `arm ≥ 1`, treat-none with `arm = 0`).
-    pub fn constant(arm: usize, n: usize) -> TargetPolicy {
-        TargetPolicy::Arms(vec![arm; n])
+impl ArmMatrix<'_> {
+    /// The matrix as a view.
+    pub fn as_ref(&self) -> MatRef<'_, f64> {
+        match self {
+            ArmMatrix::Owned(m) => m.as_ref(),
+            ArmMatrix::Borrowed(m) => *m,
+        }
     }
 
+    /// A borrowed view of the same matrix.
+    pub fn view(&self) -> ArmMatrix<'_> {
+        ArmMatrix::Borrowed(self.as_ref())
+    }
+
+    /// Rows.
+    pub fn nrows(&self) -> usize {
+        self.as_ref().nrows()
+    }
+
+    /// Columns (arms).
+    pub fn ncols(&self) -> usize {
+        self.as_ref().ncols()
+    }
+
+    /// The matrix, owned (a copy only when borrowed).
+    pub fn into_owned(self) -> Mat<f64> {
+        match self {
+            ArmMatrix::Owned(m) => m,
+            ArmMatrix::Borrowed(m) => m.to_owned(),
+        }
+    }
+}
+
+impl std::ops::Index<(usize, usize)> for ArmMatrix<'_> {
+    type Output = f64;
+    #[inline]
+    fn index(&self, (i, j): (usize, usize)) -> &f64 {
+        match self {
+            ArmMatrix::Owned(m) => &m[(i, j)],
+            ArmMatrix::Borrowed(m) => m.get(i, j),
+        }
+    }
+}
+
+impl From<Mat<f64>> for ArmMatrix<'_> {
+    fn from(m: Mat<f64>) -> Self {
+        ArmMatrix::Owned(m)
+    }
+}
+
+impl<'a> From<MatRef<'a, f64>> for ArmMatrix<'a> {
+    fn from(m: MatRef<'a, f64>) -> Self {
+        ArmMatrix::Borrowed(m)
+    }
+}
+
+impl<'a> From<&'a Mat<f64>> for ArmMatrix<'a> {
+    fn from(m: &'a Mat<f64>) -> Self {
+        ArmMatrix::Borrowed(m.as_ref())
+    }
+}
+
+/// The policy to evaluate, on the logged rows.
+#[derive(Debug, Clone)]
+pub enum TargetPolicy<'a> {
+    /// `π(a | x_i)` for every row `i` and arm `a` (`n × K`, rows sum to 1).
+    Probs(ArmMatrix<'a>),
+    /// A deterministic policy: the arm it plays on each row.
+    Arms(Cow<'a, [usize]>),
+}
+
+impl<'a> TargetPolicy<'a> {
+    /// `π(a | x_i)` per row and arm, owned or lent.
+    pub fn probs(p: impl Into<ArmMatrix<'a>>) -> Self {
+        TargetPolicy::Probs(p.into())
+    }
+
+    /// The arm played on each row, owned or lent.
+    pub fn arms(a: impl Into<Cow<'a, [usize]>>) -> Self {
+        TargetPolicy::Arms(a.into())
+    }
+
+    /// The policy that plays `arm` on every one of `n` rows (treat-all with
+    /// `arm ≥ 1`, treat-none with `arm = 0`).
+    pub fn constant(arm: usize, n: usize) -> TargetPolicy<'static> {
+        TargetPolicy::Arms(Cow::Owned(vec![arm; n]))
+    }
+
+    /// A borrowed view of the same policy.
+    pub fn view(&self) -> TargetPolicy<'_> {
+        match self {
+            TargetPolicy::Probs(p) => TargetPolicy::Probs(p.view()),
+            TargetPolicy::Arms(a) => TargetPolicy::Arms(Cow::Borrowed(a)),
+        }
+    }
     /// Number of rows the policy covers.
     pub fn n_rows(&self) -> usize {
         match self {
@@ -48,61 +142,102 @@ impl TargetPolicy {
 
 /// The logging (behavior) policy's propensities.
 #[derive(Debug, Clone)]
-pub enum LoggingPropensity {
+pub enum LoggingPropensity<'a> {
     /// `π_b(a_i | x_i)`: the probability of the logged action only (length n).
     /// Support of unlogged arms is then judged from the log itself: an arm no
     /// row ever logged counts as never played.
-    Logged(Vec<f64>),
+    Logged(Cow<'a, [f64]>),
     /// `π_b(a | x_i)` for every row and arm (`n × K`, rows sum to 1); a zero
     /// entry marks an arm the logging policy never plays on that row.
-    Full(Mat<f64>),
+    Full(ArmMatrix<'a>),
+}
+
+impl<'a> LoggingPropensity<'a> {
+    /// The probability of the logged action per row, owned or lent.
+    pub fn logged(p: impl Into<Cow<'a, [f64]>>) -> Self {
+        LoggingPropensity::Logged(p.into())
+    }
+
+    /// The probability of every arm per row, owned or lent.
+    pub fn full(p: impl Into<ArmMatrix<'a>>) -> Self {
+        LoggingPropensity::Full(p.into())
+    }
+
+    /// A borrowed view of the same propensities.
+    pub fn view(&self) -> LoggingPropensity<'_> {
+        match self {
+            LoggingPropensity::Logged(p) => LoggingPropensity::Logged(Cow::Borrowed(p)),
+            LoggingPropensity::Full(p) => LoggingPropensity::Full(p.view()),
+        }
+    }
 }
 
 /// Logged bandit feedback plus the policy to evaluate.
 ///
 /// Build it with [`OpeInput::new`] and, for model-based estimators, add the
 /// reward model with [`OpeInput::with_q_hat`]. [`crate::evaluate`] validates
-/// it (shapes, finiteness, probabilities) before anything is computed.
+/// it (shapes, finiteness, probabilities) before anything is computed. Each
+/// vector and matrix is owned or lent (`Vec` or slice, `Mat` or `MatRef`).
 #[derive(Debug, Clone)]
-pub struct OpeInput {
+pub struct OpeInput<'a> {
     /// Observed reward of each logged row.
-    pub rewards: Vec<f64>,
+    pub rewards: Cow<'a, [f64]>,
     /// Arm the logging policy played on each row (`0..K`).
-    pub actions: Vec<usize>,
+    pub actions: Cow<'a, [usize]>,
     /// The logging policy's propensities.
-    pub propensity: LoggingPropensity,
+    pub propensity: LoggingPropensity<'a>,
     /// The policy to evaluate.
-    pub target: TargetPolicy,
+    pub target: TargetPolicy<'a>,
     /// Reward model `q̂(x_i, a)` (`n × K`), ideally cross-fitted
     /// (see [`crate::cross_fit_q_hat`]); needed by every estimator but IPW/SNIPW.
-    pub q_hat: Option<Mat<f64>>,
+    pub q_hat: Option<ArmMatrix<'a>>,
     /// Number of arms K; `None` infers it from the matrices given, else from
     /// the largest arm index seen.
     pub n_arms: Option<usize>,
 }
 
-impl OpeInput {
+impl<'a> OpeInput<'a> {
     /// A log with rewards, logged actions and the logging propensities, and
     /// the target policy; no reward model yet.
     pub fn new(
-        rewards: Vec<f64>,
-        actions: Vec<usize>,
-        propensity: LoggingPropensity,
-        target: TargetPolicy,
-    ) -> OpeInput {
-        OpeInput { rewards, actions, propensity, target, q_hat: None, n_arms: None }
+        rewards: impl Into<Cow<'a, [f64]>>,
+        actions: impl Into<Cow<'a, [usize]>>,
+        propensity: LoggingPropensity<'a>,
+        target: TargetPolicy<'a>,
+    ) -> OpeInput<'a> {
+        OpeInput {
+            rewards: rewards.into(),
+            actions: actions.into(),
+            propensity,
+            target,
+            q_hat: None,
+            n_arms: None,
+        }
     }
 
-    /// Adds the reward model `q̂` (`n × K`).
-    pub fn with_q_hat(mut self, q_hat: Mat<f64>) -> OpeInput {
-        self.q_hat = Some(q_hat);
+    /// Adds the reward model `q̂` (`n × K`), owned or lent.
+    pub fn with_q_hat(mut self, q_hat: impl Into<ArmMatrix<'a>>) -> OpeInput<'a> {
+        self.q_hat = Some(q_hat.into());
         self
     }
 
     /// Sets the number of arms explicitly.
-    pub fn with_n_arms(mut self, k: usize) -> OpeInput {
+    pub fn with_n_arms(mut self, k: usize) -> OpeInput<'a> {
         self.n_arms = Some(k);
         self
+    }
+
+    /// The same log with another target policy, borrowing everything else (no copy of the
+    /// rewards, actions, propensities or q̂).
+    pub fn with_target<'b>(&'b self, target: TargetPolicy<'b>) -> OpeInput<'b> {
+        OpeInput {
+            rewards: Cow::Borrowed(&self.rewards),
+            actions: Cow::Borrowed(&self.actions),
+            propensity: self.propensity.view(),
+            target,
+            q_hat: self.q_hat.as_ref().map(ArmMatrix::view),
+            n_arms: self.n_arms,
+        }
     }
 
     /// Number of logged rows.
@@ -164,7 +299,7 @@ impl OpeInput {
                 })
             }
         };
-        let shape = |what: &str, m: &Mat<f64>| -> Result<()> {
+        let shape = |what: &str, m: &ArmMatrix<'_>| -> Result<()> {
             if m.nrows() == n && m.ncols() == k {
                 Ok(())
             } else {
@@ -259,7 +394,7 @@ impl OpeInput {
     }
 }
 
-fn check_distribution(what: &str, p: &Mat<f64>) -> Result<()> {
+fn check_distribution(what: &str, p: &ArmMatrix<'_>) -> Result<()> {
     for i in 0..p.nrows() {
         let mut s = 0.0;
         for j in 0..p.ncols() {
@@ -283,9 +418,9 @@ fn check_distribution(what: &str, p: &Mat<f64>) -> Result<()> {
 
 /// Per-row quantities every estimator is built from.
 #[derive(Debug, Clone)]
-pub(crate) struct RowData {
-    /// Reward.
-    pub r: Vec<f64>,
+pub(crate) struct RowData<'a> {
+    /// Reward (the input's own).
+    pub r: &'a [f64],
     /// Importance weight `π(a_i|x_i) / π_b(a_i|x_i)`, unclipped.
     pub w: Vec<f64>,
     /// `Σ_a π(a|x_i) q̂(x_i, a)` (empty without q̂).
@@ -294,9 +429,9 @@ pub(crate) struct RowData {
     pub qf: Vec<f64>,
 }
 
-impl RowData {
+impl RowData<'_> {
     /// Computes the per-row quantities of a validated input under `target`.
-    pub fn build(input: &OpeInput, target: &TargetPolicy) -> RowData {
+    pub fn build<'a>(input: &'a OpeInput<'_>, target: &TargetPolicy<'_>) -> RowData<'a> {
         let n = input.n();
         let k = input.n_arms();
         let mut w = Vec::with_capacity(n);
@@ -319,7 +454,7 @@ impl RowData {
             }
             None => (Vec::new(), Vec::new()),
         };
-        RowData { r: input.rewards.clone(), w, dm, qf }
+        RowData { r: &input.rewards, w, dm, qf }
     }
 }
 
@@ -332,14 +467,14 @@ pub(crate) struct SupportGap {
     pub first: Option<(usize, usize)>,
 }
 
-pub(crate) fn support_gap(input: &OpeInput, target: &TargetPolicy) -> SupportGap {
+pub(crate) fn support_gap(input: &OpeInput<'_>, target: &TargetPolicy<'_>) -> SupportGap {
     let n = input.n();
     let k = input.n_arms();
     let mut gap = SupportGap::default();
     let never_logged: Vec<bool> = match &input.propensity {
         LoggingPropensity::Logged(_) => {
             let mut seen = vec![false; k];
-            for &a in &input.actions {
+            for &a in input.actions.iter() {
                 seen[a] = true;
             }
             seen.into_iter().map(|s| !s).collect()

@@ -56,7 +56,7 @@
 //! let actions = vec![0, 1, 0, 1, 1, 0, 1, 0];
 //! let rewards = vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0];
 //! let q_hat = Mat::from_fn(8, 2, |_, a| if a == 1 { 0.7 } else { 0.3 });
-//! let input = OpeInput::new(rewards, actions, LoggingPropensity::Logged(vec![0.5; 8]),
+//! let input = OpeInput::new(rewards, actions, LoggingPropensity::logged(vec![0.5; 8]),
 //!                           TargetPolicy::constant(1, 8)).with_q_hat(q_hat);
 //! let report = evaluate(&input, &OpeParams::default().estimators(&[Estimator::Ipw, Estimator::Dr])).unwrap();
 //! assert!((report.estimates["ipw"].value - 0.75).abs() < 1e-12); // mean of 2·r over arm-1 rows
@@ -79,7 +79,7 @@ pub use estimators::Estimator;
 pub use evaluate::{
     Baseline, Comparison, Diagnostics, Estimate, IntervalKind, OpeParams, OpeReport, compare, evaluate,
 };
-pub use input::{LoggingPropensity, OpeInput, TargetPolicy};
+pub use input::{ArmMatrix, LoggingPropensity, OpeInput, TargetPolicy};
 pub use interval::HighConfidenceBound;
 pub use reward::{RewardFeatures, RewardLearner, cross_fit_q_hat};
 pub use sums::{Lambda, OpeSums, OpeSumsParams};

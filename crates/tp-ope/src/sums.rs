@@ -24,7 +24,7 @@
 use crate::error::{OpeError, Result, invalid};
 use crate::estimators::{Estimator, Knobs, terms};
 use crate::evaluate::{Diagnostics, Estimate, IntervalKind, OpeParams, OpeReport, weight_warnings};
-use crate::input::{LoggingPropensity, OpeInput, RowData, TargetPolicy};
+use crate::input::{ArmMatrix, LoggingPropensity, OpeInput, RowData, TargetPolicy};
 use crate::tune::slope;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -255,7 +255,7 @@ impl OpeSums {
 
 impl Mergeable for OpeSums {
     type Context = OpeSumsParams;
-    type Part<'a> = &'a OpeInput;
+    type Part<'a> = &'a OpeInput<'a>;
     type Output = OpeReport;
     type Error = OpeError;
 
@@ -276,7 +276,7 @@ impl Mergeable for OpeSums {
         })
     }
 
-    fn map(params: &OpeSumsParams, input: &OpeInput) -> Result<OpeSums> {
+    fn map(params: &OpeSumsParams, input: Self::Part<'_>) -> Result<OpeSums> {
         let mut s = OpeSums::empty(params)?;
         let n = input.n();
         if n == 0 {
@@ -474,17 +474,18 @@ impl Mergeable for OpeSums {
 }
 
 /// A one-row input repeated twice, for validation only.
-fn doubled(input: &OpeInput) -> OpeInput {
-    let rep = |m: &tp_core::faer::Mat<f64>| tp_core::faer::Mat::from_fn(2, m.ncols(), |_, j| m[(0, j)]);
+fn doubled(input: &OpeInput<'_>) -> OpeInput<'static> {
+    let rep =
+        |m: &ArmMatrix<'_>| ArmMatrix::Owned(tp_core::faer::Mat::from_fn(2, m.ncols(), |_, j| m[(0, j)]));
     OpeInput {
-        rewards: vec![input.rewards[0]; 2],
-        actions: vec![input.actions[0]; 2],
+        rewards: vec![input.rewards[0]; 2].into(),
+        actions: vec![input.actions[0]; 2].into(),
         propensity: match &input.propensity {
-            LoggingPropensity::Logged(p) => LoggingPropensity::Logged(vec![p[0]; 2]),
+            LoggingPropensity::Logged(p) => LoggingPropensity::logged(vec![p[0]; 2]),
             LoggingPropensity::Full(p) => LoggingPropensity::Full(rep(p)),
         },
         target: match &input.target {
-            TargetPolicy::Arms(a) => TargetPolicy::Arms(vec![a[0]; 2]),
+            TargetPolicy::Arms(a) => TargetPolicy::arms(vec![a[0]; 2]),
             TargetPolicy::Probs(p) => TargetPolicy::Probs(rep(p)),
         },
         q_hat: input.q_hat.as_ref().map(rep),

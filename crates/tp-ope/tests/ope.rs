@@ -27,7 +27,7 @@ fn vec_f(v: &Value) -> Vec<f64> {
     v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
 }
 
-fn golden_input() -> (OpeInput, Value) {
+fn golden_input() -> (OpeInput<'static>, Value) {
     let text = std::fs::read_to_string(testdata("ope_estimators.json")).unwrap();
     let g: Value = serde_json::from_str(&text).unwrap();
     let actions: Vec<usize> =
@@ -35,8 +35,8 @@ fn golden_input() -> (OpeInput, Value) {
     let input = OpeInput::new(
         vec_f(&g["reward"]),
         actions,
-        LoggingPropensity::Logged(vec_f(&g["pscore"])),
-        TargetPolicy::Probs(mat(&g["action_dist"])),
+        LoggingPropensity::logged(vec_f(&g["pscore"])),
+        TargetPolicy::probs(mat(&g["action_dist"])),
     )
     .with_q_hat(mat(&g["q_hat"]));
     (input, g)
@@ -124,7 +124,7 @@ fn small_log(n: usize, k: usize, seed: u64) -> (Vec<f64>, Vec<usize>, Mat<f64>, 
 fn ipw_is_on_policy_mean_when_target_is_logging_policy() {
     let (r, a, pb, _) = small_log(300, 3, 1);
     let mean = r.iter().sum::<f64>() / r.len() as f64;
-    let input = OpeInput::new(r, a, LoggingPropensity::Full(pb.clone()), TargetPolicy::Probs(pb));
+    let input = OpeInput::new(r, a, LoggingPropensity::full(pb.clone()), TargetPolicy::probs(pb));
     let rep =
         evaluate(&input, &OpeParams::default().estimators(&[Estimator::Ipw, Estimator::Snipw])).unwrap();
     assert!((rep.estimates["ipw"].value - mean).abs() < 1e-12);
@@ -138,7 +138,7 @@ fn dr_family_equals_dm_when_residuals_are_zero() {
     let (_, a, pb, q) = small_log(200, 4, 2);
     let r: Vec<f64> = a.iter().enumerate().map(|(i, &x)| q[(i, x)]).collect();
     let target = Mat::from_fn(200, 4, |i, j| if j == i % 4 { 0.7 } else { 0.1 });
-    let input = OpeInput::new(r, a, LoggingPropensity::Full(pb), TargetPolicy::Probs(target)).with_q_hat(q);
+    let input = OpeInput::new(r, a, LoggingPropensity::full(pb), TargetPolicy::probs(target)).with_q_hat(q);
     let rep = evaluate(
         &input,
         &OpeParams::default().estimators(&[
@@ -191,7 +191,7 @@ fn missing_support_refuses_ipw_and_warns_for_dr() {
     let target: Vec<usize> = (0..n).map(|i| if i % 3 == 0 { 2 } else { 1 }).collect();
     let q = Mat::from_fn(n, 3, |_, a| a as f64);
     let input =
-        OpeInput::new(rewards, actions, LoggingPropensity::Logged(vec![0.5; n]), TargetPolicy::Arms(target))
+        OpeInput::new(rewards, actions, LoggingPropensity::logged(vec![0.5; n]), TargetPolicy::arms(target))
             .with_q_hat(q)
             .with_n_arms(3);
     let err = evaluate(&input, &OpeParams::default()).unwrap_err();
@@ -214,8 +214,8 @@ fn bad_input_names_the_problem() {
     let base = OpeInput::new(
         r.clone(),
         a.clone(),
-        LoggingPropensity::Full(pb.clone()),
-        TargetPolicy::Probs(pb.clone()),
+        LoggingPropensity::full(pb.clone()),
+        TargetPolicy::probs(pb.clone()),
     );
     // no reward model for DR
     let e = evaluate(&base, &OpeParams::default()).unwrap_err();
@@ -223,20 +223,20 @@ fn bad_input_names_the_problem() {
     // NaN reward
     let mut r2 = r.clone();
     r2[7] = f64::NAN;
-    let e = evaluate(&OpeInput { rewards: r2, ..base.clone() }, &OpeParams::default()).unwrap_err();
+    let e = evaluate(&OpeInput { rewards: r2.into(), ..base.clone() }, &OpeParams::default()).unwrap_err();
     assert!(matches!(e, OpeError::NonFinite { row: 7, .. }), "{e}");
     // zero propensity
     let mut p = vec![0.5; 50];
     p[3] = 0.0;
     let e = evaluate(
-        &OpeInput { propensity: LoggingPropensity::Logged(p), ..base.clone() },
+        &OpeInput { propensity: LoggingPropensity::logged(p), ..base.clone() },
         &OpeParams::default(),
     )
     .unwrap_err();
     assert!(matches!(e, OpeError::Probability { row: 3, .. }), "{e}");
     // target rows must sum to one
     let t = Mat::from_fn(50, 3, |_, _| 0.5);
-    let e = evaluate(&OpeInput { target: TargetPolicy::Probs(t), ..base.clone() }, &OpeParams::default())
+    let e = evaluate(&OpeInput { target: TargetPolicy::probs(t), ..base.clone() }, &OpeParams::default())
         .unwrap_err();
     assert!(matches!(e, OpeError::NotADistribution { row: 0, .. }), "{e}");
     // q_hat shape
@@ -261,7 +261,7 @@ fn comparisons_are_paired() {
     let baselines = [
         Baseline::treat_all(4, n),
         Baseline::treat_none(n),
-        Baseline::named("current", TargetPolicy::Arms(current)),
+        Baseline::named("current", TargetPolicy::arms(current)),
     ];
     let params = OpeParams::default().estimators(&[Estimator::Dr, Estimator::Ipw]);
     let cmp = compare(&input, &params, &baselines).unwrap();
@@ -377,7 +377,7 @@ fn true_value() -> f64 {
 
 /// One simulated log of `n` rows; q̂ is a fixed, deliberately biased model
 /// (so DR's unbiasedness rests on the propensities, as the theory says).
-fn simulate(n: usize, seed: u64) -> OpeInput {
+fn simulate(n: usize, seed: u64) -> OpeInput<'static> {
     let mut rng = stream(seed, 0);
     let noise = Normal::new(0.0, 1.0).unwrap();
     let mut rewards = Vec::with_capacity(n);
@@ -405,7 +405,7 @@ fn simulate(n: usize, seed: u64) -> OpeInput {
             q[(i, b)] = mu(x, b) + 0.3 - 0.1 * b as f64;
         }
     }
-    OpeInput::new(rewards, actions, LoggingPropensity::Logged(pscore), TargetPolicy::Probs(pe)).with_q_hat(q)
+    OpeInput::new(rewards, actions, LoggingPropensity::logged(pscore), TargetPolicy::probs(pe)).with_q_hat(q)
 }
 
 fn slow() -> bool {
@@ -473,7 +473,7 @@ fn hcope_bound_holds_on_simulated_logs() {
         .into_par_iter()
         .map(|s| {
             let mut input = simulate(2000, 50_000 + s);
-            for r in &mut input.rewards {
+            for r in input.rewards.to_mut().iter_mut() {
                 *r = (*r + 4.0).max(0.0);
             }
             let r = evaluate(&input, &params).unwrap();
@@ -495,12 +495,12 @@ fn estimates_do_not_depend_on_row_order() {
     let TargetPolicy::Probs(pe) = &input.target else { unreachable!() };
     let LoggingPropensity::Logged(ps) = &input.propensity else { unreachable!() };
     let shuffled = OpeInput::new(
-        perm.iter().map(|&i| input.rewards[i]).collect(),
-        perm.iter().map(|&i| input.actions[i]).collect(),
-        LoggingPropensity::Logged(perm.iter().map(|&i| ps[i]).collect()),
-        TargetPolicy::Probs(pick(pe)),
+        perm.iter().map(|&i| input.rewards[i]).collect::<Vec<_>>(),
+        perm.iter().map(|&i| input.actions[i]).collect::<Vec<_>>(),
+        LoggingPropensity::logged(perm.iter().map(|&i| ps[i]).collect::<Vec<_>>()),
+        TargetPolicy::probs(pick(&pe.clone().into_owned())),
     )
-    .with_q_hat(pick(input.q_hat.as_ref().unwrap()));
+    .with_q_hat(pick(&input.q_hat.clone().unwrap().into_owned()));
     let a = evaluate(&input, &OpeParams::default()).unwrap();
     let b = evaluate(&shuffled, &OpeParams::default()).unwrap();
     for (name, e) in &a.estimates {

@@ -13,7 +13,7 @@ use tp_ope::{
 
 /// A log of `n` rows over `k` arms from a seed: logging propensities away from 0, rewards with
 /// an arm effect, q̂ a noisy version of the truth; the target plays arms by a rule, or mixes.
-fn log(n: usize, k: usize, seed: u64, probs: bool) -> OpeInput {
+fn log(n: usize, k: usize, seed: u64, probs: bool) -> OpeInput<'static> {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut u = move || {
         state ^= state << 13;
@@ -46,20 +46,20 @@ fn log(n: usize, k: usize, seed: u64, probs: bool) -> OpeInput {
             tprobs[(i, b)] = if b == k - 1 { m } else { (1.0 - m) / (k - 1) as f64 };
         }
     }
-    let t = if probs { TargetPolicy::Probs(tprobs) } else { TargetPolicy::Arms(target) };
-    OpeInput::new(rewards, actions, LoggingPropensity::Logged(prop), t).with_q_hat(q).with_n_arms(k)
+    let t = if probs { TargetPolicy::probs(tprobs) } else { TargetPolicy::arms(target) };
+    OpeInput::new(rewards, actions, LoggingPropensity::logged(prop), t).with_q_hat(q).with_n_arms(k)
 }
 
 /// Rows `lo..hi` of an input.
-fn slice(input: &OpeInput, lo: usize, hi: usize) -> OpeInput {
-    let rows = |m: &Mat<f64>| Mat::from_fn(hi - lo, m.ncols(), |i, j| m[(lo + i, j)]);
+fn slice(input: &OpeInput, lo: usize, hi: usize) -> OpeInput<'static> {
+    let rows = |m: &tp_ope::ArmMatrix<'_>| Mat::from_fn(hi - lo, m.ncols(), |i, j| m[(lo + i, j)]);
     let prop = match &input.propensity {
-        LoggingPropensity::Logged(p) => LoggingPropensity::Logged(p[lo..hi].to_vec()),
-        LoggingPropensity::Full(p) => LoggingPropensity::Full(rows(p)),
+        LoggingPropensity::Logged(p) => LoggingPropensity::logged(p[lo..hi].to_vec()),
+        LoggingPropensity::Full(p) => LoggingPropensity::full(rows(p)),
     };
     let target = match &input.target {
-        TargetPolicy::Arms(a) => TargetPolicy::Arms(a[lo..hi].to_vec()),
-        TargetPolicy::Probs(p) => TargetPolicy::Probs(rows(p)),
+        TargetPolicy::Arms(a) => TargetPolicy::arms(a[lo..hi].to_vec()),
+        TargetPolicy::Probs(p) => TargetPolicy::probs(rows(p)),
     };
     let mut out = OpeInput::new(input.rewards[lo..hi].to_vec(), input.actions[lo..hi].to_vec(), prop, target)
         .with_n_arms(input.n_arms());
@@ -69,7 +69,7 @@ fn slice(input: &OpeInput, lo: usize, hi: usize) -> OpeInput {
     out
 }
 
-fn parts(input: &OpeInput, cuts: &[usize]) -> Vec<OpeInput> {
+fn parts(input: &OpeInput, cuts: &[usize]) -> Vec<OpeInput<'static>> {
     let n = input.n();
     let mut c: Vec<usize> = cuts.iter().map(|k| k % (n + 1)).collect();
     c.sort_unstable();
@@ -172,7 +172,7 @@ fn what_cannot_be_merged_is_refused_and_support_gaps_are_found() {
 
     // arm 2 is never logged, the target plays it on some rows: IPW refuses, DR warns, as `evaluate`
     let mut input = log(200, 3, 7, false);
-    for a in &mut input.actions {
+    for a in input.actions.to_mut().iter_mut() {
         if *a == 2 {
             *a = 1;
         }

@@ -3,24 +3,35 @@
 //! design, and, when a truth file is given, the true profit of every decision.
 //!
 //! Every choice lives in [`Config`] (documented in `docs/config.md`); the steps live in
-//! [`steps`]; [`Outcome`] holds every result the summary JSON and the HTML report are made
+//! [`steps`], each calling its stage's driver — [`profile`], [`segment`], [`uplift`], [`policy`],
+//! [`ope`] — which the `tp <stage>` commands call too, so a command and `tp run` give the same
+//! bytes for the same inputs and settings; [`Outcome`] holds every result the summary JSON and the HTML report are made
 //! from, so the two always show the same numbers. The caller shows progress through the
 //! [`Progress`] trait and prints what it likes; nothing here writes to stdout.
 
-pub mod arms;
 pub mod cate;
-pub mod causal;
 pub mod config;
 pub mod html;
 pub mod inputs;
+pub mod ope;
 pub mod output;
 pub mod plan;
 pub mod policy;
+pub mod profile;
 pub mod progress;
+pub mod segment;
 pub mod steps;
 pub mod summary;
 pub mod uplift;
 pub mod window;
+
+/// Table → causal data ([`tp_io::causal`]), under the path the Python package imports.
+pub use tp_io::causal;
+
+/// Arm labels ([`tp_io::causal::Arms`]), under the path the Python package imports.
+pub mod arms {
+    pub use tp_io::causal::Arms;
+}
 
 pub use config::Config;
 pub use inputs::{Inputs, Named, check_files};

@@ -1,11 +1,10 @@
 //! The pipeline's steps, in order, each reading the config and the results
 //! before it.
 
-use crate::arms::Arms;
 use crate::cate::Cate;
-use crate::causal::{Roles, causal_data};
 use crate::config::{Count, expand_columns};
 use crate::inputs::{Inputs, Named, gather, join_rows};
+use crate::ope::OpeSettings;
 use crate::policy::{Decision, PolicyData, ScoreSummary};
 use crate::uplift::{self, Source, UpliftSettings};
 use crate::{Config, Progress};
@@ -14,9 +13,10 @@ use serde::Serialize;
 use std::path::Path;
 use tp_core::faer::{Mat, MatRef};
 use tp_core::{CausalData, Column, Table, contrast_scores};
+use tp_io::causal::Arms;
+use tp_io::causal::{Roles, causal_data};
 use tp_ope::{
-    Baseline, Comparison, Design, DesignParams, Estimator, LoggingPropensity, OpeInput, OpeParams, OpeReport,
-    TargetPolicy,
+    Comparison, Design, DesignParams, Estimator, LoggingPropensity, OpeInput, OpeReport, TargetPolicy,
 };
 use tp_policy::{Economics, LearnInputs, LearnParams, Plan, Selection, refit_all};
 use tp_segment::{Choice, SegmentPipeline, SegmentResult};
@@ -260,8 +260,14 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
         if let Some(d) = as_of {
             params = params.as_of(d);
         }
-        let (_, state, profiles) = tp_profile::profile(&events.table, &catalog.table, &params)
-            .with_context(|| format!("profiling {} with {}", events.name, catalog.name))?;
+        let crate::profile::Profiled { state, profiles, .. } = crate::profile::profile(
+            crate::profile::Start::Fresh(params),
+            &catalog.table,
+            &catalog.name,
+            [Ok(std::borrow::Cow::Borrowed(&events.table))],
+            &events.name,
+        )
+        .with_context(|| format!("profiling {} with {}", events.name, catalog.name))?;
         if start.is_none() {
             let names: Vec<String> = profiles.table().names().iter().map(|s| s.to_string()).collect();
             crate::window::check_unknown_start(config, &names)?;
@@ -312,20 +318,15 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
                 .into_owned(),
         )
     };
-    let seg = SegmentPipeline::params()
+    let params = SegmentPipeline::params()
         .factors(choice(config.segment.factors))
         .clusters(choice(config.segment.clusters))
         .stability_runs(config.segment.stability_runs)
-        .seed(config.seed)
-        .fit_with_value(x_seg.as_ref(), &seg_features, value.as_deref())
-        .context("segment.features must be non-negative numbers (NMF)")?;
+        .seed(config.seed);
     let ids = campaign.table.column(id)?.clone();
-    let mut seg_cols =
-        vec![ids.clone(), Column::i64("segment", seg.labels.iter().map(|&l| l as i64).collect())];
-    for t in 0..seg.k_factors {
-        seg_cols.push(Column::f64(format!("factor_{}", t + 1), seg.w.col(t).iter().copied().collect()));
-    }
-    let seg_table = Table::new(seg_cols)?;
+    let crate::segment::Segmented { result: seg, table: seg_table } =
+        crate::segment::segment(&params, x_seg.as_ref(), &seg_features, value.as_deref(), &ids)
+            .context("segment.features must be non-negative numbers (NMF)")?;
     write(out, "segments.csv", &seg_table)?;
 
     progress.step(&format!(
@@ -395,38 +396,31 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
     progress.step("checking the policy off-policy (DM, IPW, DR, …) against alternatives");
     let logged: Vec<f64> = (0..n).map(|i| uplift.propensity[(i, current[i])]).collect();
     let input = OpeInput::new(
-        data.outcome().to_vec(),
-        current.to_vec(),
-        LoggingPropensity::Logged(logged),
-        TargetPolicy::Arms(plan.assignment.clone()),
+        data.outcome(),
+        current,
+        LoggingPropensity::logged(logged),
+        TargetPolicy::arms(plan.assignment.as_slice()),
     )
-    .with_q_hat(uplift.q_hat.clone())
+    .with_q_hat(&uplift.q_hat)
     .with_n_arms(n_arms);
-    let estimators: Vec<Estimator> =
-        config.ope.estimators.iter().map(|e| e.parse()).collect::<Result<_, _>>()?;
-    let mut oparams = OpeParams::default()
-        .estimators(&estimators)
-        .alpha(config.ope.alpha)
-        .bootstrap(config.ope.bootstrap)
-        .seed(config.seed);
-    if let Some(c) = config.ope.clip {
-        oparams = oparams.clip(c);
+    let settings = OpeSettings {
+        estimators: config.ope.estimators.iter().map(|e| e.parse()).collect::<Result<_, _>>()?,
+        alpha: config.ope.alpha,
+        bootstrap: config.ope.bootstrap,
+        clip: config.ope.clip,
+        switch_lambda: None,
+        dros_lambda: None,
+        seed: config.seed,
+    };
+    // the comparisons by DR alone, with normal intervals
+    let by_dr = OpeSettings { estimators: vec![Estimator::Dr], bootstrap: 0, clip: None, ..settings.clone() };
+    let current_practice = TargetPolicy::probs(&uplift.propensity);
+    let baselines = crate::ope::baselines(arms.labels(), n, Some(current_practice));
+    let checked = crate::ope::check(&settings, &by_dr, &input, &baselines)?;
+    if let Some((name, why)) = checked.skipped.first() {
+        bail!("off-policy comparison with {name}: {why}");
     }
-    let ope = tp_ope::evaluate(&input, &oparams).context("off-policy evaluation")?;
-    let mut baselines = vec![Baseline::treat_none(n)];
-    for a in 1..n_arms {
-        let mut b = Baseline::treat_all(a, n);
-        if n_arms > 2 {
-            b.name = format!("treat-all-{}", arms.labels()[a]);
-        }
-        baselines.push(b);
-    }
-    baselines.push(Baseline::named("current", TargetPolicy::Probs(uplift.propensity.clone())));
-    let comparisons = tp_ope::compare(
-        &input,
-        &OpeParams::default().estimators(&[Estimator::Dr]).alpha(config.ope.alpha).seed(config.seed),
-        &baselines,
-    )?;
+    let (ope, comparisons) = (checked.report, checked.comparisons);
 
     progress.step("designing the confirming A/B test");
     let breakeven: Vec<f64> = cost.iter().map(|c| c / margin).collect();
@@ -681,12 +675,11 @@ fn truth_step(
         .collect();
     // current practice: the world's true assignment probabilities when the truth file has them
     let e_cols: Vec<String> = arms.labels().iter().map(|l| format!("e_{l}")).collect();
-    let (current_probs, current_practice_source) = match t
-        .to_matrix(&e_cols.iter().map(String::as_str).collect::<Vec<_>>())
-    {
-        Ok(e) => (e, "the world's true assignment probabilities"),
-        Err(_) if propensity_logged => (propensity.clone(), "the logged propensities"),
-        Err(_) => (propensity.clone(), "estimated propensities (none logged): an estimate, not the truth"),
+    let true_e = t.to_matrix(&e_cols.iter().map(String::as_str).collect::<Vec<_>>()).ok();
+    let (current_probs, current_practice_source) = match &true_e {
+        Some(e) => (e.as_ref(), "the world's true assignment probabilities"),
+        None if propensity_logged => (propensity.as_ref(), "the logged propensities"),
+        None => (propensity.as_ref(), "estimated propensities (none logged): an estimate, not the truth"),
     };
     let current: f64 = (0..n).map(|i| (1..k).map(|a| current_probs[(i, a)] * net(i, a)).sum::<f64>()).sum();
     let oracle_profit = true_profit(&tau, &oracle, margin, cost);

@@ -6,7 +6,6 @@
 //! [`method_name`], [`Tune`] and [`Criterion`], as in `docs/config.md`; the
 //! command line accepts the same names with `-` for `_`.
 
-use crate::arms::Arms;
 use crate::cate::{Cate, normal_bounds};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -14,6 +13,7 @@ use serde_json::{Value, json};
 use tp_core::CausalData;
 use tp_core::faer::Mat;
 use tp_core::stats::normal_quantile;
+use tp_io::causal::Arms;
 use tp_uplift::forest_run::{ForestFit, MIN_ROWS_PER_ARM, UpliftForestFit};
 use tp_uplift::{
     CateModel, CausalForest, CausalForestModel, Diagnostics, DiagnosticsSummary, Divergence, LearnerKind,

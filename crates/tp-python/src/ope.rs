@@ -56,11 +56,11 @@ fn ope_evaluate(
                         arms.labels().join(", ")
                     );
                 }
-                TargetPolicy::Probs(p)
+                TargetPolicy::probs(p)
             }
-            None => TargetPolicy::Arms(arms.indices(&table, "policy", SOURCE)?),
+            None => TargetPolicy::arms(arms.indices(&table, "policy", SOURCE)?),
         };
-        let mut input = OpeInput::new(rewards, actions, LoggingPropensity::Logged(propensity), target)
+        let mut input = OpeInput::new(rewards, actions, LoggingPropensity::logged(propensity), target)
             .with_n_arms(arms.len());
         if let Some((q, k)) = q {
             if q.nrows() != n || k != arms.len() {
@@ -102,7 +102,7 @@ fn ope_evaluate(
         if table.position("current").is_some() {
             baselines.push(Baseline::named(
                 "current",
-                TargetPolicy::Arms(arms.indices(&table, "current", SOURCE)?),
+                TargetPolicy::arms(arms.indices(&table, "current", SOURCE)?),
             ));
         }
         let mut comparisons = Vec::new();

@@ -239,8 +239,8 @@ fn ope_map<'py>(
         let mut input = OpeInput::new(
             rewards,
             actions,
-            LoggingPropensity::Logged(propensity),
-            TargetPolicy::Arms(policy),
+            LoggingPropensity::logged(propensity),
+            TargetPolicy::arms(policy),
         )
         .with_n_arms(k);
         if let Some(q) = q {

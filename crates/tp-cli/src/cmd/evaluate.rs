@@ -5,7 +5,7 @@ use clap::Args as ClapArgs;
 use serde::Serialize;
 use std::path::PathBuf;
 use tp_io::ReadOptions;
-use tp_pipeline::arms::Arms;
+use tp_io::causal::Arms;
 use tp_uplift::evaluate::{Evaluation, EvaluationParams, evaluate_ranking};
 
 /// Arguments of `tp evaluate`.

@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 use tp_core::Table;
 use tp_core::faer::Mat;
 use tp_io::ReadOptions;
-use tp_ope::{
-    Baseline, Comparison, Estimator, LoggingPropensity, OpeInput, OpeParams, OpeReport, TargetPolicy,
-};
-use tp_pipeline::arms::Arms;
+use tp_io::causal::Arms;
+use tp_ope::{Comparison, Estimator, LoggingPropensity, OpeInput, OpeReport, TargetPolicy};
+use tp_pipeline::ope::{self, OpeSettings};
 
 /// Arguments of `tp ope`.
 #[derive(Debug, ClapArgs)]
@@ -124,11 +123,11 @@ fn arm_matrix(
     Ok(m)
 }
 
-fn policy_of(table: &Table, arms: &Arms, file: &str) -> Result<TargetPolicy> {
+fn policy_of(table: &Table, arms: &Arms, file: &str) -> Result<TargetPolicy<'static>> {
     if table.position("arm").is_some() {
-        Ok(TargetPolicy::Arms(arms.indices(table, "arm", file)?))
+        Ok(TargetPolicy::arms(arms.indices(table, "arm", file)?))
     } else if table.names().iter().any(|c| c.starts_with("p_")) {
-        Ok(TargetPolicy::Probs(arm_matrix(table, "p_", arms, file, Some(0.0))?))
+        Ok(TargetPolicy::probs(arm_matrix(table, "p_", arms, file, Some(0.0))?))
     } else {
         bail!("{file}: expected an `arm` column or `p_<arm>` probability columns")
     }
@@ -143,8 +142,8 @@ pub fn run(args: Args) -> Result<()> {
     )?;
     let arms = Arms::from_column(&log, &args.action, args.control.as_deref(), &log_name)?;
     let actions = arms.indices(&log, &args.action, &log_name)?;
-    let rewards = log.f64_values(&args.reward).with_context(|| log_name.clone())?.into_owned();
-    let propensity = log.f64_values(&args.propensity).with_context(|| log_name.clone())?.into_owned();
+    let rewards = log.f64_values(&args.reward).with_context(|| log_name.clone())?;
+    let propensity = log.f64_values(&args.propensity).with_context(|| log_name.clone())?;
     let n = log.n_rows();
 
     let aligned = |t: &Table, path: &Path| -> Result<()> {
@@ -161,56 +160,42 @@ pub fn run(args: Args) -> Result<()> {
     aligned(&policy_table, &args.policy)?;
     let target = policy_of(&policy_table, &arms, &name(&args.policy))?;
 
-    let mut input = OpeInput::new(rewards, actions, LoggingPropensity::Logged(propensity), target)
+    let mut input = OpeInput::new(rewards, actions, LoggingPropensity::logged(propensity), target)
         .with_n_arms(arms.len());
     if let Some(q) = &args.q_hat {
         let t = read(q)?;
         aligned(&t, q)?;
         input = input.with_q_hat(arm_matrix(&t, "q_", &arms, &name(q), None)?);
     }
-    let estimators = match &args.estimators {
-        Some(s) => Estimator::parse_list(s)?,
-        None if input.q_hat.is_some() => Estimator::ALL.to_vec(),
-        None => vec![Estimator::Ipw, Estimator::Snipw],
+    let settings = OpeSettings {
+        estimators: match &args.estimators {
+            Some(s) => Estimator::parse_list(s)?,
+            None if input.q_hat.is_some() => Estimator::ALL.to_vec(),
+            None => vec![Estimator::Ipw, Estimator::Snipw],
+        },
+        alpha: args.alpha,
+        bootstrap: args.bootstrap,
+        clip: args.clip,
+        switch_lambda: args.switch_lambda,
+        dros_lambda: args.dros_lambda,
+        seed: args.seed,
     };
-    let mut params = OpeParams::default()
-        .estimators(&estimators)
-        .bootstrap(args.bootstrap)
-        .alpha(args.alpha)
-        .seed(args.seed);
-    if let Some(c) = args.clip {
-        params = params.clip(c);
-    }
-    if let Some(l) = args.switch_lambda {
-        params = params.switch_lambda(l);
-    }
-    if let Some(l) = args.dros_lambda {
-        params = params.dros_lambda(l);
-    }
-    let report = tp_ope::evaluate(&input, &params)?;
-
-    let mut baselines = vec![Baseline::treat_none(n)];
-    for a in 1..arms.len() {
-        let mut b = Baseline::treat_all(a, n);
-        if arms.len() > 2 {
-            b.name = format!("treat-all-{}", arms.labels()[a]);
+    let current = match &args.current {
+        Some(c) => {
+            let t = read(c)?;
+            aligned(&t, c)?;
+            Some(policy_of(&t, &arms, &name(c))?)
         }
-        baselines.push(b);
+        None => None,
+    };
+    let baselines = ope::baselines(arms.labels(), n, current);
+    // baselines the log cannot support (e.g. treat-all with IPW when some arm was never logged)
+    // are reported rather than failing the whole evaluation
+    let checked = ope::check(&settings, &settings, &input, &baselines)?;
+    for (name, why) in &checked.skipped {
+        eprintln!("warning: comparison with {name} skipped: {why}");
     }
-    if let Some(c) = &args.current {
-        let t = read(c)?;
-        aligned(&t, c)?;
-        baselines.push(Baseline::named("current", policy_of(&t, &arms, &name(c))?));
-    }
-    // Baselines the log cannot support (e.g. treat-all with IPW when some arm was never logged)
-    // are an error from tp-ope; report them rather than failing the whole evaluation.
-    let mut comparisons = Vec::new();
-    for b in &baselines {
-        match tp_ope::compare(&input, &params, std::slice::from_ref(b)) {
-            Ok(c) => comparisons.extend(c),
-            Err(e) => eprintln!("warning: comparison with {} skipped: {e}", b.name),
-        }
-    }
+    let (report, comparisons) = (checked.report, checked.comparisons);
     let summary = Summary { arms: arms.labels().to_vec(), report, comparisons };
     crate::report::emit(args.json, &summary, || human(&summary))
 }

@@ -5,10 +5,12 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args as ClapArgs, ValueEnum};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Instant;
 use tp_io::ReadOptions;
-use tp_profile::{Catalog, CatalogSpec, ProfileParams, ProfileState, StateBuilder, Weight};
+use tp_pipeline::profile::{Profiled, Start, profile};
+use tp_profile::{ProfileParams, ProfileState, Weight};
 
 /// What weights an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -93,17 +95,14 @@ pub fn run(args: Args) -> Result<()> {
     }
     let catalog_file = args.catalog.display().to_string();
     let catalog_table = tp_io::read_table(&args.catalog, &ReadOptions::new())?;
-    let spec = CatalogSpec::infer(&catalog_table).with_context(|| catalog_file.clone())?;
-    let catalog = Catalog::new(&catalog_table, &spec).with_context(|| catalog_file.clone())?;
     let events_file = args.events.display().to_string();
-    // stream the events: read a chunk, aggregate it, drop it
-    let mut builder = match &args.state {
+    let start_from = match &args.state {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read state {}", path.display()))?;
             let state: ProfileState = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a profile state saved by tp profile", path.display()))?;
-            StateBuilder::from_state(state, &catalog).with_context(|| events_file.clone())?
+            Start::Saved(state)
         }
         None => {
             let mut params = ProfileParams::default()
@@ -116,23 +115,14 @@ pub fn run(args: Args) -> Result<()> {
             if let Some(d) = args.as_of {
                 params = params.as_of(d);
             }
-            StateBuilder::new(&catalog, &params).with_context(|| events_file.clone())?
+            Start::Fresh(params)
         }
     };
-    let (mut read_seconds, mut aggregate_seconds) = (0.0, 0.0);
-    let mut chunks = tp_io::read_table_chunks(&args.events, &ReadOptions::new(), args.chunk_rows.max(1))?;
-    loop {
-        let t = Instant::now();
-        let Some(chunk) = chunks.next() else { break };
-        let chunk = chunk?;
-        read_seconds += t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        builder.push(&chunk).with_context(|| events_file.clone())?;
-        aggregate_seconds += t.elapsed().as_secs_f64();
-    }
-    let n_events = builder.rows();
-    let state = builder.finish();
-    let profiles = state.finish(&catalog)?;
+    // stream the events: read a chunk, aggregate it, drop it
+    let chunks = tp_io::read_table_chunks(&args.events, &ReadOptions::new(), args.chunk_rows.max(1))?
+        .map(|chunk| Ok(Cow::Owned(chunk?)));
+    let Profiled { catalog, state, profiles, events: n_events, read_seconds, aggregate_seconds } =
+        profile(start_from, &catalog_table, &catalog_file, chunks, &events_file)?;
     tp_io::write_table(&args.out, profiles.table())?;
     if let Some(path) = &args.save_state {
         tp_io::write_json(path, &state)?;

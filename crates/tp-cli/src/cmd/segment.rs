@@ -3,8 +3,8 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args as ClapArgs, ValueEnum};
 use std::path::PathBuf;
-use tp_core::{Column, Table};
 use tp_io::ReadOptions;
+use tp_pipeline::segment::{Segmented, segment};
 use tp_segment::{Choice, Loss, SegmentPipeline, Solver};
 
 /// NMF solver.
@@ -135,15 +135,10 @@ pub fn run(args: Args) -> Result<()> {
         })
         .stability_runs(args.stability_runs)
         .seed(args.seed);
-    let result =
-        params.fit_with_value(x.as_ref(), &columns, value.as_deref()).with_context(|| file.clone())?;
-
-    let mut cols = vec![table.column(&args.id_col)?.clone()];
-    cols.push(Column::i64("segment", result.labels.iter().map(|&l| l as i64).collect()));
-    for t in 0..result.k_factors {
-        cols.push(Column::f64(format!("factor_{}", t + 1), result.w.col(t).iter().copied().collect()));
-    }
-    tp_io::write_table(&args.out, &Table::new(cols)?)?;
+    let id = table.column(&args.id_col)?;
+    let Segmented { result, table: out } =
+        segment(&params, x.as_ref(), &columns, value.as_deref(), id).with_context(|| file.clone())?;
+    tp_io::write_table(&args.out, &out)?;
     let report = result.report();
     crate::report::emit(args.json, &report, || {
         let mut s = format!(

@@ -11,8 +11,8 @@ use std::time::Instant;
 use tp_core::Table;
 use tp_core::faer::Mat;
 use tp_io::ReadOptions;
+use tp_io::causal::{Roles, causal_data};
 use tp_pipeline::cate::Cate;
-use tp_pipeline::causal::{Roles, causal_data};
 use tp_pipeline::uplift::{self, Criterion, ForestSettings, Source, Tune, UpliftSettings};
 use tp_uplift::{CateModel, LearnerKind, Method};
 

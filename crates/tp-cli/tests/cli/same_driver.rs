@@ -186,3 +186,135 @@ fn tp_policy_and_tp_run_give_the_same_policy() {
         std::fs::remove_dir_all(&d).unwrap();
     }
 }
+
+/// `tp segment` on the campaign file's segment features writes `tp run`'s segments.csv byte for
+/// byte (both call `tp_pipeline::segment::segment`).
+#[test]
+fn tp_segment_and_tp_run_give_the_same_segments() {
+    let d = tempdir("same-seg");
+    tp_io::write_table(d.join("campaign.csv"), &table(600, &["control", "coupon"])).unwrap();
+    let run = run_pipeline(&d, &["control", "coupon"], "y", "method = \"dr\"", "");
+    let seg = d.join("segments.csv");
+    let out = tp(&[
+        "segment",
+        "--input",
+        s(&d.join("campaign.csv")),
+        "--id-col",
+        "id",
+        "--columns",
+        "s1,s2",
+        "--factors",
+        "2",
+        "--clusters",
+        "2",
+        "--stability-runs",
+        "0",
+        "--seed",
+        "3",
+        "--out",
+        s(&seg),
+    ]);
+    assert!(out.status.success(), "tp segment: {}", String::from_utf8_lossy(&out.stderr));
+    let a = std::fs::read(&seg).unwrap();
+    assert!(
+        a == std::fs::read(run.join("segments.csv")).unwrap(),
+        "tp segment's segments.csv differs from tp run's"
+    );
+    let labels = tp_io::read_table(&seg, &tp_io::ReadOptions::new()).unwrap();
+    let l = labels.f64_values("segment").unwrap();
+    assert!(l.contains(&0.0) && l.contains(&1.0), "two segments");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// `tp ope` on the log, `tp run`'s policy.csv and the outcome models `tp uplift --q-hat-out`
+/// writes with the run's settings gives the run's ope.json estimates and comparisons (treat-none,
+/// treat-all, current practice) bit for bit: both call `tp_pipeline::ope::check`. The campaign
+/// logs its propensities (`p_<arm>`, and `propensity` of the arm received).
+#[test]
+fn tp_ope_and_tp_run_give_the_same_estimates() {
+    let d = tempdir("same-ope");
+    let labels = ["control", "coupon"];
+    let mut t = table(600, &labels);
+    let arm = t.string_values("arm").unwrap().into_owned();
+    // a logging policy that depends on x1: P(coupon) = 0.3 or 0.7
+    let x1 = t.f64_values("x1").unwrap().into_owned();
+    let p1: Vec<f64> = x1.iter().map(|&x| if x > 0.0 { 0.7 } else { 0.3 }).collect();
+    let logged: Vec<f64> =
+        arm.iter().zip(&p1).map(|(a, p)| if a == "coupon" { *p } else { 1.0 - p }).collect();
+    t.push(Column::f64("p_control", p1.iter().map(|p| 1.0 - p).collect())).unwrap();
+    t.push(Column::f64("p_coupon", p1.clone())).unwrap();
+    t.push(Column::f64("propensity", logged)).unwrap();
+    tp_io::write_table(d.join("campaign.csv"), &t).unwrap();
+    let current = Table::new(vec![
+        Column::f64("p_control", p1.iter().map(|p| 1.0 - p).collect()),
+        Column::f64("p_coupon", p1),
+    ])
+    .unwrap();
+    tp_io::write_table(d.join("current.csv"), &current).unwrap();
+    // the run's config with the logged propensities and DR alone
+    let run = run_pipeline(&d, &labels, "y", "method = \"dr\"", "");
+    let toml = std::fs::read_to_string(d.join("run.toml"))
+        .unwrap()
+        .replace("propensity_prefix = \"\"", "propensity_prefix = \"p_\"")
+        + "[ope]\nestimators = [\"dr\", \"ipw\"]\n";
+    std::fs::write(d.join("run.toml"), toml).unwrap();
+    let out = tp(&["run", s(&d.join("run.toml")), "--out", s(&run)]);
+    assert!(out.status.success(), "tp run: {}", String::from_utf8_lossy(&out.stderr));
+    let q = d.join("q.csv");
+    let data = d.join("campaign.csv");
+    let out = tp(&[
+        "uplift",
+        "--data",
+        s(&data),
+        "--treatment",
+        "arm",
+        "--outcome",
+        "y",
+        "--id-col",
+        "id",
+        "--covariates",
+        "x1,x2",
+        "--propensity-prefix",
+        "p_",
+        "--method",
+        "dr",
+        "--out-of-fold",
+        "--seed",
+        "3",
+        "--out",
+        s(&d.join("cate.csv")),
+        "--q-hat-out",
+        s(&q),
+    ]);
+    assert!(out.status.success(), "tp uplift: {}", String::from_utf8_lossy(&out.stderr));
+    let out = tp(&[
+        "ope",
+        "--log",
+        s(&data),
+        "--action",
+        "arm",
+        "--reward",
+        "y",
+        "--propensity",
+        "propensity",
+        "--policy",
+        s(&run.join("policy.csv")),
+        "--q-hat",
+        s(&q),
+        "--current",
+        s(&d.join("current.csv")),
+        "--estimators",
+        "dr",
+        "--seed",
+        "3",
+        "--json",
+    ]);
+    assert!(out.status.success(), "tp ope: {}", String::from_utf8_lossy(&out.stderr));
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ran: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("ope.json")).unwrap()).unwrap();
+    assert_eq!(cli["estimates"]["dr"], ran["estimates"]["dr"], "DR estimate");
+    assert_eq!(cli["comparisons"], ran["comparisons"], "comparisons by DR");
+    assert_eq!(cli["comparisons"].as_array().unwrap().len(), 3, "{}", cli["comparisons"]);
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -226,6 +226,25 @@ fn profiles_do_not_see_the_outcome_window_by_default() {
         profiles.push(std::fs::read(out_dir.join("profiles.csv")).unwrap());
     }
     assert!(profiles[0] == profiles[1], "profiles.csv depends on events of the outcome window");
+    // `tp profile` (events streamed in chunks) and `tp run` call the same profile driver: at the
+    // run's as-of day they write the same bytes
+    let asof = (start - 1).to_string();
+    let p = d.join("profiles.csv");
+    let out = tp(&[
+        "profile",
+        "--events",
+        s(&d.join("world/events.csv")),
+        "--catalog",
+        s(&d.join("world/catalog.csv")),
+        "--as-of",
+        &asof,
+        "--chunk-rows",
+        "5000",
+        "--out",
+        s(&p),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read(&p).unwrap() == profiles[0], "tp profile's profiles differ from tp run's");
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -227,7 +227,7 @@ fn estimate_all(s: &Setup, rows: &[usize], seed: u64) -> Result<BTreeMap<&'stati
     let target = Mat::from_fn(n, k, |r, a| s.dist[log.position[rows[r]]][a]);
     let pscore: Vec<f64> = rows.iter().map(|&i| log.pscore[i]).collect();
     let input =
-        OpeInput::new(rewards, actions, LoggingPropensity::Logged(pscore), TargetPolicy::Probs(target))
+        OpeInput::new(rewards, actions, LoggingPropensity::logged(pscore), TargetPolicy::probs(target))
             .with_q_hat(q)
             .with_n_arms(k);
     let base = OpeParams::default().high_confidence_bound(false);
