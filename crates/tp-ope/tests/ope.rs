@@ -561,7 +561,7 @@ fn switch_dr_and_dros_choose_lambda_by_slope_by_default() {
     let (golden, _) = golden_input();
     let (r, a, pb, q) = small_log(400, 4, 11);
     let target = Mat::from_fn(400, 4, |i, j| if j == (i * 7) % 4 { 0.94 } else { 0.02 });
-    let heavy = OpeInput::new(r, a, LoggingPropensity::Full(pb), TargetPolicy::Probs(target)).with_q_hat(q);
+    let heavy = OpeInput::new(r, a, LoggingPropensity::full(pb), TargetPolicy::probs(target)).with_q_hat(q);
     let mut picks = Vec::new();
     for input in [&golden, &heavy] {
         for est in [Estimator::SwitchDr, Estimator::Dros] {

@@ -8,7 +8,7 @@
 //! from [`PlanSettings`] applied to effects and scores given as views.
 
 use crate::config::{PolicyConfig, expand_columns};
-use crate::steps::UpliftResult;
+use crate::uplift::UpliftResult;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use tp_core::faer::Mat;

@@ -1,17 +1,16 @@
 //! The pipeline's steps, in order, each reading the config and the results
 //! before it.
 
-use crate::cate::Cate;
 use crate::config::{Count, expand_columns};
 use crate::inputs::{Inputs, Named, gather, join_rows};
 use crate::ope::OpeSettings;
 use crate::policy::{Decision, PolicyData, ScoreSummary};
-use crate::uplift::{self, Source, UpliftSettings};
+use crate::uplift::{self, Source, UpliftResult, UpliftSettings};
 use crate::{Config, Progress};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use std::path::Path;
-use tp_core::faer::{Mat, MatRef};
+use tp_core::faer::Mat;
 use tp_core::{CausalData, Column, Table, contrast_scores};
 use tp_io::causal::Arms;
 use tp_io::causal::{Roles, causal_data};
@@ -20,7 +19,6 @@ use tp_ope::{
 };
 use tp_policy::{Economics, LearnInputs, LearnParams, Plan, Selection, refit_all};
 use tp_segment::{Choice, SegmentPipeline, SegmentResult};
-use tp_uplift::Diagnostics;
 use tp_uplift::evaluate::curves::Curve;
 
 /// What profiling produced.
@@ -40,33 +38,6 @@ pub struct ProfileSummary {
     pub as_of_source: &'static str,
     /// First day of the outcome window, when known (`campaign.start_day` or its column).
     pub campaign_start_day: Option<f64>,
-}
-
-/// The effect estimates.
-#[derive(Debug, Clone)]
-pub struct UpliftResult {
-    /// The uplift block of summary.json.
-    pub summary: serde_json::Value,
-    /// Full identification diagnostics (histograms, balance).
-    pub diagnostics: Diagnostics,
-    /// τ̂ per row and treated arm, with standard errors and intervals when the method gives them,
-    /// and AIPW scores per row and arm (always there: [`UpliftResult::gamma`]).
-    pub cate: Cate,
-    /// Outcome model per row and arm (OPE's reward model).
-    pub q_hat: Mat<f64>,
-    /// Propensities per row and arm (logged when known, else estimated).
-    pub propensity: Mat<f64>,
-    /// Whether the propensities were logged (else estimated).
-    pub propensity_logged: bool,
-    /// The causal forest's variable importance (split frequency) by covariate, when a forest ran.
-    pub importance: Option<Vec<(String, f64)>>,
-}
-
-impl UpliftResult {
-    /// The AIPW scores per row and arm, `n × K`.
-    pub fn gamma(&self) -> MatRef<'_, f64> {
-        self.cate.gamma.as_ref().expect("uplift_step always fills in the AIPW scores").as_ref()
-    }
 }
 
 /// GATE of one treated arm by segment.

@@ -568,6 +568,33 @@ fn uplift_forest(
     })
 }
 
+/// The effect estimates.
+#[derive(Debug, Clone)]
+pub struct UpliftResult {
+    /// The uplift block of summary.json.
+    pub summary: serde_json::Value,
+    /// Full identification diagnostics (histograms, balance).
+    pub diagnostics: tp_uplift::Diagnostics,
+    /// τ̂ per row and treated arm, with standard errors and intervals when the method gives them,
+    /// and AIPW scores per row and arm (always there: [`UpliftResult::gamma`]).
+    pub cate: Cate,
+    /// Outcome model per row and arm (OPE's reward model).
+    pub q_hat: Mat<f64>,
+    /// Propensities per row and arm (logged when known, else estimated).
+    pub propensity: Mat<f64>,
+    /// Whether the propensities were logged (else estimated).
+    pub propensity_logged: bool,
+    /// The causal forest's variable importance (split frequency) by covariate, when a forest ran.
+    pub importance: Option<Vec<(String, f64)>>,
+}
+
+impl UpliftResult {
+    /// The AIPW scores per row and arm, `n × K`.
+    pub fn gamma(&self) -> tp_core::faer::MatRef<'_, f64> {
+        self.cate.gamma.as_ref().expect("uplift_step always fills in the AIPW scores").as_ref()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
