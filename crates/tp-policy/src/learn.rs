@@ -410,28 +410,22 @@ impl<'a> Ctx<'a> {
             }
             None => None,
         };
-        if let Some(x) = inputs.covariates {
+        // covariates: one row per effect row, every value finite
+        let check_rows = |what: &str, x: Option<MatRef<'_, f64>>| -> Result<()> {
+            let Some(x) = x else { return Ok(()) };
             if x.nrows() != n {
                 return Err(PolicyError::Shape {
-                    what: "tree covariates".into(),
+                    what: what.into(),
                     expected: format!("{n} rows"),
                     got: format!("{} rows", x.nrows()),
                 });
             }
-            crate::error::check_finite("tree covariates", x)?;
-        }
+            crate::error::check_finite(what, x)
+        };
+        check_rows("tree covariates", inputs.covariates)?;
+        check_rows("one-column rule covariates", inputs.columns)?;
         if let Some(p) = inputs.current {
             check_shape("current practice probabilities", p, n, econ.n_arms())?;
-        }
-        if let Some(x) = inputs.columns {
-            if x.nrows() != n {
-                return Err(PolicyError::Shape {
-                    what: "one-column rule covariates".into(),
-                    expected: format!("{n} rows"),
-                    got: format!("{} rows", x.nrows()),
-                });
-            }
-            crate::error::check_finite("one-column rule covariates", x)?;
         }
         Ok(Ctx {
             params,
