@@ -136,7 +136,7 @@ impl CausalInput {
             exclude: vec![],
             propensity_prefix: None,
         };
-        tp_pipeline::causal::causal_data(&self.table, &roles, SOURCE)
+        Ok(tp_pipeline::causal::causal_data(&self.table, &roles, SOURCE)?)
     }
 
     /// The treatment column's name.
