@@ -317,6 +317,10 @@ pub struct CandidateReport {
     pub vs_chosen_se: f64,
     /// Whether the learner could choose it (`current_practice` is a reference only).
     pub eligible: bool,
+    /// The rule learned on all rows, in words, where it has a simple form (the column rule:
+    /// "the 20% with the highest pre_promo_share").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 /// A stated profit with its interval.
@@ -642,6 +646,15 @@ impl Ctx<'_> {
     }
 }
 
+/// A column rule in words: "the 20% with the highest pre_promo_share (arm 1)"; `None` for
+/// other rules.
+fn describe(f: &Fitted, names: Option<&[String]>) -> Option<String> {
+    let Fitted::Column { column, sign, share, arm, .. } = f else { return None };
+    let name = names.and_then(|n| n.get(*column)).map_or_else(|| format!("column {column}"), Clone::clone);
+    let side = if *sign > 0.0 { "highest" } else { "lowest" };
+    Some(format!("the {:.0}% with the {side} {name} (arm {arm})", 100.0 * share))
+}
+
 fn folds(n: usize, k: usize, seed: u64) -> Result<tp_core::Folds> {
     tp_core::Folds::kfold(n, k.min(n), seed).map_err(|e| PolicyError::Parameter {
         name: "policy folds".into(),
@@ -768,16 +781,8 @@ pub fn learn_policy(params: &LearnParams, inputs: &LearnInputs<'_>) -> Result<Se
     let fitted = ctx.fit(chosen, &rows)?;
     let assignment = ctx.assign(&fitted, &rows)?;
     let profit_in_sample = interval(&ctx.terms(&rows, &assignment), params.level);
-    if let Fitted::Column { column, sign, share, arm, .. } = &fitted {
-        let name = inputs
-            .column_names
-            .and_then(|n| n.get(*column))
-            .map_or_else(|| format!("column {column}"), Clone::clone);
-        let side = if *sign > 0.0 { "highest" } else { "lowest" };
-        reason = format!(
-            "{reason}; the column rule treats the {:.0}% with the {side} {name} (arm {arm})",
-            100.0 * share
-        );
+    if let Some(rule) = describe(&fitted, inputs.column_names) {
+        reason = format!("{reason}; the column rule treats {rule}");
     }
     let tree = match fitted {
         Fitted::Tree(t) => Some(match inputs.feature_names {
@@ -807,6 +812,10 @@ pub fn learn_policy(params: &LearnParams, inputs: &LearnInputs<'_>) -> Result<Se
                 vs_chosen: d.0,
                 vs_chosen_se: d.1,
                 eligible: pool.contains(cand),
+                rule: match cand {
+                    Candidate::Column => describe(&ctx.column_rule(&rows), inputs.column_names),
+                    _ => None,
+                },
             }
         })
         .collect();
@@ -826,6 +835,7 @@ pub fn learn_policy(params: &LearnParams, inputs: &LearnInputs<'_>) -> Result<Se
             vs_chosen: d.0,
             vs_chosen_se: d.1,
             eligible: false,
+            rule: None,
         });
     }
     Ok(Selection { assignment, chosen, candidates, profit_oof, profit_in_sample, reason, tree })
@@ -1002,6 +1012,10 @@ mod tests {
             assert_ne!(auto.chosen, Candidate::Column, "{}", auto.reason);
             let c = auto.candidates.iter().find(|c| c.name == "column").unwrap();
             assert!(!c.eligible && c.profit > 0.0, "{c:?}");
+            // the report says which rule it is, though it does not ship
+            let rule = c.rule.as_deref().unwrap_or_default();
+            assert!(rule.starts_with(&format!("the 20% with the {side} deal_prone")), "{c:?}");
+            assert!(auto.candidates.iter().filter(|c| c.name != "column").all(|c| c.rule.is_none()));
             let best = auto.candidates.iter().filter(|c| c.name != "current_practice").map(|c| c.profit);
             assert_eq!(best.fold(f64::NEG_INFINITY, f64::max), c.profit, "{:?}", auto.candidates);
         }

@@ -483,9 +483,10 @@ fn candidates_table(h: &mut String, o: &Outcome, sel: &tp_policy::Selection) -> 
             .map_or(String::new(), |x| format!("<td>{}</td>", money(x.profit)));
         let _ = write!(
             h,
-            "<tr><td>{}{}{}</td><td>{:.1}%</td><td>{}</td><td>{} to {}</td><td>{}</td>{}</tr>",
+            "<tr><td>{}{}{}{}</td><td>{:.1}%</td><td>{}</td><td>{} to {}</td><td>{}</td>{}</tr>",
             if shipped { "<b>" } else { "" },
             esc(&c.name),
+            c.rule.as_deref().map_or(String::new(), |r| format!(": {}", esc(r))),
             if shipped {
                 "</b> (shipped)"
             } else if c.eligible {
