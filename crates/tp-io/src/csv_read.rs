@@ -17,7 +17,7 @@ use bytes::Bytes;
 use csv::ByteRecord;
 use std::fs::File;
 use std::io::{Cursor, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tp_core::{Column, ColumnData, Table};
 
 /// What a field looks like, for inference, with its parsed value.
@@ -136,8 +136,11 @@ fn csv_reader(src: &CsvSource) -> Result<csv::Reader<Input>> {
 
 /// The column names of a CSV table's header line.
 pub(crate) fn header(src: &CsvSource) -> Result<Vec<String>> {
-    let path = src.path.as_path();
-    let mut reader = csv_reader(src)?;
+    header_names(&mut csv_reader(src)?, src.path.as_path())
+}
+
+/// The header line of an opened reader as column names; an empty header is an empty file.
+fn header_names(reader: &mut csv::Reader<Input>, path: &Path) -> Result<Vec<String>> {
     let header: Vec<String> = reader
         .byte_headers()
         .map_err(|source| IoError::Csv { path: path.to_path_buf(), source })?
@@ -184,15 +187,7 @@ impl CsvChunks {
     pub(crate) fn open(src: &CsvSource, opts: &ReadOptions, whole: bool) -> Result<CsvChunks> {
         let path = src.path.as_path();
         let mut reader = csv_reader(src)?;
-        let header: Vec<String> = reader
-            .byte_headers()
-            .map_err(|source| IoError::Csv { path: path.to_path_buf(), source })?
-            .iter()
-            .map(|h| String::from_utf8_lossy(h).into_owned())
-            .collect();
-        if header.is_empty() {
-            return Err(IoError::EmptyFile { path: path.to_path_buf() });
-        }
+        let header = header_names(&mut reader, path)?;
         let keep = check_header(path, &header, opts)?;
         let required: Vec<Option<Kind>> = keep.iter().map(|&j| opts.required(&header[j])).collect();
         let mut targets: Vec<Option<Target>> = required
