@@ -240,6 +240,15 @@ pub enum IoError {
         /// What the decoder said when it stopped.
         detail: String,
     },
+    /// A Parquet file claims more than its bytes hold, or contradicts itself (checked before
+    /// decoding: the decoder would allocate what the file claims).
+    #[error("{}: the Parquet file is damaged: {claim}: re-export the file from its source", path.display())]
+    ParquetClaim {
+        /// The file concerned.
+        path: PathBuf,
+        /// What it claims, and against what.
+        claim: String,
+    },
     /// The Arrow library failed while decoding or building a batch.
     #[error("{}: arrow error: {source}", path.display())]
     Arrow {

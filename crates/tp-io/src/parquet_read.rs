@@ -22,12 +22,17 @@ use arrow_schema::DataType;
 use bytes::Bytes;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::basic::Type as PhysicalType;
+use parquet::column::page::{Page, PageReader};
+use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::ChunkReader;
+use parquet::file::serialized_reader::SerializedPageReader;
+use parquet::schema::types::SchemaDescriptor;
 use std::cell::Cell;
 use std::fs::File;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use tp_core::{ColumnData, Table};
 
 /// Largest record batch asked of the Parquet decoder.
@@ -79,10 +84,11 @@ fn builder_for(path: &Path, data: Option<&Bytes>) -> Result<Footer> {
             if file.metadata().map_err(|e| IoError::io(path, e))?.len() == 0 {
                 return Err(IoError::EmptyFile { path: path.to_path_buf() });
             }
-            Ok(Footer::File(footer(path, file)?))
+            let pages = file.try_clone().map_err(|e| IoError::io(path, e))?;
+            Ok(Footer::File(footer(path, file)?, pages))
         }
         Some(data) if data.is_empty() => Err(IoError::EmptyFile { path: path.to_path_buf() }),
-        Some(data) => Ok(Footer::Memory(footer(path, data.clone())?)),
+        Some(data) => Ok(Footer::Memory(footer(path, data.clone())?, data.clone())),
     }
 }
 
@@ -94,17 +100,106 @@ fn footer<T: ChunkReader + 'static>(path: &Path, input: T) -> Result<ParquetReco
     })
 }
 
-/// A reader builder over a file or over bytes in memory.
+/// A reader builder over a file or over bytes in memory, with a second handle on the same bytes
+/// for [`check_claims`] (a `File` clone reads at its own offsets: parquet's `ChunkReader` for
+/// `File` seeks a fresh clone for every read).
 enum Footer {
-    File(ParquetRecordBatchReaderBuilder<File>),
-    Memory(ParquetRecordBatchReaderBuilder<Bytes>),
+    File(ParquetRecordBatchReaderBuilder<File>, File),
+    Memory(ParquetRecordBatchReaderBuilder<Bytes>, Bytes),
+}
+
+/// Checks what a Parquet file claims about the kept columns before any of them is decoded, so
+/// that a damaged file is refused instead of making tp allocate what it claims: the footer's row
+/// count must be the sum of its row groups', every kept column chunk of a row group must hold one
+/// value per row (tp reads flat columns only) and lie inside the file, and a dictionary page must
+/// hold the bytes of the values it claims. The decoder takes a dictionary page's value count on trust: it sizes the
+/// dictionary by it before reading a value (parquet 60.2, `DictDecoder::set_dict`), so a 1.7 KB
+/// file whose dictionary page header claims 932 million doubles took 7.5 GB in one allocation
+/// (found by `fuzz/`, kept in `tests/data/dictionary_claim.parquet`). Costs a read of each kept
+/// column chunk's first page header and its dictionary page (at most ~1 MB as writers cap them).
+/// What the check cannot read it leaves to the decoder, which reports it as before.
+fn check_claims<T: ChunkReader + 'static>(
+    path: &Path,
+    schema: &SchemaDescriptor,
+    meta: &ParquetMetaData,
+    roots: &[usize],
+    pages: T,
+) -> Result<()> {
+    let damaged = |claim: String| IoError::ParquetClaim { path: path.to_path_buf(), claim };
+    let file_len = pages.len();
+    let leaves: Vec<usize> =
+        (0..schema.num_columns()).filter(|&i| roots.contains(&schema.get_column_root_idx(i))).collect();
+    let pages = Arc::new(pages);
+    let mut sum: i128 = 0;
+    for (g, rg) in meta.row_groups().iter().enumerate() {
+        let rows = rg.num_rows();
+        if rows < 0 {
+            return Err(damaged(format!("row group {g} claims {rows} rows")));
+        }
+        sum += i128::from(rows);
+        for &i in &leaves {
+            let chunk = rg.column(i);
+            let descr = schema.column(i);
+            let name = descr.path().string();
+            if chunk.num_values() != rows {
+                return Err(damaged(format!(
+                    "row group {g} claims {rows} rows, its column '{name}' {} values",
+                    chunk.num_values()
+                )));
+            }
+            let (start, len) = chunk.byte_range();
+            if start.checked_add(len).is_none_or(|end| end > file_len) {
+                return Err(damaged(format!(
+                    "column '{name}' in row group {g} claims bytes {start}..{} of a file of {file_len} bytes",
+                    start as u128 + len as u128
+                )));
+            }
+            // a page header the check cannot read is left to the decoder, which reports it
+            let rows = usize::try_from(rows).unwrap_or(usize::MAX);
+            let Ok(mut reader) = SerializedPageReader::new(pages.clone(), chunk, rows, None) else {
+                continue;
+            };
+            if !reader.peek_next_page().is_ok_and(|p| p.is_some_and(|p| p.is_dict)) {
+                continue;
+            }
+            // dictionary values are plain-encoded, whatever encoding the page header names
+            let Ok(Some(Page::DictionaryPage { buf, num_values, .. })) = reader.get_next_page() else {
+                continue;
+            };
+            let n = u64::from(num_values);
+            let (need, each) = match descr.physical_type() {
+                PhysicalType::BOOLEAN => (n.div_ceil(8), "1 bit".to_string()),
+                PhysicalType::INT32 | PhysicalType::FLOAT => (4 * n, "4 bytes".to_string()),
+                PhysicalType::INT64 | PhysicalType::DOUBLE => (8 * n, "8 bytes".to_string()),
+                PhysicalType::INT96 => (12 * n, "12 bytes".to_string()),
+                PhysicalType::BYTE_ARRAY => (4 * n, "at least 4 bytes (its length)".to_string()),
+                PhysicalType::FIXED_LEN_BYTE_ARRAY => {
+                    let w = u64::try_from(descr.type_length()).unwrap_or(0);
+                    (w * n, format!("{w} bytes"))
+                }
+            };
+            if need > buf.len() as u64 {
+                return Err(damaged(format!(
+                    "the dictionary page of column '{name}' in row group {g} claims {n} values in {} bytes, \
+                     where a {} value takes {each}",
+                    buf.len(),
+                    descr.physical_type()
+                )));
+            }
+        }
+    }
+    let file_rows = meta.file_metadata().num_rows();
+    if i128::from(file_rows) != sum {
+        return Err(damaged(format!("its footer claims {file_rows} rows, its row groups {sum}")));
+    }
+    Ok(())
 }
 
 /// The column names of a Parquet table's schema (read from its footer only).
 pub(crate) fn header(path: &Path, data: Option<&Bytes>) -> Result<Vec<String>> {
     let schema = match builder_for(path, data)? {
-        Footer::File(b) => b.schema().clone(),
-        Footer::Memory(b) => b.schema().clone(),
+        Footer::File(b, _) => b.schema().clone(),
+        Footer::Memory(b, _) => b.schema().clone(),
     };
     Ok(schema.fields().iter().map(|f| f.name().clone()).collect())
 }
@@ -155,8 +250,8 @@ impl ParquetChunks {
         chunk_rows: usize,
     ) -> Result<ParquetChunks> {
         match builder_for(path, data)? {
-            Footer::File(b) => Self::from_builder(path, b, opts, chunk_rows),
-            Footer::Memory(b) => Self::from_builder(path, b, opts, chunk_rows),
+            Footer::File(b, pages) => Self::from_builder(path, b, pages, opts, chunk_rows),
+            Footer::Memory(b, pages) => Self::from_builder(path, b, pages, opts, chunk_rows),
         }
     }
 
@@ -164,6 +259,7 @@ impl ParquetChunks {
     fn from_builder<T: ChunkReader + 'static>(
         path: &Path,
         builder: ParquetRecordBatchReaderBuilder<T>,
+        pages: T,
         opts: &ReadOptions,
         chunk_rows: usize,
     ) -> Result<ParquetChunks> {
@@ -206,6 +302,7 @@ impl ParquetChunks {
             let batch_index = sorted.binary_search(&j).expect("kept index is in the sorted list");
             columns.push(ParquetColumn { name, batch_index, target });
         }
+        guarded(path, || check_claims(path, builder.parquet_schema(), builder.metadata(), &sorted, pages))?;
         let chunk_rows = chunk_rows.max(1);
         let pieces = chunk_rows.div_ceil(MAX_BATCH_ROWS);
         let batch_rows = chunk_rows / pieces;
