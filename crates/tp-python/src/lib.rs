@@ -233,8 +233,14 @@ impl Model {
         let table = table(cols)?;
         let (tau, se) = run_detached(py, || {
             let x = aligned_matrix(&table, self.inner.feature_names())?;
-            let tau = self.inner.predict(x.as_ref()).map_err(|e| anyhow::anyhow!("{SOURCE}: {e}"))?;
-            let se = if with_se { self.inner.predict_se(x.as_ref())? } else { None };
+            // with the standard errors, one call: a causal forest computes τ̂ and its variance in
+            // one pass over the trees instead of predicting τ̂ twice
+            let (tau, se) = if with_se {
+                self.inner.predict_with_se(x.as_ref())
+            } else {
+                self.inner.predict(x.as_ref()).map(|tau| (tau, None))
+            }
+            .map_err(|e| anyhow::anyhow!("{SOURCE}: {e}"))?;
             Ok((tau, se))
         })?;
         Ok((matrix(py, &tau), se.map(|s| matrix(py, &s))))

@@ -227,6 +227,19 @@ impl CausalForestModel {
         })
     }
 
+    /// τ̂ₖ(x) of every treated arm for every row of `x` (`n × (K − 1)`), without the
+    /// little-bags variance: the same bits as [`predict_arms`](Self::predict_arms)'s `tau`
+    /// (the forest averages do not depend on the groups), at the cost of one walk of the
+    /// trees instead of the walk plus the per-group projections.
+    pub fn predict_tau_arms(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        self.check_x(x)?;
+        let n = x.nrows();
+        let codes = |rows, out: &mut Vec<u8>| self.forest.bin_rows(x, rows, out);
+        // groups of one: `predict` skips the variance pass
+        let (tau, _) = predict(&self.forest, self.d, 1, n, codes, |_, _| false);
+        Ok(Mat::from_fn(n, self.d, |i, k| tau[k * n + i]))
+    }
+
     /// τ̂(x) and its standard error for every row of `x`, for the first
     /// treated arm (the only one of a binary treatment; see
     /// [`predict_arms`](Self::predict_arms) for all arms).

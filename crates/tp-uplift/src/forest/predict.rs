@@ -337,6 +337,10 @@ mod tests {
             rows.for_each(|i| out.extend_from_slice(data.row(i)));
         };
         let (tau, se) = predict(&forest, 1, g, n, codes, skip);
+        // groups of one skip the variance pass and leave τ̂ as it is
+        let (tau_only, se_none) = predict(&forest, 1, 1, n, codes, skip);
+        assert!(tau_only.iter().zip(&tau).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(se_none.iter().all(|s| s.is_nan()));
         let nan = forest.nan_codes();
         let mut with_se = 0;
         for i in 0..n {

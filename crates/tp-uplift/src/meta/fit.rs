@@ -375,7 +375,7 @@ impl Parts {
                     }
                 }
             }
-            Parts::Forest(forest) => return Ok(forest.predict_arms(x)?.tau),
+            Parts::Forest(forest) => return forest.predict_tau_arms(x),
             Parts::UpliftForest(forest) => return forest.predict(x),
         }
         Ok(tau)
@@ -509,6 +509,18 @@ impl CateModel {
             });
         }
         self.predict(x)
+    }
+
+    /// [`Self::predict`] and [`Self::predict_se`] together, the same bits as the two calls: for a
+    /// causal forest from one pass over the trees (the forest computes τ̂ on the way to its
+    /// variance), for the other models the two calls.
+    pub fn predict_with_se(&self, x: MatRef<'_, f64>) -> Result<(Mat<f64>, Option<Mat<f64>>)> {
+        if let Parts::Forest(forest) = &self.parts {
+            self.check_x(x)?;
+            let e = forest.predict_arms(x)?;
+            return Ok((e.tau, Some(e.se)));
+        }
+        Ok((self.predict(x)?, self.predict_se(x)?))
     }
 
     /// Bootstrap standard error of τ̂ per row and arm (sd over the

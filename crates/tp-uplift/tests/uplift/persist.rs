@@ -219,6 +219,19 @@ fn causal_forests_save_and_score_like_meta_learners() {
         assert_eq!(model.method(), Method::CausalForest);
         assert_eq!(model.predict(x).unwrap(), direct.tau);
         assert_eq!(model.predict_se(x).unwrap().unwrap(), direct.se);
+        // τ̂ alone (one walk of the trees, no variance pass) and τ̂ with its standard error from
+        // one call: the same bits as the full prediction, NaN included
+        let bits = |m: &tp_core::faer::Mat<f64>| -> Vec<u64> {
+            (0..m.ncols()).flat_map(|k| (0..m.nrows()).map(move |i| m[(i, k)].to_bits())).collect()
+        };
+        assert_eq!(bits(&model.predict(x).unwrap()), bits(&direct.tau), "{arms} arms");
+        let (tau, se) = model.predict_with_se(x).unwrap();
+        assert_eq!(bits(&tau), bits(&direct.tau), "{arms} arms");
+        assert_eq!(bits(&se.unwrap()), bits(&direct.se), "{arms} arms");
+        assert!(
+            (0..direct.se.nrows()).any(|i| direct.se[(i, 0)].is_finite()),
+            "some rows have a standard error"
+        );
         let text = model.to_json().unwrap();
         let back = CateModel::from_json(&text).unwrap();
         assert_eq!(back.method(), Method::CausalForest);
