@@ -12,7 +12,7 @@
 
 use crate::error::{IoError, Location, Result};
 use crate::options::{Kind, ReadOptions, check_header};
-use crate::table_build::{Builder, Target};
+use crate::table_build::{Builder, Target, parse_bool, trim};
 use bytes::Bytes;
 use csv::ByteRecord;
 use std::fs::File;
@@ -61,18 +61,6 @@ impl Inferred {
             Inferred::Bool => Target::Bool,
             Inferred::Nothing | Inferred::Str => Target::Str,
         }
-    }
-}
-
-pub(crate) fn trim(b: &[u8]) -> &[u8] {
-    b.trim_ascii()
-}
-
-pub(crate) fn parse_bool(b: &[u8]) -> Option<bool> {
-    match b {
-        b"true" | b"True" | b"TRUE" => Some(true),
-        b"false" | b"False" | b"FALSE" => Some(false),
-        _ => None,
     }
 }
 

@@ -1,6 +1,5 @@
 //! Typed column accumulation shared by the CSV and Parquet readers.
 
-use crate::csv_read::{parse_bool, trim};
 use crate::error::{IoError, Location};
 use crate::options::Kind;
 use std::path::PathBuf;
@@ -96,6 +95,20 @@ fn numeric_text(field: &[u8], kind: Kind) -> Result<&str, Bad> {
         return Err(Bad::Missing(kind));
     }
     std::str::from_utf8(t).map_err(|_| Bad::Mismatch(kind))
+}
+
+/// A cell's text without surrounding ASCII whitespace.
+pub(crate) fn trim(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+/// `true`/`True`/`TRUE` or `false`/`False`/`FALSE`; anything else is not a bool.
+pub(crate) fn parse_bool(b: &[u8]) -> Option<bool> {
+    match b {
+        b"true" | b"True" | b"TRUE" => Some(true),
+        b"false" | b"False" | b"FALSE" => Some(false),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -653,6 +653,41 @@ impl<'c> StateBuilder<'c> {
     }
 }
 
+/// The state's constructors that run a [`StateBuilder`].
+impl ProfileState {
+    /// Profiles `events` against `catalog` (one chunk of a [`StateBuilder`]).
+    /// Without a fixed `as_of` the reference day is the latest event day.
+    /// Zero event rows are an error ([`ProfileError::NoEvents`]).
+    pub fn build(events: &Table, catalog: &Catalog, params: &ProfileParams) -> Result<Self> {
+        if events.n_rows() == 0 {
+            return Err(ProfileError::NoEvents);
+        }
+        let mut b = StateBuilder::new(catalog, params)?;
+        b.push(events)?;
+        Ok(b.finish())
+    }
+
+    /// Adds `new_events` to the state (same reference day): equal to profiling
+    /// the old and new events together. Call [`ProfileState::rebase`] first to
+    /// move the reference day forward. On error the state is unchanged.
+    pub fn update(&mut self, new_events: &Table, catalog: &Catalog) -> Result<()> {
+        self.check_catalog(catalog)?;
+        let taken = std::mem::replace(
+            self,
+            ProfileState {
+                params: self.params.clone(),
+                layout: Vec::new(),
+                customers: BTreeMap::new(),
+                diagnostics: Diagnostics::default(),
+            },
+        );
+        let mut b = StateBuilder::from_state(taken, catalog)?;
+        let pushed = b.push(new_events);
+        *self = b.finish();
+        pushed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -185,6 +185,7 @@ mod criteo;
 mod error;
 mod household;
 mod retail;
+mod retail_params;
 mod world;
 
 pub use assign::Assignment;
@@ -193,6 +194,6 @@ pub use criteo::{
     CRITEO_FEATURES, CRITEO_TRUTH_COLUMNS, CriteoChunks, CriteoParams, MAX_CHUNK_ROWS, MAX_CRITEO_ROWS,
 };
 pub use error::{Result, SimError};
-pub use retail::{ARM_LABELS, MAX_CUSTOMERS, MIN_CUSTOMERS, MIN_PRE_WEEKS, RetailParams};
+pub use retail_params::{ARM_LABELS, MAX_CUSTOMERS, MIN_CUSTOMERS, MIN_PRE_WEEKS, RetailParams};
 pub use tp_core::Economics;
 pub use world::{Calibration, RetailWorld};

@@ -6,7 +6,7 @@ use tp_core::{Column, Table};
 use crate::catalog::{Catalog, ITEM_ID_BASE, TAGS};
 use crate::error::Result;
 use crate::household::{ARCHETYPES, Household, Line};
-use crate::retail::{ARM_LABELS, RetailParams};
+use crate::retail_params::{ARM_LABELS, RetailParams};
 
 /// Pre-period behavior of one household (weeks 1..=mailing).
 #[derive(Debug, Clone, Copy, Default)]

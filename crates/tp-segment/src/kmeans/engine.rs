@@ -18,8 +18,8 @@
 //! Σ_{i∈j} w_i ‖x_i − c⁰_j‖² − W_j ‖c_j − c⁰_j‖². It differs from the direct
 //! sum only by rounding (the tests bound it at 1e-12 relative).
 
-use super::dist::{Points, TILE, best_two, labelled_inertia};
-use super::rows::{BLOCK, Rows, Weights, for_each_row_dists, sq_dist};
+use super::dist::{Points, TILE, best_two, for_each_row_dists, labelled_inertia};
+use super::rows::{BLOCK, Rows, Weights, sq_dist};
 use rayon::prelude::*;
 
 /// Outcome of one K-Means run from given centers.
@@ -301,9 +301,9 @@ pub(crate) fn run(
         parts.iter().map(|p| p.inertia).sum()
     } else {
         if !strict {
-            labels = super::rows::assign_all(x, &centers, parallel);
+            labels = super::dist::assign_all(x, &centers, parallel);
         }
-        super::rows::inertia(x, w, &centers, &labels, parallel)
+        super::dist::inertia(x, w, &centers, &labels, parallel)
     };
     Run { centers, labels, inertia, n_iter, converged, inertia_trace: trace }
 }

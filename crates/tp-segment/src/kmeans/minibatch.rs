@@ -5,9 +5,9 @@
 //! inertia has not improved for 10 consecutive steps (scikit-learn's rule);
 //! labels and inertia are then computed on the full data.
 
-use super::dist::Points;
+use super::dist::{Points, assign_all, inertia};
 use super::engine::Run;
-use super::rows::{Rows, Weights, assign_all, inertia};
+use super::rows::{Rows, Weights};
 use rand::Rng;
 use tp_core::rng::TpRng;
 

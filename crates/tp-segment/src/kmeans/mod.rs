@@ -126,7 +126,7 @@ impl KMeans {
         }
         check_finite("predict input", x)?;
         let rows = Rows::from_mat(x);
-        Ok(rows::assign_all(&rows, &rows::row_major(self.centers.as_ref()), self.params.parallel))
+        Ok(dist::assign_all(&rows, &rows::row_major(self.centers.as_ref()), self.params.parallel))
     }
 }
 
@@ -147,7 +147,7 @@ pub fn nearest_centers(centers: MatRef<'_, f64>, x: MatRef<'_, f64>) -> Result<V
     check_finite("centers", centers)?;
     check_finite("predict input", x)?;
     let rows = Rows::from_mat(x);
-    Ok(rows::assign_all(&rows, &rows::row_major(centers), true))
+    Ok(dist::assign_all(&rows, &rows::row_major(centers), true))
 }
 
 impl KMeansParams {

@@ -5,7 +5,6 @@
 //! partial results are merged in block order: the result does not depend on
 //! the number of threads.
 
-use super::dist::{Points, TILE, best_two, labelled_inertia};
 use faer::{ContiguousFwd, MatRef};
 use rayon::prelude::*;
 
@@ -176,59 +175,4 @@ pub(crate) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
         s += t * t;
     }
     s
-}
-
-/// Visit rows lo..hi tile by tile: `f(row, distances to every point)`.
-pub(crate) fn for_each_row_dists(
-    x: &Rows,
-    pts: &Points,
-    lo: usize,
-    hi: usize,
-    buf: &mut [f64],
-    mut f: impl FnMut(usize, &[f64]),
-) {
-    let m = pts.len();
-    let mut a = lo;
-    while a < hi {
-        let b = (a + TILE).min(hi);
-        pts.tile(x, a, b, buf);
-        for (o, r) in buf[..(b - a) * m].chunks_exact(m).enumerate() {
-            f(a + o, r);
-        }
-        a = b;
-    }
-}
-
-/// Labels of every row by nearest center (parallel over fixed blocks).
-pub(crate) fn assign_all(x: &Rows, centers: &[f64], parallel: bool) -> Vec<usize> {
-    let k = centers.len() / x.d;
-    let pts = Points::new(centers, k, x.d);
-    let mut labels = vec![0; x.n];
-    let work = |(b, chunk): (usize, &mut [usize])| {
-        let lo = b * BLOCK;
-        let mut buf = vec![0.0; TILE * k];
-        for_each_row_dists(x, &pts, lo, lo + chunk.len(), &mut buf, |i, r| chunk[i - lo] = best_two(r).0);
-    };
-    if parallel && x.n > BLOCK {
-        labels.par_chunks_mut(BLOCK).enumerate().for_each(work);
-    } else {
-        labels.chunks_mut(BLOCK).enumerate().for_each(work);
-    }
-    labels
-}
-
-/// Σ w_i ‖x_i − c_{label_i}‖², summed per block then in block order.
-pub(crate) fn inertia(x: &Rows, w: Weights<'_>, centers: &[f64], labels: &[usize], parallel: bool) -> f64 {
-    let pts = Points::new(centers, centers.len() / x.d, x.d);
-    let part = |b: usize| {
-        let (lo, hi) = (b * BLOCK, ((b + 1) * BLOCK).min(x.n));
-        labelled_inertia(x, w, &pts, lo, &labels[lo..hi])
-    };
-    let nb = x.n.div_ceil(BLOCK);
-    let parts: Vec<f64> = if parallel && nb > 1 {
-        (0..nb).into_par_iter().map(part).collect()
-    } else {
-        (0..nb).map(part).collect()
-    };
-    parts.iter().sum()
 }
