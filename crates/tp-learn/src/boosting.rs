@@ -214,6 +214,7 @@ impl GradientBoosting {
             min_samples_leaf: self.min_samples_leaf,
             min_gain: self.min_gain,
             mtry: self.mtry,
+            features: None,
             parallel_features: true,
         };
         let mut trees: Vec<Tree<f64>> = Vec::new();

@@ -227,6 +227,7 @@ where
         min_samples_leaf: p.min_samples_leaf,
         min_gain: p.min_gain,
         mtry: Some(mtry.min(x.ncols())),
+        features: None,
         parallel_features: false,
     };
     let draws = ((p.sample_fraction * n as f64).round() as usize).clamp(1, n);

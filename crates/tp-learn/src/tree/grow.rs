@@ -41,8 +41,13 @@ pub struct TreeParams {
     pub min_samples_leaf: usize,
     /// A split is made only if its gain exceeds this (≥ 0). Default 0.
     pub min_gain: f64,
-    /// Features tried per node (`None` = all).
+    /// Features tried per node (`None` = all candidates).
     pub mtry: Option<usize>,
+    /// The candidate features, ascending (`None` = every feature): a tree
+    /// splits only on these, and `mtry` draws among them. Indices at or
+    /// beyond the data's feature count are ignored; a list left empty
+    /// means every feature.
+    pub features: Option<Vec<usize>>,
     /// Build histograms of a node's features in parallel (rayon) when the
     /// node is large; for boosting, where trees are sequential. Default false.
     pub parallel_features: bool,
@@ -50,7 +55,14 @@ pub struct TreeParams {
 
 impl Default for TreeParams {
     fn default() -> Self {
-        Self { max_depth: 64, min_samples_leaf: 1, min_gain: 0.0, mtry: None, parallel_features: false }
+        Self {
+            max_depth: 64,
+            min_samples_leaf: 1,
+            min_gain: 0.0,
+            mtry: None,
+            features: None,
+            parallel_features: false,
+        }
     }
 }
 
@@ -283,6 +295,11 @@ fn grow_with<C: SplitCriterion>(
         acc += data.n_slots(f);
     }
     offsets.push(acc);
+    // the candidate features (an empty or out-of-range list: every feature)
+    let mut features: Vec<usize> = params.features.iter().flatten().copied().filter(|&j| j < p).collect();
+    if features.is_empty() {
+        features = (0..p).collect();
+    }
     let mut g = Grower {
         data,
         mapper,
@@ -291,10 +308,10 @@ fn grow_with<C: SplitCriterion>(
         offsets,
         total_slots: acc,
         dense_min: (acc / p.max(1) / 4).max(32),
-        subtract: 2 * params.mtry.unwrap_or(p).clamp(1, p.max(1)) >= p,
+        subtract: 2 * params.mtry.unwrap_or(p).clamp(1, features.len().max(1)) >= p,
         local_max,
         pool: Vec::new(),
-        features: (0..p).collect(),
+        features,
         scratch: Vec::new(),
         sp_stats: Vec::new(),
         sp_codes: Vec::new(),
@@ -777,6 +794,50 @@ mod tests {
                 assert_eq!(local.passengers, global.passengers);
                 assert_eq!(local.passenger_ranges, global.passenger_ranges);
             }
+        }
+    }
+
+    #[test]
+    fn candidate_features_confine_the_splits() {
+        // y depends on features 0 and 3; the mask {1, 3, 4} may use only 3 of them
+        let n = 3000;
+        let x = Mat::from_fn(n, 5, |i, j| (((i * (7 + j * 13)) % 997) as f64).cos());
+        let y: Vec<f64> = (0..n).map(|i| 2.0 * x[(i, 0)] + x[(i, 3)]).collect();
+        let w = vec![1.0; n];
+        let mapper = BinMapper::fit(x.as_ref(), 255, &mut stream(0, 0));
+        let data = mapper.transform(x.as_ref());
+        let crit = VarianceCriterion::new(&y, &w);
+        let rows: Vec<u32> = (0..n as u32).collect();
+        let split_features = |t: &GrownTree<f64>| -> Vec<usize> {
+            let mut f: Vec<usize> =
+                t.tree.nodes.iter().filter(|nd| !nd.is_leaf()).map(|nd| nd.feature as usize).collect();
+            f.sort_unstable();
+            f.dedup();
+            f
+        };
+        for (mtry, local_max) in [(None, 0), (Some(2), 0), (None, LOCAL_MAX), (Some(1), LOCAL_MAX)] {
+            let grow = |features: Option<Vec<usize>>| {
+                let params = TreeParams { min_samples_leaf: 5, mtry, features, ..TreeParams::default() };
+                grow_with(
+                    &data,
+                    &mapper,
+                    &crit,
+                    (rows.clone(), vec![]),
+                    &params,
+                    &mut stream(9, 2),
+                    local_max,
+                )
+            };
+            let all = grow(None);
+            assert_eq!(split_features(&all), vec![0, 1, 2, 3, 4], "unmasked trees use every feature");
+            // every feature listed (or none usable) is the unmasked tree, bit for bit
+            assert_eq!(grow(Some((0..5).collect())).tree, all.tree);
+            assert_eq!(grow(Some(vec![])).tree, all.tree);
+            assert_eq!(grow(Some(vec![7, 9])).tree, all.tree);
+            let masked = grow(Some(vec![1, 3, 4, 11]));
+            let used = split_features(&masked);
+            assert!(used.contains(&3), "the informative candidate is used: {used:?}");
+            assert!(used.iter().all(|f| [1, 3, 4].contains(f)), "splits outside the mask: {used:?}");
         }
     }
 }
