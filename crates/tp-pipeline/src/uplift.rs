@@ -143,6 +143,9 @@ pub struct ForestSettings {
     pub nuisance_trees: Option<usize>,
     /// Causal forest: when to tune the split rule and leaf size (default `auto`).
     pub tune: Tune,
+    /// Causal forest: grow the final forest on the covariates a pilot forest found important
+    /// (split frequency at least the mean; Athey & Wager 2019). Default false.
+    pub select_variables: bool,
     /// Uplift forest: split criterion (default `kl`).
     pub criterion: Criterion,
     /// Uplift forest: split levels (default 4).
@@ -160,6 +163,7 @@ impl Default for ForestSettings {
         ForestSettings {
             nuisance_trees: None,
             tune: Tune::Auto,
+            select_variables: false,
             criterion: Criterion::Kl,
             max_depth: 4,
             min_samples_leaf: 100,
@@ -398,6 +402,7 @@ fn causal_forest(
         .n_trees(s.trees.unwrap_or(2000))
         .tune(s.forest.tune.into())
         .intervals(tp_uplift::Intervals::Variance)
+        .select_variables(s.forest.select_variables)
         .seed(s.seed);
     if let Some(m) = s.forest.nuisance_trees {
         params = params.nuisance_trees(m);
