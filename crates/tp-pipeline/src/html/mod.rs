@@ -244,11 +244,31 @@ fn overlap_section(h: &mut String, o: &Outcome) -> Result<()> {
     if d.balance.len() > 15 {
         let _ = write!(
             h,
-            "<p class=\"note\">The 15 least balanced of {} (all in summary.json's diagnostics).</p>",
+            "<p class=\"note\">The 15 least balanced of {} rows, by raw |SMD| (all in summary.json's diagnostics; \
+every covariate used is listed below).</p>",
             d.balance.len()
         );
     }
+    covariates_used(h, o);
     Ok(())
+}
+
+/// Every covariate the effect model was fitted on, as summary.json's `uplift.covariates` lists them.
+fn covariates_used(h: &mut String, o: &Outcome) {
+    let used: Vec<String> = o.uplift.summary["covariates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.as_str())
+        .map(esc)
+        .collect();
+    let _ = write!(
+        h,
+        "<h3>Covariates used</h3><p class=\"note\">The effect model was fitted on these {} covariates \
+(summary.json's uplift.covariates), in this order:</p><p id=\"covariates-used\">{}</p>",
+        used.len(),
+        used.iter().map(|c| format!("<code>{c}</code>")).collect::<Vec<_>>().join(", ")
+    );
 }
 
 fn effect_sections(h: &mut String, o: &Outcome) -> Result<()> {
