@@ -20,6 +20,7 @@ use pyo3::types::{PyDict, PyList};
 use tp_core::faer::Mat;
 use tp_core::{Column, Table};
 
+mod arrow;
 mod meta;
 mod metrics;
 mod ope;
@@ -69,8 +70,12 @@ pub(crate) fn run_detached<T: Send>(
     }
 }
 
-/// One named column from Python: a 1-D float64 or int64 numpy array, or a list of str.
+/// One named column from Python: a 1-D float64 or int64 numpy array, a list of str, or a
+/// covariate column read through the Arrow C stream interface ([`arrow::ArrowColumn`]).
 pub(crate) fn column(name: String, obj: &Bound<'_, PyAny>) -> PyResult<Column> {
+    if let Ok(a) = obj.cast::<arrow::ArrowColumn>() {
+        return arrow::feature_column(name, a.get(), obj.py());
+    }
     if let Ok(a) = obj.extract::<PyReadonlyArray1<'_, f64>>() {
         return Ok(Column::f64(name, a.as_array().to_vec()));
     }
@@ -329,6 +334,7 @@ fn causal_forest_fit<'py>(
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Model>()?;
+    m.add_class::<arrow::ArrowColumn>()?;
     m.add_function(wrap_pyfunction!(causal_forest_fit, m)?)?;
     meta::register(m)?;
     metrics::register(m)?;

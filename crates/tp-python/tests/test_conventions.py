@@ -113,6 +113,66 @@ def test_every_input_kind_gives_the_same_bits(kind):
     assert est.n_features_in_ == 3
 
 
+def mixed_frame(n=600):
+    """Covariates of every type the Arrow route reads: float, int32, bool, text."""
+    X, T, y = data(n)
+    df = pd.DataFrame(
+        {
+            "a": X[:, 0],
+            "b": np.round(X[:, 1] * 10).astype(np.int32),
+            "c": X[:, 2] > 0,
+            "region": np.where(X[:, 2] > 0.3, "north", np.where(X[:, 2] < -0.3, "south", "east")),
+        }
+    )
+    return df, T, y
+
+
+def arrow_frames(df):
+    """The same covariates as pyarrow tables in three chunks (plain, large and categorical text)
+    and as polars frames (plain and categorical text)."""
+    pa = pytest.importorskip("pyarrow")
+    pl = pytest.importorskip("polars")
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    chunked = pa.concat_tables([table.slice(0, 250), table.slice(250, 100), table.slice(350)])
+    assert chunked.column("a").num_chunks == 3
+    region = chunked.column("region")
+    return {
+        "pyarrow": chunked,
+        "pyarrow large_string": chunked.set_column(3, "region", region.cast(pa.large_string())),
+        "pyarrow dictionary": chunked.set_column(3, "region", region.dictionary_encode()),
+        "polars": pl.from_pandas(df),
+        "polars categorical": pl.from_pandas(df).with_columns(pl.col("region").cast(pl.Categorical)),
+    }
+
+
+def test_arrow_columns_give_the_bits_of_the_numpy_route():
+    df, T, y = mixed_frame()
+    ref = tp.CausalForest(n_estimators=20).fit(df, T, y)  # pandas: numpy arrays and lists of str
+    for name, frame in arrow_frames(df).items():
+        cols, _, _ = tp._base.features(frame)
+        assert all(isinstance(c, tp._native.ArrowColumn) for _, c in cols), name
+        est = tp.CausalForest(n_estimators=20).fit(frame, T, y)
+        assert est._model.features == ref._model.features == ["a", "b", "c", "region=north", "region=south"]
+        np.testing.assert_array_equal(est.oob_effect_, ref.oob_effect_, err_msg=name)
+        np.testing.assert_array_equal(est.effect(frame), ref.effect(df), err_msg=name)
+
+
+def test_arrow_missing_values_raise_the_numpy_routes_messages():
+    df, T, y = mixed_frame()
+    text = df.astype({"region": object})
+    text.loc[300, "region"] = None  # in the second of three chunks: the row counts across chunks
+    number = df.copy()
+    number.loc[290, "a"] = np.nan
+    for bad in (text, number):
+        with pytest.raises(ValueError) as want:
+            tp.CausalForest(n_estimators=20).fit(bad, T, y)
+        assert "row 300" in str(want.value) or "row 290" in str(want.value), want.value
+        for name, frame in arrow_frames(bad).items():
+            with pytest.raises(ValueError) as got:
+                tp.CausalForest(n_estimators=20).fit(frame, T, y)
+            assert str(got.value) == str(want.value), name
+
+
 def test_string_covariates_are_one_hot_encoded_and_new_rows_align_by_name():
     X, T, y = data(600)
     df = pd.DataFrame(X, columns=["a", "b", "c"])

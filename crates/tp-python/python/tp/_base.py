@@ -15,6 +15,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from . import _native
+
 Column = Union[np.ndarray, List[str]]
 Columns = List[Tuple[str, Column]]
 
@@ -212,13 +214,51 @@ def string_column(source: str, name: str, a: np.ndarray) -> List[str]:
     return out
 
 
-def features(X: Any) -> Tuple[Columns, str, bool]:
+_POLARS_ARROW = {
+    "Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64",
+    "Float32", "Float64", "Boolean", "String", "Categorical", "Enum",
+}  # fmt: skip
+
+
+def _arrow_feature(name: str, col: Any, kind: str) -> Optional[Any]:
+    """A pyarrow or polars covariate column the compiled module reads through the Arrow C stream
+    interface (numbers, booleans, text, categories), or None for the numpy route."""
+    if kind == "polars":
+        if type(col.dtype).__name__ not in _POLARS_ARROW or not hasattr(col, "__arrow_c_stream__"):
+            return None
+    else:
+        import pyarrow as pa  # noqa: PLC0415 (only when a pyarrow object is given)
+
+        if not hasattr(col, "__arrow_c_stream__"):
+            col = pa.chunked_array([col])  # a RecordBatch's column (an Array)
+        t = col.type
+        text = lambda t: pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)  # noqa: E731
+        number = pa.types.is_integer(t) or pa.types.is_float32(t) or pa.types.is_float64(t) or pa.types.is_boolean(t)
+        if not (number or text(t) or (pa.types.is_dictionary(t) and text(t.value_type))):
+            return None
+    return _native.ArrowColumn(col, len(col))
+
+
+def features(X: Any, arrow: bool = True) -> Tuple[Columns, str, bool]:
     """The covariate columns of ``X``, its kind and whether the names came from the input.
 
-    numpy arrays (2-D) get the names ``x0, x1, ...``.
+    numpy arrays (2-D) get the names ``x0, x1, ...``. With ``arrow``, the columns of a pyarrow or polars frame
+    that hold numbers, booleans or text reach Rust through the Arrow C stream interface (read in
+    place, no Python objects per value); the rest go through numpy.
     """
     kind = _kind(X)
-    if kind in ("pandas", "polars", "pyarrow"):
+    if arrow and kind in ("polars", "pyarrow"):
+        raw = (
+            [(str(c), X[c]) for c in X.columns] if kind == "polars" else [(str(c), X.column(c)) for c in X.column_names]
+        )
+        cols = []
+        for n, col in raw:
+            imported = _arrow_feature(n, col, kind)
+            if imported is None:
+                imported = _as_feature(n, _series_values(col, "polars-series" if kind == "polars" else "pyarrow-array"))
+            cols.append((n, imported))
+        named = True
+    elif kind in ("pandas", "polars", "pyarrow"):
         cols = [(n, _as_feature(n, v)) for n, v in _frame_columns(X, kind)]
         named = True
     else:

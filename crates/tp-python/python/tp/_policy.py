@@ -53,7 +53,7 @@ class PolicyTree(NativeState):
         self.max_bins = max_bins
 
     def _matrix(self, X: Any) -> tuple:
-        cols, _kind, named = features(X)
+        cols, _kind, named = features(X, arrow=False)
         for name, c in cols:
             if isinstance(c, list):
                 raise ValueError(f"column '{name}' holds strings: a policy tree splits on numbers; one-hot encode it first")
