@@ -95,6 +95,39 @@ impl From<Tune> for Tuning {
     }
 }
 
+/// Which intervals the causal forest writes ([`tp_uplift::Intervals`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bands {
+    /// τ̂ ± z·SE, the little-bags variance only (grf's and EconML's intervals; the default, with
+    /// which the policy step's risk-adjusted rule was measured).
+    Variance,
+    /// Widened by the forest's estimated smoothing bias (issue 21; tp-uplift's `calibrate`).
+    BiasAware,
+}
+
+impl Bands {
+    /// Every choice.
+    pub const ALL: [Bands; 2] = [Bands::Variance, Bands::BiasAware];
+
+    /// Its name in configs (`tp uplift` spells `_` as `-`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Bands::Variance => "variance",
+            Bands::BiasAware => "bias_aware",
+        }
+    }
+}
+
+impl From<Bands> for tp_uplift::Intervals {
+    fn from(b: Bands) -> tp_uplift::Intervals {
+        match b {
+            Bands::Variance => tp_uplift::Intervals::Variance,
+            Bands::BiasAware => tp_uplift::Intervals::BiasAware,
+        }
+    }
+}
+
 /// Split criterion of the uplift forest ([`Divergence`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -146,6 +179,8 @@ pub struct ForestSettings {
     /// Causal forest: grow the final forest on the covariates a pilot forest found important
     /// (split frequency at least the mean; Athey & Wager 2019). Default false.
     pub select_variables: bool,
+    /// Causal forest: `variance` (default) or `bias_aware` intervals.
+    pub intervals: Bands,
     /// Uplift forest: split criterion (default `kl`).
     pub criterion: Criterion,
     /// Uplift forest: split levels (default 4).
@@ -164,6 +199,7 @@ impl Default for ForestSettings {
             nuisance_trees: None,
             tune: Tune::Auto,
             select_variables: false,
+            intervals: Bands::Variance,
             criterion: Criterion::Kl,
             max_depth: 4,
             min_samples_leaf: 100,
@@ -395,13 +431,13 @@ fn causal_forest(
             source.treatment,
         );
     }
-    // Variance-only bands (tp-uplift's library default is bias-aware, issue 21): the policy step's
-    // risk-adjusted candidates read these lower bounds and were measured with them. The forest's
-    // self-check below says when they look too narrow.
+    // Variance-only bands by default (tp-uplift's library default is bias-aware, issue 21): the
+    // policy step's risk-adjusted candidates read these lower bounds and were measured with them.
+    // The forest's self-check below says when they look too narrow.
     let mut params = CausalForest::params()
         .n_trees(s.trees.unwrap_or(2000))
         .tune(s.forest.tune.into())
-        .intervals(tp_uplift::Intervals::Variance)
+        .intervals(s.forest.intervals.into())
         .select_variables(s.forest.select_variables)
         .seed(s.seed);
     if let Some(m) = s.forest.nuisance_trees {

@@ -13,7 +13,7 @@ use tp_core::faer::Mat;
 use tp_io::ReadOptions;
 use tp_io::causal::{Roles, causal_data};
 use tp_pipeline::cate::Cate;
-use tp_pipeline::uplift::{self, Criterion, ForestSettings, Source, Tune, UpliftSettings};
+use tp_pipeline::uplift::{self, Bands, Criterion, ForestSettings, Source, Tune, UpliftSettings};
 use tp_uplift::{CateModel, LearnerKind, Method};
 
 /// A clap value parser over `all` by `name` (with `-` for `_`), so `--help` lists the names the
@@ -105,6 +105,11 @@ pub struct Args {
     /// (split frequency at least the mean, Athey & Wager 2019); about twice the fit time.
     #[arg(long)]
     select_variables: bool,
+    /// Causal forest: `variance` intervals (the little-bags variance only, as grf and EconML) or
+    /// `bias-aware` ones, widened by the forest's estimated smoothing bias (see the json's
+    /// `calibration` for whether the variance-only ones look too narrow).
+    #[arg(long, value_parser = choice(&Bands::ALL, Bands::name), default_value = "variance")]
+    intervals: Bands,
     /// Causal forest: choose the split rule and leaf size by out-of-bag R-loss (auto: from 300 trees).
     #[arg(long, value_parser = choice(&Tune::ALL, Tune::name), default_value = "auto")]
     tune: Tune,
@@ -213,6 +218,7 @@ pub fn run(args: Args) -> Result<()> {
             nuisance_trees: args.nuisance_trees,
             tune: args.tune,
             select_variables: args.select_variables,
+            intervals: args.intervals,
             criterion: args.criterion,
             max_depth: args.max_depth,
             min_samples_leaf: args.min_samples_leaf,

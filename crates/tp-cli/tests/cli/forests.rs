@@ -266,6 +266,48 @@ fn causal_forest_intervals_follow_the_level() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+#[test]
+fn bias_aware_intervals_keep_the_estimates_and_widen_the_bands() {
+    let d = tempdir("cf-bias");
+    let data = d.join("campaign.csv");
+    tp_io::write_table(&data, &purchase_table(1500, &["control", "offer"])).unwrap();
+    let read = |extra: &[&str], name: &str| {
+        let cate = d.join(name);
+        let mut args = vec!["--method", "causal-forest", "--trees", "100"];
+        args.extend_from_slice(extra);
+        let out = uplift(&data, &cate, &args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let c = tp_io::read_table(&cate, &tp_io::ReadOptions::new()).unwrap();
+        let col = |n: &str| c.f64_values(n).unwrap().to_vec();
+        (v, col("tau"), col("tau_se"), col("tau_lo"), col("tau_hi"))
+    };
+    let (v0, tau0, se0, lo0, hi0) = read(&[], "variance.csv");
+    let (v1, tau1, se1, lo1, hi1) = read(&["--intervals", "bias-aware"], "bias.csv");
+    assert_eq!((v0["intervals"].as_str(), v1["intervals"].as_str()), (Some("variance"), Some("bias_aware")));
+    assert_eq!(tau1, tau0, "the estimates do not change");
+    assert_eq!(se1, se0, "nor their standard errors");
+    let mut wider = 0;
+    for i in 0..tau0.len() {
+        assert!(
+            lo1[i] <= lo0[i] && hi1[i] >= hi0[i],
+            "row {i}: [{}, {}] inside [{}, {}]",
+            lo1[i],
+            hi1[i],
+            lo0[i],
+            hi0[i]
+        );
+        wider += usize::from(hi1[i] - lo1[i] > hi0[i] - lo0[i] + 1e-12);
+    }
+    // the bias term is estimated from the data and may be 0 for a row; it is not 0 for all
+    assert!(wider > 0, "no band was widened");
+    let bad = uplift(&data, &d.join("x.csv"), &["--method", "causal-forest", "--intervals", "wide"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(["--intervals", "variance", "bias-aware"].iter().all(|n| err.contains(n)), "{err}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 /// A randomized three-arm campaign (`ct`, `t1`, `t2`) with a continuous
 /// outcome `y` = x1 − x2 + τ + N(0, 1): τ_t1 = 1 + x1, τ_t2 = 2 − x2.
 fn three_arm_table(n: usize, seed: u64) -> Table {
