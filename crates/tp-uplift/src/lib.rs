@@ -47,6 +47,38 @@
 //! takes a seed and parallel tasks draw from their own streams, so results
 //! do not depend on the number of threads.
 //!
+//! ## Adding a meta-learner: one new file, one registration line
+//!
+//! Each meta-learner lives in its own file under `src/meta/` (`s.rs`, `t.rs`,
+//! `x.rs`, `r.rs`, `dr.rs`): a unit struct implementing the crate-internal
+//! `MetaLearner` trait, which says whether it needs cross-fitted nuisances,
+//! which kind of fitted stages it returns (one augmented outcome model, one
+//! outcome model per arm, the X-learner's blend, or one effect model per
+//! treated arm) and how it fits them on a set of rows. A U-learner, say,
+//! regressing (Y − m̂)/(W − π) per arm without the R-learner's weights:
+//!
+//! ```text
+//! // src/meta/u.rs: the new file
+//! pub(crate) struct ULearner;
+//! impl MetaLearner for ULearner {
+//!     fn needs_nuisances(&self) -> bool { true }
+//!     fn stages(&self) -> Stages { Stages::Effect }
+//!     fn fit(&self, cx: &FitContext<'_>, rows: &[usize], seed: u64) -> Result<Parts> {
+//!         // per treated arm a: cx.fit_reg(cx.learners.effect, &rows_in_a_or_0, &target, None, seed)
+//!     }
+//! }
+//!
+//! // src/meta/mod.rs: the registration line, inside `meta_learners!`
+//!     /// The U-learner.
+//!     U = "u" in u::ULearner,
+//! ```
+//!
+//! The line declares the module and adds `Method::U`, its name `"u"` (parsed by
+//! `"u".parse::<Method>()`, listed in [`Method::ALL`], written in model files and
+//! in `tp run`'s `uplift.method`) and the learner behind it. Fitting with
+//! bootstrap replicates ([`meta::fit_cate`]), prediction, standard errors and the
+//! model file ([`model`]) work for it unchanged.
+//!
 //! ## How sure: what a 90% interval on τ̂(x) does and does not hold
 //!
 //! The causal forest's standard error is the little-bags estimate of how
@@ -104,7 +136,6 @@
 //! assert!(json.contains("\"ate_se\""));
 //! ```
 
-mod api;
 pub mod ate;
 pub mod diagnostics;
 mod error;
@@ -115,11 +146,11 @@ mod learner;
 pub mod meta;
 pub mod model;
 mod nuisance;
+mod params;
 pub mod refute;
 pub mod smooth;
 pub mod uplift_forest;
 
-pub use api::{DiagnosticsSummary, HoldoutMetrics, UpliftFit, UpliftParams, UpliftSummary};
 pub use diagnostics::{Diagnostics, DiagnosticsParams, TrimRule};
 pub use error::{Result, UpliftError};
 pub use forest::{
@@ -129,5 +160,6 @@ pub use forest::{
 pub use learner::{ClassifierSpec, LearnerKind, RegressorSpec};
 pub use meta::{CateModel, Method};
 pub use nuisance::{Nuisances, crossfit_nuisances, crossfit_propensity};
+pub use params::{DiagnosticsSummary, HoldoutMetrics, UpliftFit, UpliftParams, UpliftSummary};
 pub use smooth::{CateSmoothing, SmoothMode, SmoothParams, Smoother, smooth_cate};
 pub use uplift_forest::{Divergence, UpliftForest, UpliftForestModel};

@@ -30,8 +30,8 @@
 //! forest's uplift and little-bags standard errors.
 
 use crate::learner::{FittedClf, FittedReg, SavedBase};
-use crate::meta::Parts;
 use crate::meta::{CateModel, Method};
+use crate::meta::{Parts, Stages};
 use crate::{Result, UpliftError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -179,13 +179,13 @@ fn load_parts(s: SavedParts, method: Method, p: usize, k: usize) -> Result<Parts
             Err(UpliftError::CorruptModel { reason: format!("{got} {what} for {k} arms (expected {want})") })
         }
     };
-    let parts = match (method, s) {
-        (Method::S, SavedParts::S { model }) => Parts::S(FittedReg::load(model, p + k - 1)?),
-        (Method::T, SavedParts::T { outcome }) => {
+    let parts = match (method, method.stages(), s) {
+        (_, Some(Stages::Augmented), SavedParts::S { model }) => Parts::S(FittedReg::load(model, p + k - 1)?),
+        (_, Some(Stages::PerArm), SavedParts::T { outcome }) => {
             count("outcome models", outcome.len(), k)?;
             Parts::T(outcome.into_iter().map(|m| FittedReg::load(m, p)).collect::<Result<_>>()?)
         }
-        (Method::X, SavedParts::X { arms }) => {
+        (_, Some(Stages::Blend), SavedParts::X { arms }) => {
             count("X-learner stages", arms.len(), k - 1)?;
             Parts::X(
                 arms.into_iter()
@@ -199,11 +199,11 @@ fn load_parts(s: SavedParts, method: Method, p: usize, k: usize) -> Result<Parts
                     .collect::<Result<_>>()?,
             )
         }
-        (Method::R | Method::Dr, SavedParts::Effect { effect }) => {
+        (_, Some(Stages::Effect), SavedParts::Effect { effect }) => {
             count("effect models", effect.len(), k - 1)?;
             Parts::Effect(effect.into_iter().map(|m| FittedReg::load(m, p)).collect::<Result<_>>()?)
         }
-        (Method::CausalForest, SavedParts::Forest { forest }) => {
+        (Method::CausalForest, _, SavedParts::Forest { forest }) => {
             if forest.n_features() != p {
                 return Err(UpliftError::CorruptModel {
                     reason: format!(
@@ -216,7 +216,7 @@ fn load_parts(s: SavedParts, method: Method, p: usize, k: usize) -> Result<Parts
             forest.validate()?;
             Parts::Forest(forest)
         }
-        (Method::UpliftForest, SavedParts::UpliftForest { uplift_forest: forest }) => {
+        (Method::UpliftForest, _, SavedParts::UpliftForest { uplift_forest: forest }) => {
             if forest.n_features() != p || forest.n_arms() != k {
                 return Err(UpliftError::CorruptModel {
                     reason: format!(
@@ -229,7 +229,7 @@ fn load_parts(s: SavedParts, method: Method, p: usize, k: usize) -> Result<Parts
             forest.validate()?;
             Parts::UpliftForest(forest)
         }
-        (m, _) => {
+        (m, _, _) => {
             return Err(UpliftError::CorruptModel {
                 reason: format!("stages do not match the method {m:?}"),
             });

@@ -81,7 +81,7 @@ mod criterion;
 mod model;
 mod predict;
 mod tune;
-pub(crate) use model::debias;
+pub(crate) use predict::debias;
 pub(crate) mod store;
 
 pub use calibrate::{EffectCalibration, Intervals};

@@ -9,7 +9,7 @@ use super::store::FlatForest;
 use crate::{Result, UpliftError};
 use serde::{Deserialize, Serialize};
 use tp_core::faer::{Mat, MatRef};
-use tp_core::stats::{mean_se, normal_cdf, normal_pdf, normal_quantile};
+use tp_core::stats::{mean_se, normal_quantile};
 use tp_learn::tree::BinnedMatrix;
 
 /// Effects with standard errors and two-sided normal intervals (one arm).
@@ -498,24 +498,6 @@ fn check_level(level: f64) -> Result<()> {
     Ok(())
 }
 
-/// grf's objective-Bayes correction of V_between − noise: a uniform prior
-/// on [0, ∞) for the true variance and a Gaussian error of the moment
-/// estimate with scale max(V_between, noise)·√(2/G). The uplift forest's
-/// little bags use it too.
-pub(crate) fn debias(between: f64, noise: f64, groups: f64) -> f64 {
-    let initial = between - noise;
-    let se = between.max(noise) * (2.0 / groups).sqrt();
-    if se <= 0.0 {
-        return initial.max(0.0);
-    }
-    let r = initial / se;
-    let cdf = normal_cdf(r);
-    if cdf <= 0.0 {
-        return 0.0;
-    }
-    initial + se * normal_pdf(r) / cdf
-}
-
 fn importance(forest: &FlatForest) -> Vec<f64> {
     let counts = forest.split_counts(IMPORTANCE_DEPTH);
     let mut imp = vec![0.0; forest.n_features()];
@@ -534,15 +516,4 @@ fn importance(forest: &FlatForest) -> Vec<f64> {
         imp.iter_mut().for_each(|v| *v /= norm);
     }
     imp
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debias_keeps_positive_and_is_identity_far_from_zero() {
-        assert!((debias(10.0, 1.0, 1e6) - 9.0).abs() < 1e-9);
-        assert!(debias(1.0, 2.0, 50.0) > 0.0);
-    }
 }

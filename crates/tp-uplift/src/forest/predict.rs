@@ -15,10 +15,10 @@
 //! trees), so every tree is walked once per row.
 
 use super::criterion::{MAX_TREATED, solve_in_place};
-use super::model::debias;
 use super::store::FlatForest;
 use rayon::prelude::*;
 use std::ops::Range;
+use tp_core::stats::{normal_cdf, normal_pdf};
 
 /// Rows per block (per parallel task).
 const BLOCK: usize = 1024;
@@ -178,6 +178,24 @@ impl Spread {
     }
 }
 
+/// grf's objective-Bayes correction of V_between − noise: a uniform prior
+/// on [0, ∞) for the true variance and a Gaussian error of the moment
+/// estimate with scale max(V_between, noise)·√(2/G). The uplift forest's
+/// little bags use it too.
+pub(crate) fn debias(between: f64, noise: f64, groups: f64) -> f64 {
+    let initial = between - noise;
+    let se = between.max(noise) * (2.0 / groups).sqrt();
+    if se <= 0.0 {
+        return initial.max(0.0);
+    }
+    let r = initial / se;
+    let cdf = normal_cdf(r);
+    if cdf <= 0.0 {
+        return 0.0;
+    }
+    initial + se * normal_pdf(r) / cdf
+}
+
 /// The forest-weighted moment estimate and the little-bags variance per
 /// arm of one row from each tree's leaf moments (`None`: the tree does not
 /// vote), trees in groups of `g`: the row-by-row reference for [`predict`].
@@ -297,6 +315,12 @@ mod tests {
     use tp_core::faer::Mat;
     use tp_core::rng::stream;
     use tp_learn::tree::{BinMapper, TreeParams, VarianceCriterion, grow_tree};
+
+    #[test]
+    fn debias_keeps_positive_and_is_identity_far_from_zero() {
+        assert!((debias(10.0, 1.0, 1e6) - 9.0).abs() < 1e-9);
+        assert!(debias(1.0, 2.0, 50.0) > 0.0);
+    }
 
     #[test]
     fn blocked_prediction_is_the_row_by_row_estimate_bit_for_bit() {

@@ -1,5 +1,5 @@
-//! The one-call API behind `tp uplift`: diagnostics, ATE, CATE and
-//! (optionally) holdout evaluation from one [`CausalData`].
+//! [`UpliftParams`] → [`UpliftFit`], the one call behind `tp uplift`: diagnostics, ATE, CATE
+//! and (optionally) holdout evaluation from one [`CausalData`].
 
 use crate::ate::{ArmEffect, average_effects};
 use crate::diagnostics::{Diagnostics, DiagnosticsParams, TrimRule, Trimming, diagnose, trim};
