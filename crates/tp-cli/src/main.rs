@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cmd;
+mod print;
 mod progress;
-mod report;
 
 /// Targeting and profiling: from behavior logs to a priced, checked targeting decision.
 #[derive(Debug, Parser)]

@@ -10,6 +10,7 @@
 use crate::uplift::ForestSettings;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use tp_ope::Estimator;
 use tp_uplift::{LearnerKind, Method};
 
 /// The whole pipeline configuration.
@@ -232,12 +233,39 @@ mod method_key {
     }
 }
 
+/// Serde for `ope.estimators`: [`Estimator::name`]s out; in, each name as `tp ope --estimators`
+/// reads it (any case, `_` for `-`), the error naming the key, the bad value and the choices.
+mod estimators_key {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use tp_ope::Estimator;
+
+    pub fn serialize<S: Serializer>(v: &[Estimator], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|e| e.name()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Estimator>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|name| {
+                name.parse().map_err(|_| {
+                    let names: Vec<String> = Estimator::ALL.iter().map(|e| format!("\"{e}\"")).collect();
+                    serde::de::Error::custom(format!(
+                        "ope.estimators = \"{name}\": expected a list of {}",
+                        names.join(", ")
+                    ))
+                })
+            })
+            .collect()
+    }
+}
+
 /// Off-policy evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OpeConfig {
     /// Estimators (default all: `dm`, `ipw`, `snipw`, `dr`, `sndr`, `switch-dr`, `dros`).
-    pub estimators: Vec<String>,
+    #[serde(with = "estimators_key")]
+    pub estimators: Vec<Estimator>,
     /// Two-sided α of the intervals (default 0.05).
     pub alpha: f64,
     /// Bootstrap replicates (default 0: normal intervals).
@@ -369,12 +397,7 @@ impl Default for PolicyConfig {
 
 impl Default for OpeConfig {
     fn default() -> Self {
-        OpeConfig {
-            estimators: tp_ope::Estimator::ALL.iter().map(|e| e.name().to_string()).collect(),
-            alpha: 0.05,
-            bootstrap: 0,
-            clip: None,
-        }
+        OpeConfig { estimators: Estimator::ALL.to_vec(), alpha: 0.05, bootstrap: 0, clip: None }
     }
 }
 
@@ -554,14 +577,30 @@ mod docs_tests {
         assert!(missing.is_empty(), "undocumented config keys: {missing:?}");
     }
 
+    /// `ope.estimators` reads typed estimators (any case, `_` for `-`); an unknown one is an
+    /// error naming the key, the value and the choices.
+    #[test]
+    fn ope_estimators_are_typed_and_an_unknown_one_names_the_choices() {
+        use tp_ope::Estimator;
+        let c = Config::parse("[ope]\nestimators = [\"DR\", \"switch_dr\", \"ipw\"]\n").unwrap();
+        assert_eq!(c.ope.estimators, [Estimator::Dr, Estimator::SwitchDr, Estimator::Ipw]);
+        assert_eq!(Config::default().ope.estimators, Estimator::ALL);
+        let e = format!("{:#}", Config::parse("[ope]\nestimators = [\"dr\", \"ips2\"]\n").unwrap_err());
+        assert!(
+            e.contains("ope.estimators = \"ips2\"") && e.contains("\"switch-dr\"") && e.contains("\"dros\""),
+            "{e}"
+        );
+    }
+
     /// The docs' row of `key` lists exactly the names the config accepts for it, each quoted.
     #[test]
     fn every_accepted_value_is_documented_and_no_other() {
-        use crate::uplift::{Criterion, LEARNERS, METHODS, Tune, learner_name, method_name};
+        use crate::uplift::{Criterion, LEARNERS, Tune, learner_name, method_name, methods};
         let docs = include_str!("../../../docs/config.md");
         let names = |all: Vec<&'static str>| all;
-        let cases: [(&str, Vec<&str>); 4] = [
-            ("uplift.method", names(METHODS.iter().map(|&m| method_name(m)).collect())),
+        let cases: [(&str, Vec<&str>); 5] = [
+            ("uplift.method", names(methods().into_iter().map(method_name).collect())),
+            ("ope.estimators", tp_ope::Estimator::ALL.iter().map(|e| e.name()).collect()),
             ("uplift.learner", names(LEARNERS.iter().map(|&l| learner_name(l)).collect())),
             ("uplift.forest.tune", Tune::ALL.iter().map(|t| t.name()).collect()),
             ("uplift.forest.criterion", Criterion::ALL.iter().map(|c| c.name()).collect()),
@@ -577,11 +616,14 @@ mod docs_tests {
             want.sort_unstable();
             assert_eq!(listed, want, "{key}: docs/config.md lists other values than the config accepts");
             let (table, field) = key.rsplit_once('.').unwrap();
+            // ope.estimators takes a list of names, the others one name
+            let value =
+                |v: &str| if field == "estimators" { format!("[\"{v}\"]") } else { format!("\"{v}\"") };
             for v in accepted {
-                let toml = format!("[{table}]\n{field} = \"{v}\"\n");
+                let toml = format!("[{table}]\n{field} = {}\n", value(v));
                 assert!(Config::parse(&toml).is_ok(), "{key} = {v:?} is documented but refused");
             }
-            let e = Config::parse(&format!("[{table}]\n{field} = \"nope\"\n")).unwrap_err();
+            let e = Config::parse(&format!("[{table}]\n{field} = {}\n", value("nope"))).unwrap_err();
             assert!(e.to_string().contains("nope"), "{e}");
         }
     }

@@ -11,6 +11,7 @@
 
 pub mod cate;
 pub mod config;
+pub mod design;
 pub mod html;
 pub mod inputs;
 pub mod ope;
@@ -22,6 +23,7 @@ pub mod progress;
 pub mod segment;
 pub mod steps;
 pub mod summary;
+pub mod truth;
 pub mod uplift;
 pub mod window;
 

@@ -4,7 +4,10 @@
 //! `tp ope` and the pipeline's off-policy step (`tp run`, `tp demo`) both call [`check`]; the
 //! log, the policy and q̂ come in as views ([`OpeInput`] borrows what its caller holds).
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use tp_core::Table;
+use tp_core::faer::Mat;
+use tp_io::causal::Arms;
 use tp_ope::{Baseline, Comparison, Estimator, OpeInput, OpeParams, OpeReport, TargetPolicy};
 
 /// The estimators and their knobs.
@@ -96,4 +99,49 @@ pub fn check(
         }
     }
     Ok(OpeChecked { report, comparisons, skipped })
+}
+
+/// Reads `<prefix><arm>` columns of `table` into an `n × K` matrix; an arm
+/// without a column is `missing` (None ⇒ error).
+pub fn arm_matrix(
+    table: &Table,
+    prefix: &str,
+    arms: &Arms,
+    file: &str,
+    missing: Option<f64>,
+) -> Result<Mat<f64>> {
+    for col in table.names() {
+        if let Some(label) = col.strip_prefix(prefix)
+            && arms.index(label).is_none()
+        {
+            bail!(
+                "{file}: column '{col}' names arm '{label}', which the log does not have ({})",
+                arms.labels().join(", ")
+            );
+        }
+    }
+    let mut m = Mat::<f64>::zeros(table.n_rows(), arms.len());
+    for (a, label) in arms.labels().iter().enumerate() {
+        let col = format!("{prefix}{label}");
+        match table.f64_values(&col) {
+            Ok(v) => v.iter().enumerate().for_each(|(i, &x)| m[(i, a)] = x),
+            Err(_) if missing.is_some() && table.position(&col).is_none() => {
+                (0..table.n_rows()).for_each(|i| m[(i, a)] = missing.unwrap_or(0.0))
+            }
+            Err(e) => bail!("{file}: {e}; expected a numeric column '{col}' for arm '{label}'"),
+        }
+    }
+    Ok(m)
+}
+
+/// The policy in `table` (rows aligned with the log): an `arm` column of arm labels, or
+/// `p_<arm>` probability columns (an arm without a column gets probability 0).
+pub fn target_policy(table: &Table, arms: &Arms, file: &str) -> Result<TargetPolicy<'static>> {
+    if table.position("arm").is_some() {
+        Ok(TargetPolicy::arms(arms.indices(table, "arm", file)?))
+    } else if table.names().iter().any(|c| c.starts_with("p_")) {
+        Ok(TargetPolicy::probs(arm_matrix(table, "p_", arms, file, Some(0.0))?))
+    } else {
+        bail!("{file}: expected an `arm` column or `p_<arm>` probability columns")
+    }
 }

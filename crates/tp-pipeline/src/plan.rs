@@ -115,7 +115,7 @@ pub fn plan(config: &Config, out: &Path) -> Vec<PlanStep> {
         inputs: vec!["logged arms, outcomes and propensities; the policy".into()],
         outputs: vec![],
         parameters: vec![
-            format!("estimators = {:?}", config.ope.estimators),
+            format!("estimators = {:?}", config.ope.estimators.iter().map(|e| e.name()).collect::<Vec<_>>()),
             format!("alpha = {}", config.ope.alpha),
             format!("bootstrap = {}", config.ope.bootstrap),
             "baselines = treat-none, treat-all, current".into(),

@@ -2,22 +2,21 @@
 //! before it.
 
 use crate::config::{Count, expand_columns};
+use crate::design::DesignSettings;
 use crate::inputs::{Inputs, Named, gather, join_rows};
 use crate::ope::OpeSettings;
 use crate::policy::{Decision, PolicyData, ScoreSummary};
+use crate::truth::{Truth, TruthInputs};
 use crate::uplift::{self, Source, UpliftResult, UpliftSettings};
 use crate::{Config, Progress};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use std::path::Path;
-use tp_core::faer::Mat;
 use tp_core::{CausalData, Column, Table, contrast_scores};
 use tp_io::causal::Arms;
 use tp_io::causal::{Roles, causal_data};
-use tp_ope::{
-    Comparison, Design, DesignParams, Estimator, LoggingPropensity, OpeInput, OpeReport, TargetPolicy,
-};
-use tp_policy::{Economics, LearnInputs, LearnParams, Plan, Selection, refit_all};
+use tp_ope::{Comparison, Design, Estimator, LoggingPropensity, OpeInput, OpeReport, TargetPolicy};
+use tp_policy::{Economics, Plan, Selection};
 use tp_segment::{Choice, SegmentPipeline, SegmentResult};
 use tp_uplift::evaluate::curves::Curve;
 
@@ -60,41 +59,6 @@ pub struct GateRow {
     pub estimate: f64,
     /// Its SE.
     pub se: f64,
-}
-
-/// True profits from a simulated world's truth.
-#[derive(Debug, Clone, Serialize)]
-pub struct Truth {
-    /// True expected profit of the learned policy.
-    pub policy_profit: f64,
-    /// Of the oracle (treat iff the true effect clears break-even).
-    pub oracle_profit: f64,
-    /// Of treating everyone with the first treated arm.
-    pub treat_all_profit: f64,
-    /// Of current practice (the logging propensities).
-    pub current_practice_profit: f64,
-    /// `policy_profit / oracle_profit`.
-    pub policy_share_of_oracle: f64,
-    /// Share the oracle treats.
-    pub oracle_treated_share: f64,
-    /// True profit of the policy tree, when one was fit.
-    pub tree_profit: Option<f64>,
-    /// Where current practice's profit comes from: the world's true assignment probabilities,
-    /// the logged propensities, or (labelled) estimated ones.
-    pub current_practice_source: String,
-    /// True profit of every candidate policy, each refit on all rows.
-    pub candidates: Vec<TrueCandidate>,
-}
-
-/// The true profit of one candidate policy.
-#[derive(Debug, Clone, Serialize)]
-pub struct TrueCandidate {
-    /// Candidate name (as in `policy.candidates`).
-    pub name: String,
-    /// Its true profit, refit on all rows.
-    pub profit: f64,
-    /// Share it treats.
-    pub share_treated: f64,
 }
 
 /// Everything the pipeline computed.
@@ -174,9 +138,6 @@ pub fn validate(config: &Config) -> Result<(f64, Vec<f64>)> {
         "top_share" => bail!("policy.rule = \"top_share\" needs policy.top_share, e.g. top_share = 0.3"),
         "budget" => bail!("policy.rule = \"budget\" needs policy.budget, e.g. budget = 10000"),
         other => bail!("policy.rule = \"{other}\": expected \"threshold\", \"top_share\" or \"budget\""),
-    }
-    for e in &config.ope.estimators {
-        e.parse::<Estimator>().map_err(|err| anyhow::anyhow!("ope.estimators: {err}"))?;
     }
     if !["spend", "count"].contains(&config.profile.weight.as_str()) {
         bail!("profile.weight = \"{}\": expected \"spend\" or \"count\"", config.profile.weight);
@@ -375,7 +336,7 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
     .with_q_hat(&uplift.q_hat)
     .with_n_arms(n_arms);
     let settings = OpeSettings {
-        estimators: config.ope.estimators.iter().map(|e| e.parse()).collect::<Result<_, _>>()?,
+        estimators: config.ope.estimators.clone(),
         alpha: config.ope.alpha,
         bootstrap: config.ope.bootstrap,
         clip: config.ope.clip,
@@ -395,38 +356,26 @@ pub fn run(config: &Config, inputs: &Inputs, out: &Path, progress: &mut dyn Prog
 
     progress.step("designing the confirming A/B test");
     let breakeven: Vec<f64> = cost.iter().map(|c| c / margin).collect();
-    let y = data.outcome();
-    let targeted_control: Vec<f64> =
-        (0..n).filter(|&i| plan.assignment[i] > 0 && current[i] == 0).map(|i| y[i]).collect();
-    // the targeted controls' spread, when there are enough of them to estimate it
-    let design_sd = if targeted_control.len() >= 30 {
-        tp_core::stats::variance(&targeted_control).sqrt()
-    } else {
-        tp_core::stats::variance(y).sqrt()
-    };
     let mde = config.design.mde.unwrap_or(breakeven[0]);
-    let design = tp_ope::ab_design(
-        mde,
-        &DesignParams::new(tp_ope::Outcome::Continuous { sd: design_sd })
-            .alpha(config.design.alpha)
-            .power(config.design.power),
-    )
-    .context("design.mde / design.alpha / design.power")?;
+    let settings = DesignSettings { alpha: config.design.alpha, power: config.design.power, ratio: 1.0 };
+    let (design, design_sd) =
+        crate::design::confirming_test(data.outcome(), &plan.assignment, current, mde, &settings)
+            .context("design.mde / design.alpha / design.power")?;
 
     let truth = match &inputs.truth {
-        Some(t) => Some(truth_step(
-            t,
+        Some(t) => Some(crate::truth::score(TruthInputs {
+            truth: t,
             campaign,
             id,
             arms,
-            &uplift.propensity,
-            uplift.propensity_logged,
-            &plan,
-            tree_plan.as_ref(),
+            propensity: &uplift.propensity,
+            propensity_logged: uplift.propensity_logged,
+            assignment: &plan.assignment,
+            tree_assignment: tree_plan.as_ref().map(|p| p.assignment.as_slice()),
             margin,
-            &cost,
-            selection.as_ref().map(|_| (&learner.params, learner.inputs(&uplift))),
-        )?),
+            cost: &cost,
+            learner: selection.as_ref().map(|_| (&learner.params, learner.inputs(&uplift))),
+        })?),
         None => None,
     };
     Ok(Outcome {
@@ -601,81 +550,4 @@ fn uplift_step(
         importance: est.importance,
     };
     Ok((result, (data, arms)))
-}
-
-/// True expected profit of giving row `i` arm `arm[i]`: Σ margin·τ − cost.
-fn true_profit(tau: &Mat<f64>, arm: &[usize], margin: f64, cost: &[f64]) -> f64 {
-    arm.iter()
-        .enumerate()
-        .filter(|(_, a)| **a > 0)
-        .map(|(i, &a)| margin * tau[(i, a - 1)] - cost[a - 1])
-        .sum()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn truth_step(
-    truth: &Named,
-    campaign: &Named,
-    id: &str,
-    arms: &Arms,
-    propensity: &Mat<f64>,
-    propensity_logged: bool,
-    plan: &Plan,
-    tree_plan: Option<&Plan>,
-    margin: f64,
-    cost: &[f64],
-    learner: Option<(&LearnParams, LearnInputs<'_>)>,
-) -> Result<Truth> {
-    let rows = join_rows(campaign, truth, id, true)?;
-    let t = gather(&truth.table, &rows, id)?;
-    let cols: Vec<String> = arms.labels()[1..].iter().map(|l| format!("tau_{l}")).collect();
-    let tau = t.to_matrix(&cols.iter().map(String::as_str).collect::<Vec<_>>()).with_context(|| {
-        format!("{}: the truth file needs the true effects {}", truth.name, cols.join(", "))
-    })?;
-    let n = tau.nrows();
-    let k = arms.len();
-    let net = |i: usize, a: usize| margin * tau[(i, a - 1)] - cost[a - 1];
-    let oracle: Vec<usize> = (0..n)
-        .map(|i| {
-            (1..k)
-                .map(|a| (a, net(i, a)))
-                .filter(|(_, v)| *v > 0.0)
-                .max_by(|x, y| x.1.total_cmp(&y.1))
-                .map_or(0, |(a, _)| a)
-        })
-        .collect();
-    // current practice: the world's true assignment probabilities when the truth file has them
-    let e_cols: Vec<String> = arms.labels().iter().map(|l| format!("e_{l}")).collect();
-    let true_e = t.to_matrix(&e_cols.iter().map(String::as_str).collect::<Vec<_>>()).ok();
-    let (current_probs, current_practice_source) = match &true_e {
-        Some(e) => (e.as_ref(), "the world's true assignment probabilities"),
-        None if propensity_logged => (propensity.as_ref(), "the logged propensities"),
-        None => (propensity.as_ref(), "estimated propensities (none logged): an estimate, not the truth"),
-    };
-    let current: f64 = (0..n).map(|i| (1..k).map(|a| current_probs[(i, a)] * net(i, a)).sum::<f64>()).sum();
-    let oracle_profit = true_profit(&tau, &oracle, margin, cost);
-    let policy_profit = true_profit(&tau, &plan.assignment, margin, cost);
-    let share = |a: &[usize]| a.iter().filter(|&&v| v > 0).count() as f64 / n as f64;
-    let candidates = match learner {
-        Some((p, inputs)) => refit_all(p, &inputs)?
-            .into_iter()
-            .map(|(c, a)| TrueCandidate {
-                name: c.name().into(),
-                profit: true_profit(&tau, &a, margin, cost),
-                share_treated: share(&a),
-            })
-            .collect(),
-        None => Vec::new(),
-    };
-    Ok(Truth {
-        policy_profit,
-        oracle_profit,
-        treat_all_profit: true_profit(&tau, &vec![1; n], margin, cost),
-        current_practice_profit: current,
-        policy_share_of_oracle: policy_profit / oracle_profit,
-        oracle_treated_share: share(&oracle),
-        tree_profit: tree_plan.map(|p| true_profit(&tau, &p.assignment, margin, cost)),
-        current_practice_source: current_practice_source.into(),
-        candidates,
-    })
 }

@@ -20,9 +20,12 @@ use tp_uplift::{
     Method, Tuning, UpliftForest, UpliftForestModel, UpliftParams,
 };
 
-/// Every method, in the order the docs list them.
-pub const METHODS: [Method; 7] =
-    [Method::CausalForest, Method::UpliftForest, Method::S, Method::T, Method::X, Method::R, Method::Dr];
+/// Every method, in the order the docs list them: the two forests, then the meta-learners
+/// [`tp_uplift::Method::ALL`] registers.
+pub fn methods() -> Vec<Method> {
+    let forests = [Method::CausalForest, Method::UpliftForest];
+    forests.into_iter().chain(Method::ALL.iter().copied().filter(|m| !forests.contains(m))).collect()
+}
 
 /// The name of `method` in configs and summaries (`causal_forest`, `dr`, …); the command line
 /// spells it with `-` for `_`.
@@ -30,19 +33,16 @@ pub fn method_name(method: Method) -> &'static str {
     match method {
         Method::CausalForest => "causal_forest",
         Method::UpliftForest => "uplift_forest",
-        Method::S => "s",
-        Method::T => "t",
-        Method::X => "x",
-        Method::R => "r",
-        Method::Dr => "dr",
+        meta => meta.name(),
     }
 }
 
 /// Parses a method by its name ([`method_name`], `-` and `_` alike); the error lists the names.
 pub fn parse_method(s: &str) -> Result<Method, String> {
     let key = s.replace('-', "_");
-    METHODS.iter().copied().find(|&m| method_name(m) == key).ok_or_else(|| {
-        let names: Vec<String> = METHODS.iter().map(|&m| format!("\"{}\"", method_name(m))).collect();
+    let methods = methods();
+    methods.iter().copied().find(|&m| method_name(m) == key).ok_or_else(|| {
+        let names: Vec<String> = methods.iter().map(|&m| format!("\"{}\"", method_name(m))).collect();
         format!("method = \"{s}\": expected one of {}", names.join(", "))
     })
 }
@@ -642,7 +642,7 @@ mod tests {
 
     #[test]
     fn method_names_round_trip_and_unknown_ones_list_the_choices() {
-        for m in METHODS {
+        for m in methods() {
             assert_eq!(parse_method(method_name(m)), Ok(m));
             assert_eq!(parse_method(&method_name(m).replace('_', "-")), Ok(m));
         }

@@ -122,5 +122,5 @@ pub fn run(args: Args) -> Result<()> {
     )?;
     staging.commit()?;
     progress.done();
-    crate::report::emit(args.json, &summary, || super::run::human(&outcome, &args.out))
+    crate::print::emit(args.json, &summary, || super::run::human(&outcome, &args.out))
 }

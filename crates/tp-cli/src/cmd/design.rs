@@ -2,8 +2,8 @@
 
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
-use serde::Serialize;
-use tp_ope::{DesignParams, Outcome, ab_design, minimum_detectable_effect};
+use tp_ope::Outcome;
+use tp_pipeline::design::{Answer, DesignSettings, Question, design};
 
 /// Arguments of `tp design`.
 #[derive(Debug, ClapArgs)]
@@ -39,15 +39,6 @@ pub struct Args {
     json: bool,
 }
 
-#[derive(Serialize)]
-struct MdeSummary {
-    n_treated: u64,
-    mde: f64,
-    alpha: f64,
-    power: f64,
-    ratio: f64,
-}
-
 /// Runs `tp design`.
 pub fn run(args: Args) -> Result<()> {
     let outcome = match (args.sd, args.base_rate) {
@@ -55,27 +46,24 @@ pub fn run(args: Args) -> Result<()> {
         (None, Some(base_rate)) => Outcome::Binary { base_rate },
         _ => bail!("give exactly one of --sd (continuous outcome) or --base-rate (binary outcome)"),
     };
-    let params = DesignParams::new(outcome).alpha(args.alpha).power(args.power).ratio(args.ratio);
-    match (args.mde, args.n) {
-        (Some(mde), None) => {
-            let d = ab_design(mde, &params)?;
-            crate::report::emit(args.json, &d, || {
-                format!(
-                    "{} treated + {} control ({} total) detect a difference of {} with power {} at α = {} (two-sided)",
-                    d.n_treated, d.n_control, d.n_total, d.mde, d.power, d.alpha
-                )
-            })
-        }
-        (None, Some(n)) => {
-            let mde = minimum_detectable_effect(n, &params)?;
-            let s = MdeSummary { n_treated: n, mde, alpha: args.alpha, power: args.power, ratio: args.ratio };
-            crate::report::emit(args.json, &s, || {
-                format!(
-                    "with {n} treated rows the minimum detectable effect is {mde:.6} (power {}, α = {})",
-                    s.power, s.alpha
-                )
-            })
-        }
+    let question = match (args.mde, args.n) {
+        (Some(mde), None) => Question::SampleSize { mde },
+        (None, Some(n_treated)) => Question::Detectable { n_treated },
         _ => bail!("give exactly one of --mde (to get a sample size) or --n (to get the MDE)"),
+    };
+    let settings = DesignSettings { alpha: args.alpha, power: args.power, ratio: args.ratio };
+    match design(outcome, question, &settings)? {
+        Answer::SampleSize(d) => crate::print::emit(args.json, &d, || {
+            format!(
+                "{} treated + {} control ({} total) detect a difference of {} with power {} at α = {} (two-sided)",
+                d.n_treated, d.n_control, d.n_total, d.mde, d.power, d.alpha
+            )
+        }),
+        Answer::Detectable(s) => crate::print::emit(args.json, &s, || {
+            format!(
+                "with {} treated rows the minimum detectable effect is {:.6} (power {}, α = {})",
+                s.n_treated, s.mde, s.power, s.alpha
+            )
+        }),
     }
 }

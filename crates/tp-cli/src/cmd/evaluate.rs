@@ -76,7 +76,7 @@ pub fn run(args: Args) -> Result<()> {
     params.rate.seed = args.seed;
     let metrics = evaluate_ranking(&y, &t, &s, g.as_deref(), &params).with_context(|| file.clone())?;
     let summary = Summary { n: y.len(), metrics };
-    crate::report::emit(args.json, &summary, || {
+    crate::print::emit(args.json, &summary, || {
         let m = &summary.metrics;
         format!(
             "qini {:.4} (raw {:.4}), auuc {:.4} (raw {:.4}), uplift@{:.0}% {:.4}, RATE AUTOC {:.4} ± {:.4}",

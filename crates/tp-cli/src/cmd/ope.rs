@@ -7,10 +7,10 @@ use clap::Args as ClapArgs;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use tp_core::Table;
-use tp_core::faer::Mat;
+
 use tp_io::ReadOptions;
 use tp_io::causal::Arms;
-use tp_ope::{Comparison, Estimator, LoggingPropensity, OpeInput, OpeReport, TargetPolicy};
+use tp_ope::{Comparison, Estimator, LoggingPropensity, OpeInput, OpeReport};
 use tp_pipeline::ope::{self, OpeSettings};
 
 /// Arguments of `tp ope`.
@@ -90,49 +90,6 @@ fn name(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// Reads `<prefix><arm>` columns of `table` into an `n × K` matrix; an arm
-/// without a column is `missing` (None ⇒ error).
-fn arm_matrix(
-    table: &Table,
-    prefix: &str,
-    arms: &Arms,
-    file: &str,
-    missing: Option<f64>,
-) -> Result<Mat<f64>> {
-    for col in table.names() {
-        if let Some(label) = col.strip_prefix(prefix)
-            && arms.index(label).is_none()
-        {
-            bail!(
-                "{file}: column '{col}' names arm '{label}', which the log does not have ({})",
-                arms.labels().join(", ")
-            );
-        }
-    }
-    let mut m = Mat::<f64>::zeros(table.n_rows(), arms.len());
-    for (a, label) in arms.labels().iter().enumerate() {
-        let col = format!("{prefix}{label}");
-        match table.f64_values(&col) {
-            Ok(v) => v.iter().enumerate().for_each(|(i, &x)| m[(i, a)] = x),
-            Err(_) if missing.is_some() && table.position(&col).is_none() => {
-                (0..table.n_rows()).for_each(|i| m[(i, a)] = missing.unwrap_or(0.0))
-            }
-            Err(e) => bail!("{file}: {e}; expected a numeric column '{col}' for arm '{label}'"),
-        }
-    }
-    Ok(m)
-}
-
-fn policy_of(table: &Table, arms: &Arms, file: &str) -> Result<TargetPolicy<'static>> {
-    if table.position("arm").is_some() {
-        Ok(TargetPolicy::arms(arms.indices(table, "arm", file)?))
-    } else if table.names().iter().any(|c| c.starts_with("p_")) {
-        Ok(TargetPolicy::probs(arm_matrix(table, "p_", arms, file, Some(0.0))?))
-    } else {
-        bail!("{file}: expected an `arm` column or `p_<arm>` probability columns")
-    }
-}
-
 /// Runs `tp ope`.
 pub fn run(args: Args) -> Result<()> {
     let log_name = name(&args.log);
@@ -158,14 +115,14 @@ pub fn run(args: Args) -> Result<()> {
     };
     let policy_table = read(&args.policy)?;
     aligned(&policy_table, &args.policy)?;
-    let target = policy_of(&policy_table, &arms, &name(&args.policy))?;
+    let target = ope::target_policy(&policy_table, &arms, &name(&args.policy))?;
 
     let mut input = OpeInput::new(rewards, actions, LoggingPropensity::logged(propensity), target)
         .with_n_arms(arms.len());
     if let Some(q) = &args.q_hat {
         let t = read(q)?;
         aligned(&t, q)?;
-        input = input.with_q_hat(arm_matrix(&t, "q_", &arms, &name(q), None)?);
+        input = input.with_q_hat(ope::arm_matrix(&t, "q_", &arms, &name(q), None)?);
     }
     let settings = OpeSettings {
         estimators: match &args.estimators {
@@ -184,7 +141,7 @@ pub fn run(args: Args) -> Result<()> {
         Some(c) => {
             let t = read(c)?;
             aligned(&t, c)?;
-            Some(policy_of(&t, &arms, &name(c))?)
+            Some(ope::target_policy(&t, &arms, &name(c))?)
         }
         None => None,
     };
@@ -197,7 +154,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let (report, comparisons) = (checked.report, checked.comparisons);
     let summary = Summary { arms: arms.labels().to_vec(), report, comparisons };
-    crate::report::emit(args.json, &summary, || human(&summary))
+    crate::print::emit(args.json, &summary, || human(&summary))
 }
 
 fn human(s: &Summary) -> String {

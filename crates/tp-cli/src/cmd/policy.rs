@@ -176,7 +176,7 @@ pub fn run(args: Args) -> Result<()> {
 
     let summary =
         Summary { arms: all_labels.clone(), report: &plan.report, out: args.out.display().to_string() };
-    crate::report::emit(args.json, &summary, || {
+    crate::print::emit(args.json, &summary, || {
         let r = &plan.report;
         let mut s = format!(
             "{} rule ({} estimate): treat {:.1}% of {} rows, expected profit {:.2} ± {:.2}\n",

@@ -140,7 +140,7 @@ pub fn run(args: Args) -> Result<()> {
         read_seconds,
         aggregate_seconds,
     };
-    crate::report::emit(args.json, &summary, || {
+    crate::print::emit(args.json, &summary, || {
         format!(
             "profiled {} customers from {} events ({} columns, as of day {}) in {:.1} s; wrote {}",
             summary.customers,

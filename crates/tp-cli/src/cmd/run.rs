@@ -47,7 +47,7 @@ pub fn run(args: Args) -> Result<()> {
     if args.dry_run {
         let steps = plan::plan(&config, &args.out);
         let summary = serde_json::json!({ "dry_run": true, "steps": steps, "config": config });
-        return crate::report::emit(args.json, &summary, || plan::render(&steps));
+        return crate::print::emit(args.json, &summary, || plan::render(&steps));
     }
     let mut progress = Progress::new(args.json);
     progress.step("reading the input files");
@@ -67,7 +67,7 @@ pub fn run(args: Args) -> Result<()> {
         pipeline::write_outputs(&outcome, &config, staging.path(), vec![], "Targeting report", &context)?;
     staging.commit()?;
     progress.done();
-    crate::report::emit(args.json, &summary, || human(&outcome, &args.out))
+    crate::print::emit(args.json, &summary, || human(&outcome, &args.out))
 }
 
 /// The human summary printed on stderr after a run.

@@ -140,7 +140,7 @@ pub fn run(args: Args) -> Result<()> {
         segment(&params, x.as_ref(), &columns, value.as_deref(), id).with_context(|| file.clone())?;
     tp_io::write_table(&args.out, &out)?;
     let report = result.report();
-    crate::report::emit(args.json, &report, || {
+    crate::print::emit(args.json, &report, || {
         let mut s = format!(
             "{} factors → {} segments on {} rows ({} columns)",
             result.k_factors,

@@ -115,7 +115,7 @@ pub fn run(args: Args) -> Result<()> {
         seconds: start.elapsed().as_secs_f64(),
         world,
     };
-    crate::report::emit(args.json, &summary, || {
+    crate::print::emit(args.json, &summary, || {
         let mut s = format!(
             "wrote {} files to {} in {:.1} s",
             summary.files.len(),

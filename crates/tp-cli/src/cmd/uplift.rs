@@ -73,7 +73,7 @@ pub struct Args {
     propensity_prefix: Option<String>,
     /// Estimator: a meta-learner (s, t, x, r, dr), the causal forest (binary or multi-arm) or the
     /// uplift forest (0/1 outcome, KL/ED/Chi/CTS splits).
-    #[arg(long, value_parser = choice(&uplift::METHODS, uplift::method_name), default_value = "dr")]
+    #[arg(long, value_parser = choice(uplift::methods().leak(), uplift::method_name), default_value = "dr")]
     method: Method,
     /// Base-learner family: linear (OLS / logistic; models can be saved), rf, gbt.
     #[arg(long, value_parser = choice(&uplift::LEARNERS, uplift::learner_name), default_value = "linear")]
@@ -249,7 +249,7 @@ pub fn run(args: Args) -> Result<()> {
         model.save(path).with_context(|| format!("cannot save the model to {}", path.display()))?;
     }
     summary["seconds"] = json!(start.elapsed().as_secs_f64());
-    crate::report::emit(args.json, &summary, || human(&summary, arms.labels(), &args.out))
+    crate::print::emit(args.json, &summary, || human(&summary, arms.labels(), &args.out))
 }
 
 /// Reads the rows of `path` kept by a Bernoulli(`share`) draw per row from `seed`, in batches:
@@ -515,7 +515,7 @@ pub fn score(args: ScoreArgs) -> Result<()> {
     let mean_tau = sums.iter().map(|s| if rows == 0 { f64::NAN } else { s / rows as f64 }).collect();
     let seconds = start.elapsed().as_secs_f64();
     let summary = ScoreSummary { rows, arms: labels, mean_tau, seconds };
-    crate::report::emit(args.json, &summary, || {
+    crate::print::emit(args.json, &summary, || {
         format!(
             "scored {} rows in {:.1} s; mean τ̂ {:?}; wrote {}",
             summary.rows,

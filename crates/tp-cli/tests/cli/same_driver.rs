@@ -318,3 +318,26 @@ fn tp_ope_and_tp_run_give_the_same_estimates() {
     assert_eq!(cli["comparisons"].as_array().unwrap().len(), 3, "{}", cli["comparisons"]);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// `tp design` with the spread and effect `tp run` designed its confirming test for prints the
+/// run's design, field for field (both call `tp_pipeline::design`): the spread is the run's
+/// `design_sd` (the targeted controls' outcome SD), the effect its break-even uplift.
+#[test]
+fn tp_design_and_tp_run_give_the_same_design() {
+    let d = tempdir("same-design");
+    tp_io::write_table(d.join("campaign.csv"), &table(600, &["control", "coupon"])).unwrap();
+    let run = run_pipeline(&d, &["control", "coupon"], "y", "method = \"dr\"", "");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    let design = &summary["design"];
+    let (sd, mde) = (summary["design_sd"].as_f64().unwrap(), design["mde"].as_f64().unwrap());
+    // margin 1 and cost 0.1: the break-even uplift is the MDE
+    assert_eq!(mde, 0.1);
+    let (sd, mde) = (format!("{sd:?}"), format!("{mde:?}"));
+    let out = tp(&["design", "--sd", &sd, "--mde", &mde, "--json"]);
+    assert!(out.status.success(), "tp design: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(&v, design, "tp design differs from tp run's design");
+    assert!(v["n_per_arm"].as_u64().unwrap() > 10, "{v}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
