@@ -378,13 +378,10 @@ impl CausalForest {
         if keep.len() == data.p() {
             return Ok(pilot);
         }
-        let mut w_hat = Vec::with_capacity(data.n() * pilot.n_treated());
-        for arm in 1..=pilot.n_treated() {
-            w_hat.extend_from_slice(pilot.propensity_arm(arm)?);
-        }
+        let (y_hat, w_hat) = pilot.centering();
         let mut params = pilot_params;
-        params.y_hat = Some(pilot.nuisances().0.to_vec());
-        params.w_hat = Some(w_hat);
+        params.y_hat = Some(y_hat.to_vec());
+        params.w_hat = Some(w_hat.to_vec());
         params.features = Some(keep);
         params.fit(data)
     }

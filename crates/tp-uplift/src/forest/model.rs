@@ -415,6 +415,13 @@ impl CausalForestModel {
         (&self.y_hat, &self.w_hat[..self.n])
     }
 
+    /// Every centering nuisance: m̂(X), and ê of every treated arm,
+    /// column-major `n × (K − 1)` (arm k at `[(k−1)·n, k·n)`), as
+    /// [`CausalForest`](super::CausalForest)'s `y_hat` / `w_hat` take them.
+    pub(crate) fn centering(&self) -> (&[f64], &[f64]) {
+        (&self.y_hat, &self.w_hat)
+    }
+
     /// Propensity ê_arm(X) of treated arm `arm` (1..K) used for centering.
     pub fn propensity_arm(&self, arm: usize) -> Result<&[f64]> {
         let k = self.arm_index(arm)?;

@@ -183,11 +183,8 @@ pub(super) fn fit_tuned(
             probe.n_trees = probe.ci_group_size;
             probe.nuisance_trees = Some(params.nuisance_trees_for_fit());
             let m = probe.fit_fixed(data)?;
-            let mut w = Vec::with_capacity(n * d);
-            for arm in 1..=d {
-                w.extend_from_slice(m.propensity_arm(arm)?);
-            }
-            (m.nuisances().0.to_vec(), w)
+            let (y, w) = m.centering();
+            (y.to_vec(), w.to_vec())
         }
     };
     let b: Vec<f64> = (0..n).map(|i| data.outcome()[i] - y_hat[i]).collect();
